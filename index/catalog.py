@@ -1,0 +1,172 @@
+"""The passage catalog: documents, passages and the BM25 vocabulary in one SQLite file.
+
+Written once into a new index generation, then opened read-only (`immutable=1`): generations never change.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+SCHEMA = """
+CREATE TABLE documents (
+    doc INTEGER PRIMARY KEY, path TEXT NOT NULL UNIQUE, abs_path TEXT NOT NULL, title TEXT NOT NULL,
+    title_from_text INTEGER NOT NULL, sha256 TEXT NOT NULL, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL
+);
+CREATE TABLE skipped (
+    path TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, reason TEXT NOT NULL
+);
+CREATE TABLE passages (
+    row INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, doc INTEGER NOT NULL REFERENCES documents(doc),
+    paragraph INTEGER NOT NULL, window INTEGER NOT NULL, kind TEXT NOT NULL,
+    line_start INTEGER NOT NULL, line_end INTEGER NOT NULL, char_start INTEGER NOT NULL, char_end INTEGER NOT NULL,
+    text TEXT NOT NULL, search_row INTEGER UNIQUE, embed_hash TEXT
+);
+CREATE INDEX passages_doc ON passages(doc, row);
+CREATE TABLE terms (term TEXT PRIMARY KEY, id INTEGER NOT NULL UNIQUE, df INTEGER NOT NULL, idf REAL NOT NULL);
+"""
+
+
+@dataclass(frozen=True)
+class DocumentRecord:
+    doc: int
+    path: str
+    abs_path: str
+    title: str
+    title_from_text: bool
+    sha256: str
+    size: int
+    mtime_ns: int
+
+
+@dataclass(frozen=True)
+class SkippedRecord:
+    path: str
+    size: int
+    mtime_ns: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class PassageRecord:
+    row: int
+    id: str
+    doc: int
+    paragraph: int
+    window: int
+    kind: str
+    line_start: int
+    line_end: int
+    char_start: int
+    char_end: int
+    text: str
+    search_row: int | None
+    embed_hash: str | None
+
+
+def write_catalog(
+    path: Path,
+    documents: Sequence[DocumentRecord],
+    skipped: Sequence[SkippedRecord],
+    passages: Iterable[PassageRecord],
+    terms: Iterable[tuple[str, int, int, float]],
+) -> None:
+    """Create the catalog file at `path` (which must not exist)."""
+    connection = sqlite3.connect(path)
+    try:
+        connection.execute("PRAGMA journal_mode=OFF")
+        connection.execute("PRAGMA synchronous=OFF")
+        connection.executescript(SCHEMA)
+        connection.executemany(
+            "INSERT INTO documents VALUES (?,?,?,?,?,?,?,?)",
+            [
+                (d.doc, d.path, d.abs_path, d.title, int(d.title_from_text), d.sha256, d.size, d.mtime_ns)
+                for d in documents
+            ],
+        )
+        connection.executemany(
+            "INSERT INTO skipped VALUES (?,?,?,?)", [(s.path, s.size, s.mtime_ns, s.reason) for s in skipped]
+        )
+        connection.executemany(
+            "INSERT INTO passages VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (
+                (
+                    p.row,
+                    p.id,
+                    p.doc,
+                    p.paragraph,
+                    p.window,
+                    p.kind,
+                    p.line_start,
+                    p.line_end,
+                    p.char_start,
+                    p.char_end,
+                    p.text,
+                    p.search_row,
+                    p.embed_hash,
+                )
+                for p in passages
+            ),
+        )
+        connection.executemany("INSERT INTO terms VALUES (?,?,?,?)", terms)
+        connection.commit()
+    finally:
+        connection.close()
+
+
+class Catalog:
+    """Read-only access to a written catalog."""
+
+    def __init__(self, path: Path) -> None:
+        uri = f"file:{path}?mode=ro&immutable=1"
+        try:
+            self._db = sqlite3.connect(uri, uri=True, check_same_thread=False)
+            self._db.execute("SELECT count(*) FROM passages").fetchone()
+        except sqlite3.DatabaseError as exc:
+            raise ValueError(f"catalog unreadable: {exc}") from None
+
+    def close(self) -> None:
+        self._db.close()
+
+    def documents(self) -> list[DocumentRecord]:
+        rows = self._db.execute("SELECT * FROM documents ORDER BY doc").fetchall()
+        return [DocumentRecord(r[0], r[1], r[2], r[3], bool(r[4]), r[5], r[6], r[7]) for r in rows]
+
+    def skipped(self) -> list[SkippedRecord]:
+        return [SkippedRecord(*r) for r in self._db.execute("SELECT * FROM skipped ORDER BY path")]
+
+    def passage_count(self) -> int:
+        return int(self._db.execute("SELECT count(*) FROM passages").fetchone()[0])
+
+    def passages_by_search_rows(self, search_rows: Sequence[int]) -> dict[int, PassageRecord]:
+        if not search_rows:
+            return {}
+        marks = ",".join("?" * len(search_rows))
+        cursor = self._db.execute(
+            f"SELECT * FROM passages WHERE search_row IN ({marks})", [int(r) for r in search_rows]
+        )
+        return {int(r[11]): PassageRecord(*r) for r in cursor}
+
+    def passages_of_document(self, doc: int) -> list[PassageRecord]:
+        cursor = self._db.execute("SELECT * FROM passages WHERE doc = ? ORDER BY row", (doc,))
+        return [PassageRecord(*r) for r in cursor]
+
+    def passage_by_id(self, passage_id: str) -> PassageRecord | None:
+        row = self._db.execute("SELECT * FROM passages WHERE id = ?", (passage_id,)).fetchone()
+        return PassageRecord(*row) if row else None
+
+    def embed_hashes(self) -> dict[str, int]:
+        """embed_hash -> search_row, for reusing vectors of unchanged passages."""
+        cursor = self._db.execute("SELECT embed_hash, search_row FROM passages WHERE search_row IS NOT NULL")
+        return {str(h): int(r) for h, r in cursor}
+
+    def term_ids(self, terms: Sequence[str]) -> dict[str, tuple[int, float]]:
+        """term -> (id, idf) for the terms of `terms` that are in the vocabulary."""
+        unique = sorted(set(terms))
+        if not unique:
+            return {}
+        marks = ",".join("?" * len(unique))
+        cursor = self._db.execute(f"SELECT term, id, idf FROM terms WHERE term IN ({marks})", unique)
+        return {t: (int(i), float(idf)) for t, i, idf in cursor}

@@ -1,0 +1,169 @@
+"""Find and read the documents of a corpus folder: deterministic order, skip rules, content hashes.
+
+Readers turn a file into text behind one small interface (`DocumentReader`), so that HTML, PDF or DOCX
+readers can be added later without touching the rest of the pipeline.
+"""
+
+from __future__ import annotations
+
+import codecs
+import hashlib
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from index.errors import CorpusError
+
+MAX_FILE_BYTES = 64 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Document:
+    """One readable document: its text exactly as decoded from the file."""
+
+    path: str  # display path: "<corpus folder name>/<relative posix path>"
+    abs_path: str
+    text: str
+    sha256: str  # of the raw bytes
+    size: int
+    mtime_ns: int
+
+
+@dataclass(frozen=True)
+class FileEntry:
+    """A candidate file found under the corpus root, before it is read."""
+
+    path: str
+    abs_path: str
+    size: int
+    mtime_ns: int
+
+
+class UnreadableDocument(Exception):
+    """Raised by a reader for a file that is not usable text; the message says why."""
+
+
+class DocumentReader(Protocol):
+    """Turns the bytes of one kind of file into text."""
+
+    suffixes: tuple[str, ...]
+
+    def decode(self, data: bytes) -> str: ...
+
+
+class PlainTextReader:
+    """`.txt` and `.md`: UTF-8 (with or without BOM) or UTF-16/32 with a BOM."""
+
+    suffixes: tuple[str, ...] = (".txt", ".md")
+
+    def decode(self, data: bytes) -> str:
+        for bom, encoding in (
+            (codecs.BOM_UTF32_LE, "utf-32"),
+            (codecs.BOM_UTF32_BE, "utf-32"),
+            (codecs.BOM_UTF8, "utf-8-sig"),
+            (codecs.BOM_UTF16_LE, "utf-16"),
+            (codecs.BOM_UTF16_BE, "utf-16"),
+        ):
+            if data.startswith(bom):
+                try:
+                    return data.decode(encoding)
+                except UnicodeDecodeError as exc:
+                    raise UnreadableDocument(f"invalid {encoding} text ({exc.reason})") from None
+        if b"\x00" in data[:8192]:
+            raise UnreadableDocument("binary file (contains NUL bytes)")
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise UnreadableDocument(f"not valid UTF-8 (byte {exc.start}: {exc.reason})") from None
+
+
+DEFAULT_READERS: tuple[DocumentReader, ...] = (PlainTextReader(),)
+
+Warn = Callable[[str], None]
+
+
+def _reader_for(name: str, readers: tuple[DocumentReader, ...]) -> DocumentReader | None:
+    lower = name.lower()
+    for reader in readers:
+        if lower.endswith(reader.suffixes):
+            return reader
+    return None
+
+
+def check_corpus_root(root: Path) -> Path:
+    """Resolve the corpus root or raise a `CorpusError` a user can act on."""
+    if not root.exists():
+        raise CorpusError(f"corpus folder not found: {root}")
+    if not root.is_dir():
+        raise CorpusError(f"corpus path is not a folder: {root} (give the folder that holds it)")
+    return root.resolve()
+
+
+def list_files(root: Path, warn: Warn, readers: tuple[DocumentReader, ...] = DEFAULT_READERS) -> list[FileEntry]:
+    """All files under `root` that a reader accepts, sorted by display path.
+
+    Hidden files and folders are skipped; symlinked folders are not followed (no loops);
+    a symlinked file is read like a file.
+    """
+    root = check_corpus_root(root)
+    entries: list[FileEntry] = []
+
+    def on_error(exc: OSError) -> None:
+        warn(f"skipped {exc.filename}: {exc.strerror or exc}")
+
+    for dirpath, dirnames, filenames in os.walk(root, onerror=on_error, followlinks=False):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for name in sorted(filenames):
+            if name.startswith(".") or _reader_for(name, readers) is None:
+                continue
+            full = Path(dirpath, name)
+            rel = full.relative_to(root).as_posix()
+            display = f"{root.name}/{rel}"
+            try:
+                stat = full.stat()
+            except OSError as exc:
+                warn(f"skipped {display}: {exc.strerror or exc}")
+                continue
+            if not full.is_file():
+                continue
+            entries.append(FileEntry(display, str(full), stat.st_size, stat.st_mtime_ns))
+    entries.sort(key=lambda e: e.path)
+    return entries
+
+
+def read_document(entry: FileEntry, readers: tuple[DocumentReader, ...] = DEFAULT_READERS) -> Document:
+    """Read and decode one file; raise `UnreadableDocument` with the reason when it is not usable."""
+    reader = _reader_for(entry.abs_path, readers)
+    if reader is None:
+        raise UnreadableDocument("no reader for this file type")
+    if entry.size > MAX_FILE_BYTES:
+        raise UnreadableDocument(
+            f"too large ({entry.size // (1024 * 1024)} MiB > {MAX_FILE_BYTES // (1024 * 1024)} MiB)"
+        )
+    try:
+        with open(entry.abs_path, "rb") as handle:
+            data = handle.read()
+    except OSError as exc:
+        raise UnreadableDocument(exc.strerror or str(exc)) from None
+    text = reader.decode(data)
+    if not text.strip():
+        raise UnreadableDocument("empty file" if not text else "only whitespace")
+    return Document(
+        path=entry.path,
+        abs_path=entry.abs_path,
+        text=text,
+        sha256=hashlib.sha256(data).hexdigest(),
+        size=len(data),
+        mtime_ns=entry.mtime_ns,
+    )
+
+
+def iter_documents(root: Path, warn: Warn, readers: tuple[DocumentReader, ...] = DEFAULT_READERS) -> Iterator[Document]:
+    """Every readable document under `root`, in display-path order; one warning per skipped file."""
+    for entry in list_files(root, warn, readers):
+        try:
+            yield read_document(entry, readers)
+        except UnreadableDocument as exc:
+            warn(f"skipped {entry.path}: {exc}")

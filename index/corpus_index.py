@@ -1,0 +1,88 @@
+"""A loaded, read-only index: the catalog, the BM25 postings and the dense vectors of one generation."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from index.bm25 import BM25Scorer
+from index.catalog import Catalog, DocumentRecord, PassageRecord
+from index.dense import DenseIndex
+from index.errors import IndexStoreError
+from index.store import Generation
+
+CATALOG_FILE = "catalog.sqlite"
+VECTORS_FILE = "vectors.npy"
+BM25_INDPTR_FILE = "bm25_indptr.npy"
+BM25_ROWS_FILE = "bm25_rows.npy"
+BM25_WEIGHTS_FILE = "bm25_weights.npy"
+
+
+class CorpusIndex:
+    """Search structures over the searchable passages, addressed by search row (0..n-1)."""
+
+    def __init__(self, generation: Generation) -> None:
+        self.generation = generation
+        self.manifest: dict[str, Any] = generation.manifest
+        try:
+            self.catalog = Catalog(generation.file(CATALOG_FILE))
+        except ValueError as exc:
+            raise IndexStoreError(str(exc)) from None
+        self.size = int(self.manifest["counts"]["searchable"])
+        self.dimension = int(self.manifest["dimension"])
+        self.vectors = generation.load_array(VECTORS_FILE)
+        if self.vectors.shape != (self.size, self.dimension) or self.vectors.dtype != np.float32:
+            raise IndexStoreError("index vectors do not match the manifest")
+        indptr = generation.load_array(BM25_INDPTR_FILE)
+        rows = generation.load_array(BM25_ROWS_FILE)
+        weights = generation.load_array(BM25_WEIGHTS_FILE)
+        if len(rows) != len(weights) or (len(indptr) and int(indptr[-1]) != len(rows)):
+            raise IndexStoreError("index BM25 postings do not match each other")
+        if len(rows) and (int(rows.max()) >= self.size or int(rows.min()) < 0):
+            raise IndexStoreError("index BM25 postings point outside the passage table")
+        self.bm25 = BM25Scorer(indptr, rows, weights, self.size)
+        self._dense: DenseIndex | None = None
+        self._documents: list[DocumentRecord] | None = None
+
+    @property
+    def model_id(self) -> str:
+        return str(self.manifest["model_id"])
+
+    @property
+    def dense(self) -> DenseIndex:
+        if self._dense is None:
+            try:
+                self._dense = DenseIndex(np.asarray(self.vectors), self.dimension)
+            except ValueError as exc:
+                raise IndexStoreError(f"index vectors are damaged: {exc}") from None
+        return self._dense
+
+    def documents(self) -> list[DocumentRecord]:
+        if self._documents is None:
+            self._documents = self.catalog.documents()
+        return self._documents
+
+    def document(self, doc: int) -> DocumentRecord:
+        return self.documents()[doc]
+
+    def passages(self, search_rows: Sequence[int]) -> dict[int, PassageRecord]:
+        found = self.catalog.passages_by_search_rows(search_rows)
+        missing = [r for r in search_rows if r not in found]
+        if missing:
+            raise IndexStoreError(f"index catalog lacks passages for rows {missing[:5]}")
+        return found
+
+    def term_info(self, terms: Sequence[str]) -> dict[str, tuple[int, float]]:
+        """term -> (vocabulary id, idf) for the indexed terms among `terms`."""
+        return self.catalog.term_ids(terms)
+
+    def bm25_top(self, terms: Sequence[str], k: int) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
+        info = self.term_info(terms)
+        ids: list[int | None] = [info[t][0] if t in info else None for t in terms]
+        return self.bm25.top(ids, k)
+
+    def close(self) -> None:
+        self.catalog.close()

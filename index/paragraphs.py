@@ -1,0 +1,203 @@
+"""Split a document into paragraphs that keep exact offsets into the original text.
+
+Paragraphs are separated by blank lines; inside a block of consecutive lines, each line is its own
+paragraph when the lines are long (news files with one paragraph per line) and the block is kept whole
+when the lines look hard-wrapped. Every span satisfies `text[char_start:char_end] == passage text`.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+from typing import Literal
+
+from index.sentences import sentence_spans, word_chunks
+
+PassageKind = Literal["title", "heading", "fragment", "text"]
+
+LINE_PER_PARAGRAPH_MAX = 200  # a block with a line this long holds one paragraph per line
+LINE_PER_PARAGRAPH_MEAN = 110
+FRAGMENT_MAX_WORDS = 4  # "847/940", "You might also like"
+WINDOW_MAX_WORDS = 160  # longer paragraphs become overlapping sentence windows
+WINDOW_TARGET_WORDS = 120
+TITLE_MAX_WORDS = 20
+TITLE_MAX_CHARS = 160
+
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+_WORD = re.compile(r"\w+")
+_MD_HEADING = re.compile(r"#{1,6}\s+")
+_SENTENCE_END = re.compile(r"[.!?…][\"'”’»)\]]*$")
+
+
+@dataclass(frozen=True)
+class PassageSpan:
+    """One passage of a document: a whole paragraph, or one window of a long paragraph."""
+
+    paragraph: int  # 1-based ordinal of the paragraph in the document
+    window: int  # 0 for a whole paragraph, 1.. for the windows of a long one
+    char_start: int
+    char_end: int
+    line_start: int  # 1-based, inclusive
+    line_end: int
+    kind: PassageKind
+
+    @property
+    def searchable(self) -> bool:
+        return self.kind == "text"
+
+    def local_id(self) -> str:
+        return f"p{self.paragraph}" if self.window == 0 else f"p{self.paragraph}w{self.window}"
+
+
+@dataclass(frozen=True)
+class SplitDocument:
+    title: str
+    title_from_text: bool  # False when the title is only the file name
+    passages: tuple[PassageSpan, ...]
+
+
+class LineIndex:
+    """Maps character offsets to 1-based line numbers (\\n, \\r\\n and lone \\r all end a line)."""
+
+    def __init__(self, text: str) -> None:
+        self.starts = [0] + [m.end() for m in _LINE_BREAK.finditer(text)]
+
+    def line_of(self, offset: int) -> int:
+        return bisect_right(self.starts, offset)
+
+
+def _lines(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each line without its terminator."""
+    spans = []
+    start = 0
+    for match in _LINE_BREAK.finditer(text):
+        spans.append((start, match.start()))
+        start = match.end()
+    spans.append((start, len(text)))
+    return spans
+
+
+def _trim(text: str, start: int, end: int) -> tuple[int, int]:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end
+
+
+def _blocks(text: str) -> list[list[tuple[int, int]]]:
+    """Runs of non-blank lines, each line trimmed."""
+    blocks: list[list[tuple[int, int]]] = []
+    current: list[tuple[int, int]] = []
+    for start, end in _lines(text):
+        s, e = _trim(text, start, end)
+        if s == e:
+            if current:
+                blocks.append(current)
+                current = []
+            continue
+        current.append((s, e))
+    if current:
+        blocks.append(current)
+    return blocks
+
+
+def _one_paragraph_per_line(lines: list[tuple[int, int]]) -> bool:
+    lengths = [e - s for s, e in lines]
+    return max(lengths) >= LINE_PER_PARAGRAPH_MAX or sum(lengths) / len(lengths) >= LINE_PER_PARAGRAPH_MEAN
+
+
+def _looks_like_title(line: str) -> bool:
+    words = _WORD.findall(line)
+    return (
+        2 <= len(words) <= TITLE_MAX_WORDS
+        and len(line) <= TITLE_MAX_CHARS
+        and not line.rstrip().endswith((".", ",", ";"))
+    )
+
+
+def _paragraph_spans(text: str) -> list[tuple[int, int, bool]]:
+    """(start, end, is_markdown_heading) of every paragraph in document order."""
+    paragraphs: list[tuple[int, int, bool]] = []
+    for block in _blocks(text):
+        pending: list[tuple[int, int]] = []
+
+        def flush() -> None:
+            if not pending:
+                return
+            if len(pending) > 1 and _one_paragraph_per_line(pending):
+                paragraphs.extend((s, e, False) for s, e in pending)
+            else:
+                paragraphs.append((pending[0][0], pending[-1][1], False))
+            pending.clear()
+
+        for s, e in block:
+            if _MD_HEADING.match(text, s):
+                flush()
+                paragraphs.append((s, e, True))
+            else:
+                pending.append((s, e))
+        flush()
+    return paragraphs
+
+
+def _kind(text: str, is_heading: bool) -> PassageKind:
+    if is_heading:
+        return "heading"
+    words = len(_WORD.findall(text))
+    if words <= FRAGMENT_MAX_WORDS:
+        return "fragment"
+    return "text"
+
+
+def _windows(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """Overlapping windows of whole sentences (one sentence of overlap) covering text[start:end]."""
+    units: list[tuple[int, int]] = []
+    for s, e in sentence_spans(text, start, end):
+        if len(text[s:e].split()) > WINDOW_TARGET_WORDS:
+            units.extend(word_chunks(text, s, e, WINDOW_TARGET_WORDS))
+        else:
+            units.append((s, e))
+    counts = [len(text[s:e].split()) for s, e in units]
+    windows: list[tuple[int, int]] = []
+    first = 0
+    while first < len(units):
+        last = first
+        words = counts[first]
+        while last + 1 < len(units) and words + counts[last + 1] <= WINDOW_TARGET_WORDS:
+            last += 1
+            words += counts[last]
+        windows.append((units[first][0], units[last][1]))
+        if last + 1 >= len(units):
+            break
+        # Overlap: start the next window at this window's last sentence, unless that makes no progress.
+        first = last if last > first and counts[last] <= WINDOW_TARGET_WORDS // 2 else last + 1
+    return windows
+
+
+def split_document(text: str, file_name: str) -> SplitDocument:
+    """Paragraphs (and windows of long paragraphs) of `text`, with the document title."""
+    lines = LineIndex(text)
+    raw = _paragraph_spans(text)
+    title = PurePosixPath(file_name).stem
+    title_from_text = False
+    if len(raw) > 1:
+        s, e, is_heading = raw[0]
+        first = text[s:e]
+        if is_heading or _looks_like_title(first):
+            title = _MD_HEADING.sub("", first, count=1).strip() if is_heading else first
+            title_from_text = True
+    passages: list[PassageSpan] = []
+    for ordinal, (s, e, is_heading) in enumerate(raw, start=1):
+        if ordinal == 1 and title_from_text:
+            kind: PassageKind = "title"
+        else:
+            kind = _kind(text[s:e], is_heading)
+        if kind == "text" and len(text[s:e].split()) > WINDOW_MAX_WORDS:
+            for number, (ws, we) in enumerate(_windows(text, s, e), start=1):
+                passages.append(PassageSpan(ordinal, number, ws, we, lines.line_of(ws), lines.line_of(we - 1), kind))
+        else:
+            passages.append(PassageSpan(ordinal, 0, s, e, lines.line_of(s), lines.line_of(e - 1), kind))
+    return SplitDocument(title=title, title_from_text=title_from_text, passages=tuple(passages))

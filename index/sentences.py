@@ -1,0 +1,78 @@
+"""Split text into sentences with exact character offsets (no model, deterministic)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+# An end mark, optional closing quotes/brackets, then whitespace.
+_BOUNDARY = re.compile(r"[.!?…]+[\"'”’»)\]]*(?=\s)")
+_NEXT_START = re.compile(r"\s+[\"'“‘«(\[]*[\w\d]")
+_WORD_BEFORE = re.compile(r"([\w.]+)$")
+_ABBREVIATIONS = frozenset(
+    """mr mrs ms dr prof st sr jr gen col lt sgt capt cmdr adm gov sen rep rev hon pres
+    inc ltd co corp bros no nos vol vs etc al fig approx dept est jan feb mar apr jun jul aug sep sept
+    oct nov dec mt ft e.g i.e u.s u.k u.n a.m p.m""".split()
+)
+
+
+def _is_abbreviation(text: str, end: int) -> bool:
+    """True when the period ending at `end` belongs to an abbreviation or an initial."""
+    match = _WORD_BEFORE.search(text, max(0, end - 12), end)
+    if match is None:
+        return False
+    word = match.group(1).rstrip(".").lower()
+    if len(word) == 1 and word.isalpha():
+        return True  # an initial: "J. Smith"
+    return word in _ABBREVIATIONS
+
+
+def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
+    """Sentences of `text[start:end]` as (char_start, char_end) pairs, trimmed of whitespace."""
+    stop = len(text) if end is None else end
+    spans: list[tuple[int, int]] = []
+    cursor = start
+    for match in _BOUNDARY.finditer(text, start, stop):
+        boundary = match.end()
+        mark = text[match.start()]
+        if mark == "." and match.end() - match.start() == 1 and _is_abbreviation(text, match.start()):
+            continue
+        following = _NEXT_START.match(text, boundary, stop)
+        if following is None:
+            continue
+        next_char = text[following.end() - 1]
+        if next_char.islower():
+            continue
+        spans.extend(_trimmed(text, cursor, boundary))
+        cursor = boundary
+    spans.extend(_trimmed(text, cursor, stop))
+    return spans
+
+
+def _trimmed(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    if end > start:
+        yield (start, end)
+
+
+def word_chunks(text: str, start: int, end: int, max_words: int) -> list[tuple[int, int]]:
+    """Cut `text[start:end]` into pieces of at most `max_words` whitespace-separated words."""
+    chunks: list[tuple[int, int]] = []
+    words = 0
+    chunk_start = -1
+    last_end = start
+    for match in re.finditer(r"\S+", text[start:end]):
+        word_start, word_end = start + match.start(), start + match.end()
+        if chunk_start < 0:
+            chunk_start = word_start
+        words += 1
+        last_end = word_end
+        if words == max_words:
+            chunks.append((chunk_start, last_end))
+            words, chunk_start = 0, -1
+    if chunk_start >= 0:
+        chunks.append((chunk_start, last_end))
+    return chunks

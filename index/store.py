@@ -1,0 +1,221 @@
+"""On-disk layout of an index: immutable generations, a manifest with checksums, atomic switch-over.
+
+    <index dir>/
+      CURRENT              name of the live generation (replaced atomically)
+      .lock                flock held by the one process that updates the index
+      gen-<n>-<hex>/       one complete index: manifest.json + the files it lists with size and sha256
+      tmp-<hex>/           a generation being written (ignored and removed if a writer died)
+
+A generation is written into `tmp-*`, every file fsynced, the directory renamed to `gen-*`, then
+CURRENT is replaced. Readers resolve CURRENT once and read only that generation, so they see the old
+index or the new one, whole. Nothing is pickled: JSON, SQLite and `.npy` (allow_pickle=False).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+import secrets
+import shutil
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from index.errors import IndexStoreError
+
+FORMAT_VERSION = 1
+MANIFEST = "manifest.json"
+CURRENT = "CURRENT"
+LOCK = ".lock"
+
+
+def default_state_dir() -> Path:
+    """Where indexes live: $QA_HOME, else the user's cache directory."""
+    home = os.environ.get("QA_HOME")
+    if home:
+        return Path(home).expanduser()
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("corpus-qa", appauthor=False))
+
+
+def default_index_dir(corpus_root: Path) -> Path:
+    """The per-corpus index directory: $QA_INDEX_DIR, else <state dir>/indexes/<name>-<path hash>."""
+    explicit = os.environ.get("QA_INDEX_DIR")
+    if explicit:
+        return Path(explicit).expanduser()
+    digest = hashlib.sha256(str(corpus_root.resolve()).encode("utf-8", "surrogateescape")).hexdigest()[:16]
+    safe_name = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in corpus_root.name)[:40] or "corpus"
+    return default_state_dir() / "indexes" / f"{safe_name}-{digest}"
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_file(path: Path) -> None:
+    with open(path, "rb+") as handle:
+        os.fsync(handle.fileno())
+
+
+@dataclass(frozen=True)
+class Generation:
+    """A complete, verified generation directory and its manifest."""
+
+    path: Path
+    manifest: dict[str, Any]
+
+    def file(self, name: str) -> Path:
+        return self.path / name
+
+    def load_array(self, name: str, mmap: bool = True) -> npt.NDArray[Any]:
+        try:
+            array: npt.NDArray[Any] = np.load(self.file(name), mmap_mode="r" if mmap else None, allow_pickle=False)
+        except (OSError, ValueError) as exc:
+            raise IndexStoreError(f"index file {name} is unreadable: {exc}") from None
+        return array
+
+
+class GenerationWriter:
+    """Collects the files of a new generation in a temporary directory, then publishes them."""
+
+    def __init__(self, index_dir: Path) -> None:
+        index_dir.mkdir(parents=True, exist_ok=True)
+        self.index_dir = index_dir
+        self.path = index_dir / f"tmp-{secrets.token_hex(6)}"
+        self.path.mkdir()
+
+    def save_array(self, name: str, array: npt.NDArray[Any]) -> None:
+        with open(self.path / name, "wb") as handle:
+            np.save(handle, np.ascontiguousarray(array), allow_pickle=False)
+
+    def abort(self) -> None:
+        shutil.rmtree(self.path, ignore_errors=True)
+
+    def publish(self, manifest: dict[str, Any]) -> Generation:
+        """Checksum every file into the manifest, fsync, rename into place, switch CURRENT."""
+        files = {}
+        for item in sorted(self.path.iterdir()):
+            _fsync_file(item)
+            files[item.name] = {"size": item.stat().st_size, "sha256": sha256_file(item)}
+        manifest = dict(manifest, format_version=FORMAT_VERSION, files=files)
+        manifest_path = self.path / MANIFEST
+        manifest_path.write_text(json.dumps(manifest, indent=1, sort_keys=True), encoding="utf-8")
+        _fsync_file(manifest_path)
+        _fsync_dir(self.path)
+        number = _next_generation_number(self.index_dir)
+        final = self.index_dir / f"gen-{number:06d}-{secrets.token_hex(4)}"
+        os.rename(self.path, final)
+        _fsync_dir(self.index_dir)
+        pointer = self.index_dir / f"{CURRENT}.{secrets.token_hex(4)}.tmp"
+        pointer.write_text(final.name + "\n", encoding="utf-8")
+        _fsync_file(pointer)
+        os.replace(pointer, self.index_dir / CURRENT)
+        _fsync_dir(self.index_dir)
+        _collect_garbage(self.index_dir, keep={final.name})
+        return Generation(final, manifest)
+
+
+def _next_generation_number(index_dir: Path) -> int:
+    numbers = [0]
+    for item in index_dir.glob("gen-*"):
+        parts = item.name.split("-")
+        if len(parts) >= 2 and parts[1].isdigit():
+            numbers.append(int(parts[1]))
+    return max(numbers) + 1
+
+
+def _collect_garbage(index_dir: Path, keep: set[str]) -> None:
+    """Remove dead temporary directories and all but the newest two generations."""
+    generations = sorted((p for p in index_dir.glob("gen-*") if p.is_dir()), key=lambda p: p.name)
+    for old in generations[:-2]:
+        if old.name not in keep:
+            shutil.rmtree(old, ignore_errors=True)
+    for stale in index_dir.glob("tmp-*"):
+        shutil.rmtree(stale, ignore_errors=True)
+    for stale in index_dir.glob(f"{CURRENT}.*.tmp"):
+        with contextlib.suppress(OSError):
+            stale.unlink()
+
+
+def current_generation(index_dir: Path, verify: bool = True) -> Generation | None:
+    """The live generation, verified against its manifest; None when there is no index yet.
+
+    Raises IndexStoreError when an index exists but is damaged (missing, truncated or altered files,
+    unreadable manifest, unknown format version).
+    """
+    pointer = index_dir / CURRENT
+    if not pointer.exists():
+        return None
+    try:
+        name = pointer.read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise IndexStoreError(f"index pointer {pointer} is unreadable: {exc}") from None
+    if not name.startswith("gen-") or "/" in name or name in (".", ".."):
+        raise IndexStoreError(f"index pointer {pointer} is damaged")
+    path = index_dir / name
+    try:
+        manifest = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise IndexStoreError(f"index manifest in {path} is missing or damaged: {exc}") from None
+    if not isinstance(manifest, dict) or manifest.get("format_version") != FORMAT_VERSION:
+        found = manifest.get("format_version") if isinstance(manifest, dict) else None
+        raise IndexStoreError(f"index format {found!r} is not the supported format {FORMAT_VERSION}")
+    files = manifest.get("files")
+    if not isinstance(files, dict) or not files:
+        raise IndexStoreError(f"index manifest in {path} lists no files")
+    for file_name, facts in sorted(files.items()):
+        file_path = path / file_name
+        if "/" in file_name or not file_path.is_file():
+            raise IndexStoreError(f"index file {file_name} is missing")
+        if file_path.stat().st_size != facts.get("size"):
+            raise IndexStoreError(f"index file {file_name} has the wrong size (truncated or altered)")
+        if verify and sha256_file(file_path) != facts.get("sha256"):
+            raise IndexStoreError(f"index file {file_name} fails its checksum (damaged)")
+    return Generation(path, manifest)
+
+
+@contextlib.contextmanager
+def update_lock(index_dir: Path, on_wait: Callable[[str], None], timeout_s: float = 600.0) -> Iterator[None]:
+    """Hold the index's update lock; tell the user once if another process holds it, give up after a while."""
+    index_dir.mkdir(parents=True, exist_ok=True)
+    with open(index_dir / LOCK, "a+") as handle:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            on_wait(f"another process is updating the index in {index_dir}; waiting for it")
+            deadline = time.monotonic() + timeout_s
+            while True:
+                try:
+                    fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() > deadline:
+                        raise IndexStoreError(
+                            f"gave up after {timeout_s:.0f} s waiting for another process updating {index_dir}"
+                        ) from None
+                    time.sleep(0.2)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)

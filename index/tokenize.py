@@ -1,0 +1,59 @@
+"""The one tokenizer used by BM25 at build time and at query time.
+
+Lowercase, accents folded, `\\w+` words, English stopwords dropped, Snowball (Porter2) stemming.
+Bump `TOKENIZER_VERSION` whenever the output for any input may change: indexes record it.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterator
+from functools import lru_cache
+
+import Stemmer
+
+TOKENIZER_VERSION = "words-fold-stop-snowball-en/1"
+
+_WORD = re.compile(r"\w+")
+
+STOPWORDS = frozenset(
+    """a about above after again against all am an and any are aren as at be because been before being
+    below between both but by can cannot could couldn did didn do does doesn doing don down during each
+    few for from further had hadn has hasn have haven having he her here hers herself him himself his how
+    i if in into is isn it its itself just let ll me more most mustn my myself no nor not of off on once
+    only or other ought our ours ourselves out over own re s same shan she should shouldn so some such t
+    than that the their theirs them themselves then there these they this those through to too under until
+    up very ve was wasn we were weren what when where which while who whom why will with won would
+    wouldn you your yours yourself yourselves d m o y also""".split()
+)
+
+_stemmer = Stemmer.Stemmer("english")
+
+
+def fold(text: str) -> str:
+    """Lowercase and strip diacritics (é -> e, ğ -> g); keeps non-Latin scripts as they are."""
+    lowered = text.lower()
+    if lowered.isascii():
+        return lowered
+    decomposed = unicodedata.normalize("NFKD", lowered)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+@lru_cache(maxsize=65536)
+def stem(word: str) -> str:
+    return str(_stemmer.stemWord(word))
+
+
+def tokenize(text: str) -> list[str]:
+    """Index and query terms of `text`, in order, duplicates kept."""
+    return [stem(w) for w in _WORD.findall(fold(text)) if w not in STOPWORDS]
+
+
+def term_spans(text: str) -> Iterator[tuple[str, int, int]]:
+    """(term, char_start, char_end) for each non-stopword word of `text`, offsets into `text` itself."""
+    for match in _WORD.finditer(text):
+        words = _WORD.findall(fold(match.group()))
+        if len(words) != 1 or words[0] in STOPWORDS:
+            continue
+        yield stem(words[0]), match.start(), match.end()

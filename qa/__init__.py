@@ -1,0 +1,1 @@
+"""Question -> evidence passages with citations -> answer. No user interface code lives here."""

@@ -1,0 +1,87 @@
+"""Answer-sentence selection, matched terms, and the "no credible evidence" decision."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from index.sentences import sentence_spans
+from index.tokenize import term_spans
+from qa.types import Sentence, Verdict
+
+SENTENCE_DENSE_WEIGHT = 0.6  # sentence score = w * cosine + (1 - w) * idf-weighted term coverage
+
+
+@dataclass(frozen=True)
+class CredibilityRule:
+    """Evidence is credible when the best passage is close in meaning to the question, or moderately
+    close and covering most of the question's rarest words."""
+
+    strong_cosine: float = 0.55
+    weak_cosine: float = 0.30
+    min_coverage: float = 0.5
+
+    def judge(self, cosine: float, coverage: float) -> tuple[Verdict, str]:
+        facts = f"similarity {cosine:.2f}, {coverage:.0%} of the question's key terms found"
+        if cosine >= self.strong_cosine or (cosine >= self.weak_cosine and coverage >= self.min_coverage):
+            return "answered", facts
+        return "no_credible_evidence", f"no passage matches the question well ({facts})"
+
+
+def term_weights(query_terms: list[str], idf: Mapping[str, float], n_passages: int) -> dict[str, float]:
+    """idf of each distinct query term; a term the corpus never uses weighs as much as a term that
+    occurs in one passage (the highest idf there is)."""
+    unseen = math.log(max(n_passages, 1) - 1 + 0.5) - math.log(1.5)
+    return {term: max(idf.get(term, unseen), 0.0) for term in dict.fromkeys(query_terms)}
+
+
+def coverage(text: str, weights: Mapping[str, float]) -> float:
+    """Share of the query's idf mass whose terms occur in `text`."""
+    total = sum(weights.values())
+    if total <= 0:
+        return 0.0
+    present = {term for term, _, _ in term_spans(text)}
+    return sum(w for term, w in weights.items() if term in present) / total
+
+
+def matched_terms(text: str, weights: Mapping[str, float]) -> tuple[tuple[str, ...], tuple[tuple[int, int], ...]]:
+    """Query words as they appear in `text` (distinct, in order of appearance) and every place they occur."""
+    words: dict[str, None] = {}
+    spans: list[tuple[int, int]] = []
+    for term, start, end in term_spans(text):
+        if term in weights:
+            words.setdefault(text[start:end].lower(), None)
+            spans.append((start, end))
+    return tuple(words), tuple(spans)
+
+
+def sentences_of(text: str) -> list[tuple[int, int]]:
+    return sentence_spans(text) or [(0, len(text))]
+
+
+def best_sentence(
+    text: str,
+    offset: int,
+    spans: list[tuple[int, int]],
+    weights: Mapping[str, float],
+    query_vector: npt.NDArray[np.float32] | None,
+    sentence_vectors: npt.NDArray[np.float32] | None,
+) -> Sentence:
+    """The sentence of a passage that best answers the question. `offset` is the passage's char_start
+    in its file; `sentence_vectors` holds one unit vector per span (or None for lexical choice only)."""
+    best_index, best_score = 0, -np.inf
+    for i, (start, end) in enumerate(spans):
+        lexical = coverage(text[start:end], weights)
+        if query_vector is not None and sentence_vectors is not None:
+            cosine = float(sentence_vectors[i] @ query_vector)
+            score = SENTENCE_DENSE_WEIGHT * cosine + (1 - SENTENCE_DENSE_WEIGHT) * lexical
+        else:
+            score = lexical
+        if score > best_score:
+            best_index, best_score = i, score
+    start, end = spans[best_index]
+    return Sentence(text[start:end], offset + start, offset + end)

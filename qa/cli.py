@@ -1,0 +1,193 @@
+"""`qa`: one-shot questions (`--ask`, `--questions`), JSON output, evaluation, or the TUI.
+
+Exit codes: 0 success, 1 a reported error (bad corpus, damaged index, ...), 2 bad usage, 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import TextIO
+
+from index.errors import QAError
+from qa.conversation import Conversation
+from qa.engine import DEFAULT_TOP_K, QAEngine, open_engine
+from qa.escape import safe_line
+from qa.progress import StderrReporter
+from qa.render import render_answer
+from qa.types import MODES, Mode
+
+PROG = "qa"
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1 or value > 1000:
+        raise argparse.ArgumentTypeError("must be between 1 and 1000")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="Answer questions over a folder of documents with cited evidence passages. "
+        "With no --ask/--questions, opens the interactive terminal UI.",
+        epilog="Subcommand: 'qa eval --dataset DIR' measures retrieval quality (see 'qa eval --help').",
+    )
+    parser.add_argument("--corpus", type=Path, metavar="PATH", help="folder of .txt/.md files (default: bundled seeds)")
+    parser.add_argument(
+        "--index-dir",
+        type=Path,
+        metavar="DIR",
+        help="where the index lives (default: $QA_INDEX_DIR, else per-corpus "
+        "folder under $QA_HOME or the user cache dir)",
+    )
+    parser.add_argument(
+        "--model", metavar="NAME_OR_PATH", help="sentence-transformers model (default: bundled all-MiniLM-L6-v2)"
+    )
+    parser.add_argument("--ask", action="append", metavar="QUESTION", help="ask a question; repeat for a conversation")
+    parser.add_argument(
+        "--questions", metavar="FILE", help="answer each line of FILE as its own question ('-' = stdin)"
+    )
+    parser.add_argument("--mode", choices=MODES, default="hybrid", help="retrieval mode (default: hybrid)")
+    parser.add_argument(
+        "--top-k",
+        type=_positive_int,
+        default=DEFAULT_TOP_K,
+        metavar="N",
+        help=f"passages per answer (default: {DEFAULT_TOP_K})",
+    )
+    parser.add_argument("--json", action="store_true", help="print one JSON object per question, one per line")
+    parser.add_argument("--rebuild", action="store_true", help="rebuild the index from scratch")
+    parser.add_argument(
+        "--color",
+        choices=("auto", "always", "never"),
+        default="auto",
+        help="emphasis with terminal colours (default: auto)",
+    )
+    parser.add_argument(
+        "--quiet", "-q", action="store_true", help="no progress or notes on stderr (warnings still shown)"
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    return parser
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("corpus-qa")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def _questions_from(source: str) -> Iterator[str]:
+    handle: TextIO
+    if source == "-":
+        handle = sys.stdin
+    else:
+        try:
+            handle = open(source, encoding="utf-8", errors="replace")
+        except OSError as exc:
+            raise QAError(f"cannot read questions file {source}: {exc.strerror or exc}") from None
+    with handle if source != "-" else _nullcontext(handle):
+        for line in handle:
+            if line.strip():
+                yield line.strip()
+
+
+class _nullcontext:
+    def __init__(self, value: TextIO) -> None:
+        self.value = value
+
+    def __enter__(self) -> TextIO:
+        return self.value
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+def _use_color(choice: str) -> bool:
+    if choice == "always":
+        return True
+    if choice == "never" or os.environ.get("NO_COLOR"):
+        return False
+    return sys.stdout.isatty()
+
+
+def _answer_all(engine: QAEngine, args: argparse.Namespace) -> None:
+    color = _use_color(args.color)
+    width = min(shutil.get_terminal_size((100, 24)).columns, 120)
+    mode: Mode = args.mode
+    conversation = Conversation()
+    batches: list[tuple[Iterator[str] | list[str], bool]] = []
+    if args.ask:
+        batches.append((args.ask, True))
+    if args.questions:
+        batches.append((_questions_from(args.questions), False))
+    first = True
+    for questions, as_conversation in batches:
+        for question in questions:
+            try:
+                answer = engine.ask(
+                    question, mode=mode, top_k=args.top_k, conversation=conversation if as_conversation else None
+                )
+            except QAError as exc:
+                if as_conversation:
+                    raise
+                print(f"qa: {safe_line(str(exc))} (question: {safe_line(question[:80])})", file=sys.stderr)
+                continue
+            if args.json:
+                print(json.dumps(answer.to_json(), ensure_ascii=False), flush=True)
+            else:
+                if not first:
+                    print("\n" + "─" * min(width, 60) + "\n")
+                print(render_answer(answer, width=width, color=color), flush=True)
+            first = False
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    if args_list[:1] == ["eval"]:
+        from qa.eval_cli import main as eval_main
+
+        return eval_main(args_list[1:])
+    parser = build_parser()
+    args = parser.parse_args(args_list)
+    reporter = StderrReporter(quiet=args.quiet)
+    try:
+        if not args.ask and not args.questions:
+            return _run_tui(args)
+        engine = open_engine(args.corpus, args.index_dir, args.model, reporter, rebuild=args.rebuild)
+        try:
+            _answer_all(engine, args)
+        finally:
+            engine.close()
+    except QAError as exc:
+        print(f"qa: error: {safe_line(str(exc))}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("qa: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        sys.stderr.close()  # the reader went away (e.g. `| head`): not an error
+        return 0
+    return 0
+
+
+def _run_tui(args: argparse.Namespace) -> int:
+    from tui.app import run  # the one deferred import of Textual
+
+    return run(args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

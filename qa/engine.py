@@ -1,0 +1,197 @@
+"""Answer questions over one index: retrieval, answer sentences, citations, credibility.
+
+`QAEngine` receives its collaborators; `open_engine` is the composition root shared by CLI and TUI.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from index.builder import BuildReporter, open_index
+from index.catalog import PassageRecord
+from index.corpus_index import CorpusIndex
+from index.embed import Embedder, ModelEmbedder, resolve_model
+from index.errors import QuestionError
+from index.store import default_index_dir
+from qa.answer import CredibilityRule, best_sentence, coverage, matched_terms, sentences_of, term_weights
+from qa.conversation import Conversation
+from qa.retrieve import HybridRetriever, Retriever
+from qa.types import MODES, Answer, AnswerText, Citation, Evidence, Mode
+
+MAX_QUESTION_CHARS = 2000
+DEFAULT_TOP_K = 5
+
+
+def default_corpus() -> Path:
+    """The bundled seed articles (shipped with the package, so a plain `pip install .` has them)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("seeds")
+    locations = list(spec.submodule_search_locations or []) if spec else []
+    for location in locations:
+        if any(Path(location).glob("*.txt")):
+            return Path(location)
+    return Path(__file__).resolve().parent.parent / "seeds"
+
+
+@dataclass(frozen=True)
+class IndexFacts:
+    documents: int
+    passages: int
+    model_id: str
+    corpus_root: str
+    index_dir: str
+
+
+class QAEngine:
+    def __init__(
+        self,
+        index: CorpusIndex,
+        embedder: Embedder,
+        retriever: Retriever | None = None,
+        credibility: CredibilityRule = CredibilityRule(),
+    ) -> None:
+        self.index = index
+        self.embedder = embedder
+        self.retriever = retriever or HybridRetriever(index, embedder)
+        self.credibility = credibility
+
+    def facts(self) -> IndexFacts:
+        counts = self.index.manifest["counts"]
+        return IndexFacts(
+            documents=int(counts["documents"]),
+            passages=int(counts["searchable"]),
+            model_id=self.index.model_id,
+            corpus_root=str(self.index.manifest["corpus_root"]),
+            index_dir=str(self.index.generation.path.parent),
+        )
+
+    def ask(
+        self,
+        question: str,
+        mode: Mode = "hybrid",
+        top_k: int = DEFAULT_TOP_K,
+        conversation: Conversation | None = None,
+    ) -> Answer:
+        """Answer one question; with a conversation, follow-ups borrow context and the turn is recorded."""
+        cleaned = " ".join(question.split())
+        if not cleaned:
+            raise QuestionError("the question is empty")
+        if mode not in MODES:
+            raise QuestionError(f"unknown mode {mode!r} (choose from {', '.join(MODES)})")
+        if top_k < 1:
+            raise QuestionError("top-k must be at least 1")
+        cleaned = cleaned[:MAX_QUESTION_CHARS]
+        started = time.perf_counter()
+        query = conversation.retrieval_query(cleaned) if conversation is not None else cleaned
+        retrieval = self.retriever.retrieve(query, mode, top_k)
+        timings = dict(retrieval.timings_ms)
+
+        answer_started = time.perf_counter()
+        rows = [c.row for c in retrieval.candidates]
+        records = self.index.passages(rows)
+        known = self.index.term_info(retrieval.query_terms)
+        weights = term_weights(retrieval.query_terms, {t: idf for t, (_, idf) in known.items()}, self.index.size)
+        vector = retrieval.query_vector
+        sentence_spans = {row: sentences_of(records[row].text) for row in rows}
+        to_embed = [(row, i) for row in rows if len(sentence_spans[row]) > 1 for i in range(len(sentence_spans[row]))]
+        sentence_vectors: dict[int, list[np.ndarray]] = {}
+        if to_embed and vector is not None:
+            texts = [records[row].text[s:e] for row, i in to_embed for s, e in [sentence_spans[row][i]]]
+            embedded = self.embedder.embed_queries(texts)
+            for (row, _), vec in zip(to_embed, embedded, strict=True):
+                sentence_vectors.setdefault(row, []).append(vec)
+        evidence = []
+        for rank, candidate in enumerate(retrieval.candidates, start=1):
+            record = records[candidate.row]
+            vectors = sentence_vectors.get(candidate.row)
+            sentence = best_sentence(
+                record.text,
+                record.char_start,
+                sentence_spans[candidate.row],
+                weights,
+                vector,
+                np.vstack(vectors) if vectors is not None else None,
+            )
+            words, spans = matched_terms(record.text, weights)
+            evidence.append(
+                Evidence(
+                    rank=rank,
+                    id=record.id,
+                    citation=self._citation(record),
+                    text=record.text,
+                    score=candidate.score,
+                    bm25_rank=candidate.bm25_rank,
+                    bm25_score=candidate.bm25_score,
+                    dense_rank=candidate.dense_rank,
+                    dense_score=candidate.dense_score,
+                    answer_sentence=sentence,
+                    matched_terms=words,
+                    term_spans=spans,
+                )
+            )
+        if evidence and vector is not None:
+            top = evidence[0]
+            top_row = retrieval.candidates[0].row
+            cosine = float(np.asarray(self.index.vectors[top_row]) @ vector)
+            verdict, reason = self.credibility.judge(cosine, coverage(top.text, weights))
+        else:
+            verdict, reason = "no_credible_evidence", "no passage matches any word of the question"
+        answer_text = None
+        if verdict == "answered":
+            top = evidence[0]
+            answer_text = AnswerText(
+                top.answer_sentence.text, 1, top.answer_sentence.char_start, top.answer_sentence.char_end
+            )
+        timings["answer"] = (time.perf_counter() - answer_started) * 1000
+        timings["total"] = (time.perf_counter() - started) * 1000
+        result = Answer(
+            question=cleaned,
+            retrieval_query=query,
+            mode=mode,
+            top_k=top_k,
+            verdict=verdict,
+            reason=reason,
+            answer=answer_text,
+            passages=tuple(evidence),
+            timings_ms=timings,
+        )
+        if conversation is not None:
+            conversation.add(result)
+        return result
+
+    def _citation(self, record: PassageRecord) -> Citation:
+        document = self.index.document(record.doc)
+        return Citation(
+            path=document.path,
+            abs_path=document.abs_path,
+            title=document.title,
+            paragraph=record.paragraph,
+            window=record.window,
+            line_start=record.line_start,
+            line_end=record.line_end,
+            char_start=record.char_start,
+            char_end=record.char_end,
+        )
+
+    def close(self) -> None:
+        self.index.close()
+
+
+def open_engine(
+    corpus: Path | None,
+    index_dir: Path | None,
+    model: str | None,
+    reporter: BuildReporter,
+    rebuild: bool = False,
+) -> QAEngine:
+    """Composition root: resolve corpus, index location and model; load or build the index."""
+    corpus_root = (corpus or default_corpus()).expanduser()
+    embedder = ModelEmbedder(resolve_model(model))
+    directory = index_dir.expanduser() if index_dir is not None else default_index_dir(corpus_root.resolve())
+    index = open_index(corpus_root, directory, embedder, reporter, rebuild=rebuild)
+    return QAEngine(index, embedder)

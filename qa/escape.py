@@ -1,0 +1,30 @@
+"""Make corpus text safe for a terminal: control, escape and bidi characters become visible escapes.
+
+Documents are data. ESC, other C0/C1 controls, DEL, carriage returns and bidi overrides could clear the
+screen, set the title, write the clipboard (OSC 52) or reorder what a citation appears to say; each is
+shown as a `\\xNN` / `\\uNNNN` escape instead. Newlines and tabs are kept.
+"""
+
+from __future__ import annotations
+
+import re
+
+_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff\ufff9-\ufffb]")
+
+
+def _visible(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def safe_text(text: str, keep_newlines: bool = True) -> str:
+    """`text` with every character that could act on a terminal replaced by a visible escape."""
+    escaped = _UNSAFE.sub(_visible, text)
+    if not keep_newlines:
+        escaped = escaped.replace("\n", "\\n")
+    return escaped
+
+
+def safe_line(text: str) -> str:
+    """`text` for a single-line message (file names in warnings): newlines escaped too."""
+    return safe_text(text, keep_newlines=False)

@@ -1,0 +1,112 @@
+"""Text rendering of answers for a terminal or a pipe. All corpus text passes through `safe_text`."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from qa.escape import safe_line, safe_text
+from qa.types import Answer, Evidence
+
+BOLD, UNDERLINE, DIM, RESET = "\x1b[1m", "\x1b[4m", "\x1b[2m", "\x1b[0m"
+INDENT = "    "
+
+
+def _styled_words(text: str, sentence: tuple[int, int], terms: Sequence[tuple[int, int]], color: bool) -> list[str]:
+    """The words of `text` with emphasis: ANSI when `color`, else Markdown (**sentence**, *term*)."""
+    in_term = [False] * len(text)
+    for start, end in terms:
+        for i in range(start, end):
+            in_term[i] = True
+    words: list[str] = []
+    s_start, s_end = sentence
+    for match in re.finditer(r"\S+", text):
+        start, end = match.start(), match.end()
+        pieces: list[str] = []
+        i = start
+        while i < end:
+            j = i
+            while j < end and in_term[j] == in_term[i] and (s_start <= j < s_end) == (s_start <= i < s_end):
+                j += 1
+            chunk = safe_text(text[i:j])
+            emphasised_term = in_term[i]
+            in_sentence = s_start <= i < s_end
+            if color:
+                style = (BOLD if in_sentence else "") + (UNDERLINE if emphasised_term else "")
+                pieces.append(f"{style}{chunk}{RESET}" if style else chunk)
+            else:
+                pieces.append(f"*{chunk}*" if emphasised_term else chunk)
+            i = j
+        word = "".join(pieces)
+        if not color:
+            if start <= s_start < end:
+                word = "**" + word
+            if start < s_end <= end:
+                word = word + "**"
+        words.append(word)
+    return words
+
+
+def _visible_len(word: str) -> int:
+    return len(re.sub(r"\x1b\[[0-9;]*m", "", word))
+
+
+def _wrap(words: list[str], width: int, indent: str) -> str:
+    lines: list[str] = []
+    line: list[str] = []
+    used = 0
+    for word in words:
+        length = _visible_len(word)
+        if line and used + 1 + length > width - len(indent):
+            lines.append(indent + " ".join(line))
+            line, used = [], 0
+        used += length + (1 if line else 0)
+        line.append(word)
+    if line:
+        lines.append(indent + " ".join(line))
+    return "\n".join(lines)
+
+
+def evidence_header(evidence: Evidence) -> str:
+    return f"[{evidence.rank}] {safe_line(evidence.citation.title)} — {safe_line(evidence.citation.location())}"
+
+
+def why_line(evidence: Evidence) -> str:
+    parts = [f"score {evidence.score:.4f}"]
+    parts.append(f"bm25 #{evidence.bm25_rank}" if evidence.bm25_rank else "bm25 -")
+    parts.append(
+        f"dense #{evidence.dense_rank} (cos {evidence.dense_score:.2f})"
+        if evidence.dense_rank and evidence.dense_score is not None
+        else "dense -"
+    )
+    if evidence.matched_terms:
+        parts.append("matched: " + ", ".join(safe_line(t) for t in evidence.matched_terms))
+    return " · ".join(parts)
+
+
+def render_answer(answer: Answer, width: int = 100, color: bool = False) -> str:
+    out: list[str] = []
+    dim = (lambda s: f"{DIM}{s}{RESET}") if color else (lambda s: s)
+    out.append(f"Q: {safe_line(answer.question)}")
+    if answer.retrieval_query != answer.question:
+        out.append(dim(f"   (searched for: {safe_line(answer.retrieval_query)})"))
+    if answer.answer is not None:
+        sentence = safe_line(answer.answer.text)
+        out.append(_wrap(("A: " + (f"{BOLD}{sentence}{RESET}" if color else sentence)).split(" "), width, ""))
+        out.append(dim(f"   — from [{answer.answer.passage}] {safe_line(answer.passages[0].citation.location())}"))
+    else:
+        out.append("A: No good evidence for this in the corpus.")
+        out.append(dim(f"   ({safe_line(answer.reason)}; the closest passages follow)" if answer.passages else ""))
+    for evidence in answer.passages:
+        out.append("")
+        out.append(f"{BOLD}{evidence_header(evidence)}{RESET}" if color else evidence_header(evidence))
+        sentence = (
+            evidence.answer_sentence.char_start - evidence.citation.char_start,
+            evidence.answer_sentence.char_end - evidence.citation.char_start,
+        )
+        out.append(_wrap(_styled_words(evidence.text, sentence, evidence.term_spans, color), width, INDENT))
+        out.append(dim(INDENT + why_line(evidence)))
+    timings = answer.timings_ms
+    out.append("")
+    out.append(dim(f"({answer.mode}, top {answer.top_k}, {timings.get('total', 0):.0f} ms)"))
+    return "\n".join(line for line in out if line is not None)

@@ -1,0 +1,129 @@
+"""The data `qa` hands to its users (CLI, TUI, JSON): frozen, JSON-serialisable dataclasses."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Mode = Literal["hybrid", "bm25", "dense"]
+MODES: tuple[Mode, ...] = ("hybrid", "bm25", "dense")
+Verdict = Literal["answered", "no_credible_evidence"]
+
+
+@dataclass(frozen=True)
+class Citation:
+    """Where a passage comes from: enough to open the file at the right line and offsets."""
+
+    path: str  # "<corpus folder>/<relative path>"
+    abs_path: str
+    title: str
+    paragraph: int
+    window: int  # 0 for a whole paragraph
+    line_start: int
+    line_end: int
+    char_start: int
+    char_end: int
+
+    def location(self) -> str:
+        """`seeds/000_x.txt:3 (¶3)`; windows of long paragraphs add their part number."""
+        lines = f"{self.line_start}" if self.line_start == self.line_end else f"{self.line_start}-{self.line_end}"
+        part = f", part {self.window}" if self.window else ""
+        return f"{self.path}:{lines} (¶{self.paragraph}{part})"
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """A sentence of a passage; offsets are into the original file, like the passage's."""
+
+    text: str
+    char_start: int
+    char_end: int
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One returned passage, with why it was returned."""
+
+    rank: int
+    id: str
+    citation: Citation
+    text: str
+    score: float  # fused score (hybrid) or the single retriever's score
+    bm25_rank: int | None
+    bm25_score: float | None
+    dense_rank: int | None
+    dense_score: float | None  # cosine
+    answer_sentence: Sentence
+    matched_terms: tuple[str, ...]  # query words found in the passage (as written in the passage)
+    term_spans: tuple[tuple[int, int], ...]  # where they are, relative to `text`
+
+    def to_json(self) -> dict[str, Any]:
+        c = self.citation
+        return {
+            "rank": self.rank,
+            "id": self.id,
+            "path": c.path,
+            "file": c.abs_path,
+            "title": c.title,
+            "paragraph": c.paragraph,
+            "window": c.window,
+            "line_start": c.line_start,
+            "line_end": c.line_end,
+            "char_start": c.char_start,
+            "char_end": c.char_end,
+            "text": self.text,
+            "score": round(self.score, 6),
+            "bm25_rank": self.bm25_rank,
+            "bm25_score": None if self.bm25_score is None else round(self.bm25_score, 6),
+            "dense_rank": self.dense_rank,
+            "dense_score": None if self.dense_score is None else round(self.dense_score, 6),
+            "answer_sentence": {
+                "text": self.answer_sentence.text,
+                "char_start": self.answer_sentence.char_start,
+                "char_end": self.answer_sentence.char_end,
+            },
+            "matched_terms": list(self.matched_terms),
+        }
+
+
+@dataclass(frozen=True)
+class AnswerText:
+    text: str
+    passage: int  # rank of the passage it comes from
+    char_start: int
+    char_end: int
+
+
+@dataclass(frozen=True)
+class Answer:
+    """Everything said in reply to one question."""
+
+    question: str
+    retrieval_query: str  # what retrieval searched for (differs from the question for follow-ups)
+    mode: Mode
+    top_k: int
+    verdict: Verdict
+    reason: str  # one line: why the evidence is (not) credible
+    answer: AnswerText | None
+    passages: tuple[Evidence, ...]
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "question": self.question,
+            "retrieval_query": self.retrieval_query,
+            "mode": self.mode,
+            "top_k": self.top_k,
+            "verdict": self.verdict,
+            "reason": self.reason,
+            "answer": None
+            if self.answer is None
+            else {
+                "text": self.answer.text,
+                "passage": self.answer.passage,
+                "char_start": self.answer.char_start,
+                "char_end": self.answer.char_end,
+            },
+            "passages": [p.to_json() for p in self.passages],
+            "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()},
+        }

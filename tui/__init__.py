@@ -1,0 +1,1 @@
+"""The Textual user interface: shows what `qa` decided, decides nothing itself."""
