@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -112,7 +112,7 @@ class BM25Scorer:
         self.weights = weights
         self.n_docs = n_docs
 
-    def scores(self, term_ids: list[int | None]) -> npt.NDArray[np.float64]:
+    def scores(self, term_ids: Sequence[int | None]) -> npt.NDArray[np.float64]:
         """Scores of every passage, equal to `BM25Okapi.get_scores` for the same tokens.
 
         Unknown tokens (None) contribute nothing; repeated tokens count once per occurrence.

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any, Protocol
@@ -242,7 +241,10 @@ def build_generation(
         else:
             missing.append(row)
     if missing:
-        progress: Callable[[int, int], None] = lambda done, total: reporter.progress("embedding", done, total)
+
+        def progress(done: int, total: int) -> None:
+            reporter.progress("embedding", done, total)
+
         vectors[missing] = embedder.embed_passages([search_texts[r] for r in missing], progress)
 
     reporter.progress("bm25", 0, 1)

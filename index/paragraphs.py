@@ -118,28 +118,29 @@ def _looks_like_title(line: str) -> bool:
     )
 
 
+def _flush(pending: list[tuple[int, int]], paragraphs: list[tuple[int, int, bool]]) -> None:
+    """Turn a run of plain lines into one paragraph, or one per line when the lines are long."""
+    if not pending:
+        return
+    if len(pending) > 1 and _one_paragraph_per_line(pending):
+        paragraphs.extend((s, e, False) for s, e in pending)
+    else:
+        paragraphs.append((pending[0][0], pending[-1][1], False))
+    pending.clear()
+
+
 def _paragraph_spans(text: str) -> list[tuple[int, int, bool]]:
     """(start, end, is_markdown_heading) of every paragraph in document order."""
     paragraphs: list[tuple[int, int, bool]] = []
     for block in _blocks(text):
         pending: list[tuple[int, int]] = []
-
-        def flush() -> None:
-            if not pending:
-                return
-            if len(pending) > 1 and _one_paragraph_per_line(pending):
-                paragraphs.extend((s, e, False) for s, e in pending)
-            else:
-                paragraphs.append((pending[0][0], pending[-1][1], False))
-            pending.clear()
-
         for s, e in block:
             if _MD_HEADING.match(text, s):
-                flush()
+                _flush(pending, paragraphs)
                 paragraphs.append((s, e, True))
             else:
                 pending.append((s, e))
-        flush()
+        _flush(pending, paragraphs)
     return paragraphs
 
 

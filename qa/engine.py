@@ -53,12 +53,12 @@ class QAEngine:
         index: CorpusIndex,
         embedder: Embedder,
         retriever: Retriever | None = None,
-        credibility: CredibilityRule = CredibilityRule(),
+        credibility: CredibilityRule | None = None,
     ) -> None:
         self.index = index
         self.embedder = embedder
         self.retriever = retriever or HybridRetriever(index, embedder)
-        self.credibility = credibility
+        self.credibility = credibility or CredibilityRule()
 
     def facts(self) -> IndexFacts:
         counts = self.index.manifest["counts"]

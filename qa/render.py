@@ -100,11 +100,11 @@ def render_answer(answer: Answer, width: int = 100, color: bool = False) -> str:
     for evidence in answer.passages:
         out.append("")
         out.append(f"{BOLD}{evidence_header(evidence)}{RESET}" if color else evidence_header(evidence))
-        sentence = (
+        sentence_span = (
             evidence.answer_sentence.char_start - evidence.citation.char_start,
             evidence.answer_sentence.char_end - evidence.citation.char_start,
         )
-        out.append(_wrap(_styled_words(evidence.text, sentence, evidence.term_spans, color), width, INDENT))
+        out.append(_wrap(_styled_words(evidence.text, sentence_span, evidence.term_spans, color), width, INDENT))
         out.append(dim(INDENT + why_line(evidence)))
     timings = answer.timings_ms
     out.append("")
