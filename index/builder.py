@@ -13,7 +13,7 @@ import numpy as np
 from index import corpus_index as layout
 from index.bm25 import BM25Params, build_bm25
 from index.catalog import Catalog, DocumentRecord, PassageRecord, SkippedRecord, write_catalog
-from index.corpus import FileEntry, UnreadableDocument, check_corpus_root, list_files, read_document
+from index.corpus import DocumentSource, FileEntry, UnreadableDocument
 from index.corpus_index import CorpusIndex
 from index.embed import Embedder
 from index.errors import CorpusError, IndexStoreError
@@ -76,13 +76,13 @@ def _why_stale(
     generation: Generation,
     catalog: Catalog,
     entries: list[FileEntry],
-    corpus_root: Path,
+    identity: str,
     model_id: str,
     settings: IndexSettings,
 ) -> str | None:
     """Why the generation cannot serve this corpus and model as it is, or None when it can."""
     manifest = generation.manifest
-    if manifest.get("corpus_root") != str(corpus_root):
+    if manifest.get("corpus_root") != identity:
         return f"the index in this folder belongs to another corpus ({manifest.get('corpus_root')})"
     if manifest.get("model_id") != model_id:
         return f"the model changed ({manifest.get('model_id')} -> {model_id})"
@@ -97,18 +97,17 @@ def _why_stale(
 
 
 def open_index(
-    corpus_root: Path,
+    source: DocumentSource,
     index_dir: Path,
     embedder: Embedder,
     reporter: BuildReporter,
     settings: IndexSettings = IndexSettings(),
     rebuild: bool = False,
 ) -> CorpusIndex:
-    """The up-to-date index of `corpus_root`: loaded as it is, updated, or built from scratch."""
-    root = check_corpus_root(corpus_root)
-    entries = list_files(root, reporter.warn)
+    """The up-to-date index of `source`: loaded as it is, updated, or built from scratch."""
+    entries = source.entries(reporter.warn)
     if not entries:
-        raise CorpusError(f"no .txt or .md files in {root}")
+        raise CorpusError(f"no .txt or .md files in {source.identity}")
 
     def usable() -> tuple[CorpusIndex | None, Generation | None, str]:
         try:
@@ -121,7 +120,7 @@ def open_index(
             loaded = CorpusIndex(generation)
         except IndexStoreError as exc:
             return None, None, f"{exc}; rebuilding it"
-        reason = _why_stale(generation, loaded.catalog, entries, root, embedder.model_id, settings)
+        reason = _why_stale(generation, loaded.catalog, entries, source.identity, embedder.model_id, settings)
         if reason is None and not rebuild:
             return loaded, generation, ""
         loaded.close()
@@ -137,8 +136,8 @@ def open_index(
         if reason:
             reporter.note(f"updating the index: {reason}")
         else:
-            reporter.note(f"building the index of {root} in {index_dir}")
-        generation, stats = build_generation(root, entries, index_dir, embedder, reporter, settings, previous)
+            reporter.note(f"building the index of {source.identity} in {index_dir}")
+        generation, stats = build_generation(source, entries, index_dir, embedder, reporter, settings, previous)
         reporter.note(
             f"indexed {stats.documents} documents, {stats.passages} passages "
             f"({stats.embedded} embedded, {stats.reused} reused) in {stats.seconds:.1f} s"
@@ -159,7 +158,7 @@ def _previous_vectors(previous: Generation | None, model_id: str) -> tuple[dict[
 
 
 def build_generation(
-    root: Path,
+    source: DocumentSource,
     entries: list[FileEntry],
     index_dir: Path,
     embedder: Embedder,
@@ -177,12 +176,12 @@ def build_generation(
     for number, entry in enumerate(entries, start=1):
         reporter.progress("reading", number, len(entries))
         try:
-            document = read_document(entry)
+            document = source.read(entry)
         except UnreadableDocument as exc:
             reporter.warn(f"skipped {entry.path}: {exc}")
             skipped.append(SkippedRecord(entry.path, entry.size, entry.mtime_ns, str(exc)))
             continue
-        split = split_document(document.text, PurePosixPath(entry.path).name)
+        split = split_document(document.text, PurePosixPath(entry.path).name, document.title)
         doc_number = len(documents)
         documents.append(
             DocumentRecord(
@@ -227,9 +226,9 @@ def build_generation(
                 )
             )
     if not documents:
-        raise CorpusError(f"no readable documents in {root} (every file was skipped)")
+        raise CorpusError(f"no readable documents in {source.identity} (every file was skipped)")
     if not search_texts:
-        raise CorpusError(f"no passages to search in {root} (only titles and fragments)")
+        raise CorpusError(f"no passages to search in {source.identity} (only titles and fragments)")
 
     old_rows, old_vectors = _previous_vectors(previous, embedder.model_id)
     vectors = np.zeros((len(search_texts), embedder.dimension), dtype=np.float32)
@@ -265,7 +264,7 @@ def build_generation(
         writer.save_array(layout.BM25_ROWS_FILE, bm25.rows)
         writer.save_array(layout.BM25_WEIGHTS_FILE, bm25.weights)
         manifest = {
-            "corpus_root": str(root),
+            "corpus_root": source.identity,
             "corpus_fingerprint": _fingerprint(documents),
             "model_id": embedder.model_id,
             "dimension": embedder.dimension,

@@ -29,6 +29,7 @@ class Document:
     sha256: str  # of the raw bytes
     size: int
     mtime_ns: int
+    title: str | None = None  # a title the source knows (e.g. a dataset field); else detected from the text
 
 
 @dataclass(frozen=True)
@@ -158,6 +159,40 @@ def read_document(entry: FileEntry, readers: tuple[DocumentReader, ...] = DEFAUL
         size=len(data),
         mtime_ns=entry.mtime_ns,
     )
+
+
+class DocumentSource(Protocol):
+    """Where documents come from: a folder of files, a JSONL collection, later other stores.
+
+    `identity` names the source in the index manifest (an index built for one source is never used
+    for another); `entries` lists documents cheaply (no content); `read` returns one document or raises
+    `UnreadableDocument`.
+    """
+
+    @property
+    def identity(self) -> str: ...
+
+    def entries(self, warn: Warn) -> list[FileEntry]: ...
+
+    def read(self, entry: FileEntry) -> Document: ...
+
+
+class FolderSource:
+    """The `.txt`/`.md` files under a folder (recursively, sorted by path)."""
+
+    def __init__(self, root: Path, readers: tuple[DocumentReader, ...] = DEFAULT_READERS) -> None:
+        self.root = check_corpus_root(root)
+        self.readers = readers
+
+    @property
+    def identity(self) -> str:
+        return str(self.root)
+
+    def entries(self, warn: Warn) -> list[FileEntry]:
+        return list_files(self.root, warn, self.readers)
+
+    def read(self, entry: FileEntry) -> Document:
+        return read_document(entry, self.readers)
 
 
 def iter_documents(root: Path, warn: Warn, readers: tuple[DocumentReader, ...] = DEFAULT_READERS) -> Iterator[Document]:

@@ -178,21 +178,35 @@ def _windows(text: str, start: int, end: int) -> list[tuple[int, int]]:
     return windows
 
 
-def split_document(text: str, file_name: str) -> SplitDocument:
-    """Paragraphs (and windows of long paragraphs) of `text`, with the document title."""
+def split_document(text: str, file_name: str, known_title: str | None = None) -> SplitDocument:
+    """Paragraphs (and windows of long paragraphs) of `text`, with the document title: `known_title`
+    when the source has one, else a headline-like first line, else the file name."""
     lines = LineIndex(text)
     raw = _paragraph_spans(text)
     title = PurePosixPath(file_name).stem
     title_from_text = False
+    if known_title and known_title.strip():
+        return _split(text, lines, raw, " ".join(known_title.split()), True, title_line=False)
     if len(raw) > 1:
         s, e, is_heading = raw[0]
         first = text[s:e]
         if is_heading or _looks_like_title(first):
             title = _MD_HEADING.sub("", first, count=1).strip() if is_heading else first
             title_from_text = True
+    return _split(text, lines, raw, title, title_from_text, title_line=title_from_text)
+
+
+def _split(
+    text: str,
+    lines: LineIndex,
+    raw: list[tuple[int, int, bool]],
+    title: str,
+    title_from_text: bool,
+    title_line: bool,
+) -> SplitDocument:
     passages: list[PassageSpan] = []
     for ordinal, (s, e, is_heading) in enumerate(raw, start=1):
-        if ordinal == 1 and title_from_text:
+        if ordinal == 1 and title_line:
             kind: PassageKind = "title"
         else:
             kind = _kind(text[s:e], is_heading)

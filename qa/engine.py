@@ -13,6 +13,7 @@ import numpy as np
 
 from index.builder import BuildReporter, open_index
 from index.catalog import PassageRecord
+from index.corpus import FolderSource
 from index.corpus_index import CorpusIndex
 from index.embed import Embedder, ModelEmbedder, resolve_model
 from index.errors import QuestionError
@@ -193,5 +194,5 @@ def open_engine(
     corpus_root = (corpus or default_corpus()).expanduser()
     embedder = ModelEmbedder(resolve_model(model))
     directory = index_dir.expanduser() if index_dir is not None else default_index_dir(corpus_root.resolve())
-    index = open_index(corpus_root, directory, embedder, reporter, rebuild=rebuild)
+    index = open_index(FolderSource(corpus_root), directory, embedder, reporter, rebuild=rebuild)
     return QAEngine(index, embedder)
