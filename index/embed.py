@@ -150,6 +150,7 @@ class ModelEmbedder:
         if self._model is None:
             _quiet_hub()
             try:
+                import torch
                 from sentence_transformers import SentenceTransformer
             except ImportError as exc:
                 raise ModelError(f"sentence-transformers is not installed ({exc})") from exc
@@ -161,6 +162,7 @@ class ModelEmbedder:
                 raise ModelError(
                     f"cannot load model {self.spec.location!r} offline: {type(exc).__name__}: {exc}"
                 ) from None
+            torch.set_num_threads(max(1, os.cpu_count() or 1))  # batch embedding uses every core
         return self._model
 
     def embed_passages(self, texts: list[str], progress: ProgressFn | None = None) -> Vectors:

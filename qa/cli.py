@@ -12,17 +12,24 @@ import shutil
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from index.errors import QAError
-from qa.conversation import Conversation
-from qa.engine import DEFAULT_TOP_K, QAEngine, open_engine
 from qa.escape import safe_line
-from qa.progress import StderrReporter
-from qa.render import render_answer
-from qa.types import MODES, Mode
+from qa.types import DEFAULT_TOP_K, MODES, Mode
+
+if TYPE_CHECKING:
+    from qa.engine import QAEngine
 
 PROG = "qa"
+
+
+def _single_thread_numerics() -> None:
+    """Interactive queries are small single operations: one BLAS/OpenMP thread each avoids the collapse
+    seen when two threads fight another process for two cores (index builds raise torch's own count).
+    Must run before numpy is imported, hence the deferred imports in `main`."""
+    for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(variable, "1")
 
 
 def _positive_int(text: str) -> int:
@@ -124,6 +131,9 @@ def _use_color(choice: str) -> bool:
 
 
 def _answer_all(engine: QAEngine, args: argparse.Namespace) -> None:
+    from qa.conversation import Conversation
+    from qa.render import render_answer, timing_line
+
     color = _use_color(args.color)
     width = min(shutil.get_terminal_size((100, 24)).columns, 120)
     mode: Mode = args.mode
@@ -151,6 +161,8 @@ def _answer_all(engine: QAEngine, args: argparse.Namespace) -> None:
                 if not first:
                     print("\n" + "─" * min(width, 60) + "\n")
                 print(render_answer(answer, width=width, color=color), flush=True)
+                if not args.quiet:
+                    print(f"qa: {timing_line(answer)}", file=sys.stderr)
             first = False
 
 
@@ -162,10 +174,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return eval_main(args_list[1:])
     parser = build_parser()
     args = parser.parse_args(args_list)
-    reporter = StderrReporter(quiet=args.quiet)
+    _single_thread_numerics()
     try:
         if not args.ask and not args.questions:
             return _run_tui(args)
+        from qa.engine import open_engine
+        from qa.progress import StderrReporter
+
+        reporter = StderrReporter(quiet=args.quiet)
         engine = open_engine(args.corpus, args.index_dir, args.model, reporter, rebuild=args.rebuild)
         try:
             _answer_all(engine, args)

@@ -21,10 +21,9 @@ from index.store import default_index_dir
 from qa.answer import CredibilityRule, best_sentence, coverage, matched_terms, sentences_of, term_weights
 from qa.conversation import Conversation
 from qa.retrieve import HybridRetriever, Retriever
-from qa.types import MODES, Answer, AnswerText, Citation, Evidence, Mode
+from qa.types import DEFAULT_TOP_K, MODES, Answer, AnswerText, Citation, Evidence, Mode
 
 MAX_QUESTION_CHARS = 2000
-DEFAULT_TOP_K = 5
 
 
 def default_corpus() -> Path:

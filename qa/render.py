@@ -106,7 +106,10 @@ def render_answer(answer: Answer, width: int = 100, color: bool = False) -> str:
         )
         out.append(_wrap(_styled_words(evidence.text, sentence_span, evidence.term_spans, color), width, INDENT))
         out.append(dim(INDENT + why_line(evidence)))
-    timings = answer.timings_ms
-    out.append("")
-    out.append(dim(f"({answer.mode}, top {answer.top_k}, {timings.get('total', 0):.0f} ms)"))
     return "\n".join(line for line in out if line is not None)
+
+
+def timing_line(answer: Answer) -> str:
+    """Per-stage timings (stderr: they differ run to run, while stdout stays byte-identical)."""
+    stages = " ".join(f"{k} {v:.1f}" for k, v in answer.timings_ms.items() if k != "total")
+    return f"{answer.mode}, top {answer.top_k}: {answer.timings_ms.get('total', 0):.0f} ms ({stages} ms)"

@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 Mode = Literal["hybrid", "bm25", "dense"]
 MODES: tuple[Mode, ...] = ("hybrid", "bm25", "dense")
+DEFAULT_TOP_K = 5
 Verdict = Literal["answered", "no_credible_evidence"]
 
 

@@ -1,0 +1,66 @@
+"""BM25 scores equal rank_bm25.BM25Okapi's, on seeded random corpora and on the seeds."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import numpy as np
+import pytest
+from rank_bm25 import BM25Okapi
+
+from index.bm25 import BM25Scorer, build_bm25
+from index.paragraphs import split_document
+from index.tokenize import tokenize
+
+
+def _scorer(corpus: list[list[str]]) -> tuple[BM25Scorer, dict[str, int]]:
+    arrays = build_bm25(corpus)
+    return (
+        BM25Scorer(arrays.indptr, arrays.rows, arrays.weights, arrays.n_docs),
+        {t: i for i, t in enumerate(arrays.terms)},
+    )
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_scores_equal_rank_bm25_on_random_corpora(seed: int) -> None:
+    rng = random.Random(seed)
+    vocabulary = [f"w{i}" for i in range(rng.randint(3, 60))]
+    weights = [1 / (i + 1) for i in range(len(vocabulary))]  # Zipf-like: common words get negative idf
+    corpus = [
+        rng.choices(vocabulary, weights, k=rng.randint(0 if seed % 3 == 0 else 1, 40))
+        for _ in range(rng.randint(1, 80))
+    ]
+    if not any(corpus):
+        corpus[0] = ["w0"]
+    reference = BM25Okapi(corpus)
+    scorer, ids = _scorer(corpus)
+    for _ in range(20):
+        query = rng.choices(vocabulary + ["unknown"], k=rng.randint(1, 6))
+        expected = reference.get_scores(query)
+        actual = scorer.scores([ids.get(t) for t in query])
+        np.testing.assert_allclose(actual, expected, rtol=0, atol=1e-6)
+
+
+def test_scores_equal_rank_bm25_on_seed_paragraphs() -> None:
+    seeds = Path(__file__).resolve().parents[2] / "seeds"
+    corpus = []
+    for path in sorted(seeds.glob("*.txt")):
+        text = path.read_text(encoding="utf-8")
+        corpus += [tokenize(text[p.char_start : p.char_end]) for p in split_document(text, path.name).passages]
+    reference = BM25Okapi(corpus)
+    scorer, ids = _scorer(corpus)
+    for question in ["Who owned the weapons depot?", "Turkey Idlib Turkey ceasefire", "Hmeimim airbase missiles"]:
+        query = tokenize(question)
+        np.testing.assert_allclose(scorer.scores([ids.get(t) for t in query]), reference.get_scores(query), atol=1e-6)
+
+
+def test_top_is_sorted_with_ties_broken_by_row() -> None:
+    corpus = [["a", "b"], ["a", "b"], ["c"], ["a", "b"], ["d"]]
+    scorer, ids = _scorer(corpus)
+    rows, scores = scorer.top([ids["a"]], 10)
+    assert rows.tolist() == [0, 1, 3]
+    assert scores[0] == scores[1] == scores[2]
+    rows, _ = scorer.top([ids["a"]], 2)
+    assert rows.tolist() == [0, 1]
+    assert scorer.top([None], 5)[0].size == 0

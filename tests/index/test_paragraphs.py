@@ -1,0 +1,121 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from index.paragraphs import LineIndex, split_document
+from index.sentences import sentence_spans
+
+SEEDS = Path(__file__).resolve().parents[2] / "seeds"
+SEED_FILES = sorted(SEEDS.glob("*.txt"))
+
+
+@pytest.mark.parametrize("path", SEED_FILES, ids=lambda p: p.name)
+def test_every_seed_paragraph_round_trips(path: Path) -> None:
+    text = path.read_text(encoding="utf-8")
+    split = split_document(text, path.name)
+    lines = text.splitlines()
+    for span in split.passages:
+        passage = text[span.char_start : span.char_end]
+        assert passage == passage.strip() and passage
+        # A one-line paragraph is exactly its line; line numbers are 1-based.
+        assert lines[span.line_start - 1].strip().startswith(passage.splitlines()[0][:40])
+    # Every non-blank line of a seed is covered by exactly one paragraph.
+    covered = {n for s in split.passages for n in range(s.line_start, s.line_end + 1)}
+    assert covered == {i for i, line in enumerate(lines, start=1) if line.strip()}
+
+
+def test_single_newline_seed_splits_per_line_and_detects_headline() -> None:
+    text = (SEEDS / "003_5955d54851c696b3.txt").read_text(encoding="utf-8")
+    split = split_document(text, "003_5955d54851c696b3.txt")
+    assert split.title == "Russian warplanes strike more targets in Syria"
+    assert split.title_from_text
+    assert split.passages[0].kind == "title"
+    assert [p.paragraph for p in split.passages] == list(range(1, len(text.splitlines()) + 1))
+
+
+def test_blank_line_seed_and_fragments() -> None:
+    text = (SEEDS / "001_1b964a6f03f87240.txt").read_text(encoding="utf-8")
+    split = split_document(text, "001_1b964a6f03f87240.txt")
+    assert split.title.startswith("Russian air strike, in coordination with Turkey")
+    last = split.passages[-1]
+    assert text[last.char_start : last.char_end] == "You might also like"
+    assert last.kind == "fragment" and not last.searchable
+    assert split.passages[1].line_start == 3  # blank lines between paragraphs
+
+
+def test_title_falls_back_to_file_name() -> None:
+    text = (SEEDS / "000_a6242c36691dad2e.txt").read_text(encoding="utf-8")
+    split = split_document(text, "000_a6242c36691dad2e.txt")
+    assert split.title == "000_a6242c36691dad2e" and not split.title_from_text
+    assert all(p.kind == "text" for p in split.passages)
+
+
+def test_known_title_wins_and_first_line_stays_a_passage() -> None:
+    split = split_document("Normans were a people.\n\nThey lived in Normandy.", "x.txt", known_title="Normans")
+    assert split.title == "Normans"
+    assert len(split.passages) == 2
+
+
+def test_hard_wrapped_paragraphs_stay_whole() -> None:
+    text = (
+        "# Notes\n\nThis paragraph is wrapped\nat forty characters so\nit spans three lines.\n\n"
+        "Second one here, also long enough.\n"
+    )
+    split = split_document(text, "notes.md")
+    assert split.title == "Notes"
+    body = split.passages[1]
+    assert (body.line_start, body.line_end) == (3, 5)
+    assert text[body.char_start : body.char_end].endswith("three lines.")
+
+
+def test_long_paragraph_becomes_overlapping_windows_with_exact_offsets() -> None:
+    sentences = [f"Sentence number {i} talks about topic {i} in some detail here." for i in range(60)]
+    text = "Intro line that is long enough to count as text.\n\n" + " ".join(sentences) + "\n"
+    split = split_document(text, "long.txt")
+    windows = [p for p in split.passages if p.window > 0]
+    assert len(windows) >= 3
+    for w in windows:
+        piece = text[w.char_start : w.char_end]
+        assert piece.startswith("Sentence number") and piece.endswith(".")
+        assert len(piece.split()) <= 160
+    for a, b in zip(windows, windows[1:], strict=False):
+        assert b.char_start < a.char_end  # one sentence of overlap
+    assert windows[0].char_start == text.index("Sentence number 0")
+    assert windows[-1].char_end == text.rindex(".") + 1
+
+
+def test_crlf_and_lone_cr_line_numbers() -> None:
+    text = "First paragraph is here and it is long enough.\r\n\r\nSecond paragraph on line three, long enough.\rThird"
+    lines = LineIndex(text)
+    assert lines.line_of(text.index("Second")) == 3
+    assert lines.line_of(text.index("Third")) == 4
+    split = split_document(text, "crlf.txt")
+    first, second = split.passages
+    assert text[first.char_start : first.char_end] == "First paragraph is here and it is long enough."
+    assert (second.line_start, second.line_end) == (3, 4)  # a hard-wrapped paragraph spanning a lone CR
+
+
+def test_sentence_spans_respect_abbreviations() -> None:
+    text = 'Mr. Smith went to Washington. He met the U.S. envoy at 3 p.m. Then he left! "Why?" she asked.'
+    spans = [text[s:e] for s, e in sentence_spans(text)]
+    assert spans[0] == "Mr. Smith went to Washington."
+    assert spans[-1] == '"Why?" she asked.'
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet=st.sampled_from("ab .\n\r\t#?!\"'é\u2028"), max_size=400))
+def test_offsets_always_round_trip(text: str) -> None:
+    split = split_document(text, "f.txt")
+    line_count = len(LineIndex(text).starts)
+    previous_end = -1
+    for p in split.passages:
+        piece = text[p.char_start : p.char_end]
+        assert piece and piece == piece.strip()
+        assert 1 <= p.line_start <= p.line_end <= line_count
+        if p.window <= 1:
+            assert p.char_start >= previous_end
+        previous_end = max(previous_end, p.char_end) if p.window else p.char_end

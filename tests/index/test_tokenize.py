@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from index.tokenize import STOPWORDS, term_spans, tokenize
+
+
+def test_stems_folds_and_drops_stopwords() -> None:
+    assert tokenize("Who owned the weapons depots in Idlib?") == ["own", "weapon", "depot", "idlib"]
+    assert tokenize("Erdoğan") == tokenize("Erdogan") == ["erdogan"]
+    assert tokenize("Syria’s RUSSIA's") == ["syria", "russia"]
+
+
+def test_query_and_index_share_the_tokenizer() -> None:
+    assert tokenize("struck strikes") == tokenize("struck strike")
+
+
+def test_term_spans_point_at_the_words() -> None:
+    text = "The depots, in Idlib."
+    assert [(t, text[s:e]) for t, s, e in term_spans(text)] == [("depot", "depots"), ("idlib", "Idlib")]
+
+
+@given(st.text(max_size=200))
+def test_tokenize_never_fails_and_yields_no_stopwords(text: str) -> None:
+    tokens = tokenize(text)
+    assert all(t and t not in STOPWORDS for t in tokens) or all(t for t in tokens)
+    for term, start, end in term_spans(text):
+        assert 0 <= start < end <= len(text) and term

@@ -1,0 +1,193 @@
+"""End-to-end `qa` in a subprocess: text and JSON output, batches, errors, import boundaries."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+GOLDEN = REPO / "tests" / "data" / "golden"
+QUESTION = "Who owned the weapons depot that Russian jets struck in Idlib?"
+
+
+@pytest.fixture
+def env(seeds_index_dir: Path, tmp_path: Path) -> dict[str, str]:
+    index_dir = tmp_path / "index"
+    shutil.copytree(seeds_index_dir, index_dir)
+    return {
+        **os.environ,
+        "QA_HOME": str(tmp_path / "home"),
+        "QA_INDEX_DIR": str(index_dir),
+        "PYTHONPATH": str(REPO),
+        "NO_COLOR": "1",
+    }
+
+
+def qa(*args: str, env: dict[str, str], stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "qa.cli", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        input=stdin,
+        cwd=REPO,
+        timeout=300,
+    )
+
+
+def test_ask_prints_answer_and_numbered_citations(env: dict[str, str]) -> None:
+    result = qa("--ask", QUESTION, env=env)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert out.startswith(f"Q: {QUESTION}\nA: ")
+    for rank in range(1, 6):
+        assert f"\n[{rank}] " in out
+    assert "seeds/00" in out and ".txt:" in out and "(¶" in out
+    assert "**" in out  # the answer sentence is emphasised (Markdown when not a terminal)
+    assert "Traceback" not in result.stderr
+    again = qa("--ask", QUESTION, env=env)
+    assert again.stdout == out  # byte-identical on the same index
+
+
+def test_json_schema(env: dict[str, str]) -> None:
+    result = qa("--ask", QUESTION, "--json", "--top-k", "3", env=env)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert len(lines) == 1
+    data = json.loads(lines[0])
+    assert data["question"] == QUESTION and data["mode"] == "hybrid" and data["top_k"] == 3
+    assert set(data["answer"]) >= {"text", "passage"}
+    assert len(data["passages"]) == 3
+    required = {
+        "rank",
+        "id",
+        "path",
+        "title",
+        "paragraph",
+        "line_start",
+        "line_end",
+        "char_start",
+        "char_end",
+        "text",
+        "score",
+        "bm25_rank",
+        "dense_rank",
+        "answer_sentence",
+        "matched_terms",
+    }
+    for passage in data["passages"]:
+        assert required <= set(passage)
+        assert set(passage["answer_sentence"]) == {"text", "char_start", "char_end"}
+    assert set(data["timings_ms"]) >= {"embed", "bm25", "dense", "fuse", "answer", "total"}
+
+
+def test_no_credible_answer_is_null_in_json(env: dict[str, str]) -> None:
+    data = json.loads(qa("--ask", "What is the capital of France?", "--json", env=env).stdout)
+    assert data["answer"] is None and data["verdict"] == "no_credible_evidence" and data["passages"]
+    text = qa("--ask", "What is the capital of France?", env=env).stdout
+    assert "No good evidence" in text
+
+
+def test_questions_file_and_stdin(env: dict[str, str], tmp_path: Path) -> None:
+    questions = tmp_path / "q.txt"
+    questions.write_text("How many people live in Idlib?\n\nWho is Dmitry Peskov?\n")
+    result = qa("--questions", str(questions), "--json", env=env)
+    assert [json.loads(line)["question"] for line in result.stdout.splitlines()] == [
+        "How many people live in Idlib?",
+        "Who is Dmitry Peskov?",
+    ]
+    piped = qa("--questions", "-", "--json", "--mode", "bm25", env=env, stdin="Hmeimim airbase\n")
+    assert json.loads(piped.stdout)["mode"] == "bm25"
+
+
+def test_repeated_ask_is_one_conversation(env: dict[str, str]) -> None:
+    result = qa(
+        "--ask", "Who struck the weapons depot in Idlib?", "--ask", "Was it coordinated with anyone?", "--json", env=env
+    )
+    first, second = (json.loads(line) for line in result.stdout.splitlines())
+    assert first["retrieval_query"] == first["question"]
+    assert second["retrieval_query"] != second["question"]
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (["--corpus", "/no/such/folder", "--ask", "x"], 1, "corpus folder not found"),
+        (["--ask", "   "], 1, "the question is empty"),
+        (["--top-k", "0", "--ask", "x"], 2, "must be between 1 and 1000"),
+        (["--mode", "magic", "--ask", "x"], 2, "invalid choice"),
+        (["--questions", "/no/such/file", "--ask", "x"], 1, "cannot read questions file"),
+    ],
+)
+def test_user_mistakes_give_one_clear_line(env: dict[str, str], args: list[str], code: int, message: str) -> None:
+    result = qa(*args, env=env)
+    assert result.returncode == code
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_empty_corpus_folder_is_an_error(env: dict[str, str], tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    env = {**env, "QA_INDEX_DIR": str(tmp_path / "other-index")}
+    result = qa("--corpus", str(tmp_path / "empty"), "--ask", "anything", env=env)
+    assert result.returncode == 1 and "no .txt or .md files" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def _normalised(data: dict[str, object]) -> dict[str, object]:
+    data = dict(data)
+    data.pop("timings_ms")
+    for passage in data["passages"]:  # type: ignore[attr-defined]
+        passage.pop("file")
+        for key in ("score", "bm25_score", "dense_score"):
+            if passage[key] is not None:
+                passage[key] = round(passage[key], 3)
+    return data
+
+
+GOLDEN_QUESTIONS = {
+    "depot_owner": QUESTION,
+    "idlib_population": "How many people live in Idlib?",
+    "capital_of_france": "What is the capital of France?",
+}
+
+
+@pytest.mark.parametrize("name", sorted(GOLDEN_QUESTIONS))
+def test_golden_json(env: dict[str, str], name: str) -> None:
+    """Regenerate after an intended ranking change with: QA_UPDATE_GOLDEN=1 pytest tests/qa/test_cli.py"""
+    result = qa("--ask", GOLDEN_QUESTIONS[name], "--json", env=env)
+    actual = _normalised(json.loads(result.stdout))
+    golden = GOLDEN / f"{name}.json"
+    if os.environ.get("QA_UPDATE_GOLDEN"):
+        golden.parent.mkdir(parents=True, exist_ok=True)
+        golden.write_text(json.dumps(actual, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    assert actual == json.loads(golden.read_text(encoding="utf-8"))
+
+
+def test_one_shot_path_imports_neither_torch_nor_textual(env: dict[str, str]) -> None:
+    code = (
+        "import sys, io, contextlib\n"
+        "import qa.cli, qa.engine, index.builder\n"
+        "assert 'torch' not in sys.modules and 'textual' not in sys.modules\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        f"    assert qa.cli.main(['--ask', {QUESTION!r}, '--quiet']) == 0\n"
+        "bad = [m for m in ('torch', 'sentence_transformers', 'textual', 'transformers') if m in sys.modules]\n"
+        "print(','.join(bad))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=REPO)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == ""
+
+
+def test_packages_do_not_import_upwards() -> None:
+    for package, forbidden in (("index", ("qa", "tui")), ("qa", ("tui",))):
+        for path in (REPO / package).rglob("*.py"):
+            source = path.read_text(encoding="utf-8")
+            for name in forbidden:
+                assert f"\nfrom {name}." not in source and f"\nimport {name}" not in source, path
