@@ -8,6 +8,7 @@ plain `.npy` files, memory-mapped at load.
 from __future__ import annotations
 
 import math
+from array import array
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -39,62 +40,81 @@ class BM25Arrays:
     params: BM25Params
 
 
+class BM25Builder:
+    """Accumulates passages one at a time in compact arrays (no list of token lists: at a million
+    passages that alone costs gigabytes), then computes the weights in one vectorised pass."""
+
+    def __init__(self, params: BM25Params = BM25Params()) -> None:
+        self.params = params
+        self.vocab: dict[str, int] = {}
+        self._term_ids = array("q")
+        self._tfs = array("q")
+        self._terms_per_doc = array("q")
+        self._doc_lens = array("q")
+
+    def add(self, tokens: list[str]) -> None:
+        counts = Counter(tokens)
+        vocab = self.vocab
+        self._term_ids.extend(vocab.setdefault(t, len(vocab)) for t in counts)
+        self._tfs.extend(counts.values())
+        self._terms_per_doc.append(len(counts))
+        self._doc_lens.append(len(tokens))
+
+    def finish(self) -> BM25Arrays:
+        params, vocab = self.params, self.vocab
+        n_docs = len(self._doc_lens)
+        if n_docs == 0:
+            raise ValueError("cannot build BM25 over zero passages")
+        all_ids = np.frombuffer(self._term_ids, dtype=np.int64) if self._term_ids else np.zeros(0, np.int64)
+        all_tfs = np.frombuffer(self._tfs, dtype=np.int64).astype(np.float64) if self._tfs else np.zeros(0)
+        lens = np.frombuffer(self._doc_lens, dtype=np.int64).astype(np.float64)
+        all_rows = np.repeat(np.arange(n_docs, dtype=np.int64), np.frombuffer(self._terms_per_doc, dtype=np.int64))
+        doc_freq_insertion = np.bincount(all_ids, minlength=len(vocab)).astype(np.int64)
+
+        # rank_bm25: idf = log(N - df + 0.5) - log(df + 0.5), averaged in vocabulary insertion order,
+        # and negative idf replaced by epsilon * average idf.
+        idf_insertion = np.array(
+            [math.log(n_docs - df + 0.5) - math.log(df + 0.5) for df in doc_freq_insertion.tolist()],
+            dtype=np.float64,
+        )
+        average_idf = math.fsum(idf_insertion.tolist()) / len(vocab) if vocab else 0.0
+        idf_insertion = np.where(idf_insertion < 0, params.epsilon * average_idf, idf_insertion)
+
+        avgdl = float(lens.sum()) / n_docs
+        norm = params.k1 * (1 - params.b + params.b * lens / avgdl) if avgdl > 0 else np.ones(n_docs)
+        weights = idf_insertion[all_ids] * (all_tfs * (params.k1 + 1) / (all_tfs + norm[all_rows]))
+
+        # Renumber terms in sorted order so the vocabulary can be stored and searched as a sorted list.
+        terms = sorted(vocab)
+        new_id = np.empty(len(vocab), dtype=np.int64)
+        for position, term in enumerate(terms):
+            new_id[vocab[term]] = position
+        sorted_ids = new_id[all_ids]
+        order = np.argsort(sorted_ids, kind="stable")  # rows stay ascending within a term
+        counts_per_term = np.bincount(sorted_ids, minlength=len(terms))
+        indptr = np.zeros(len(terms) + 1, dtype=np.int64)
+        np.cumsum(counts_per_term, out=indptr[1:])
+        inverse = np.argsort(new_id)
+        return BM25Arrays(
+            terms=terms,
+            idf=idf_insertion[inverse],
+            doc_freq=doc_freq_insertion[inverse],
+            indptr=indptr,
+            rows=all_rows[order].astype(np.int32),
+            weights=weights[order],
+            n_docs=n_docs,
+            avgdl=avgdl,
+            average_idf=average_idf,
+            params=params,
+        )
+
+
 def build_bm25(documents: Iterable[list[str]], params: BM25Params = BM25Params()) -> BM25Arrays:
     """Build the index from token lists, one per passage row, in row order."""
-    vocab: dict[str, int] = {}
-    doc_term_ids: list[npt.NDArray[np.int64]] = []
-    doc_tfs: list[npt.NDArray[np.int64]] = []
-    doc_lens: list[int] = []
+    builder = BM25Builder(params)
     for tokens in documents:
-        counts = Counter(tokens)
-        doc_term_ids.append(np.fromiter((vocab.setdefault(t, len(vocab)) for t in counts), np.int64, len(counts)))
-        doc_tfs.append(np.fromiter(counts.values(), np.int64, len(counts)))
-        doc_lens.append(len(tokens))
-    n_docs = len(doc_lens)
-    if n_docs == 0:
-        raise ValueError("cannot build BM25 over zero passages")
-    all_ids = np.concatenate(doc_term_ids) if doc_term_ids else np.zeros(0, np.int64)
-    all_tfs = np.concatenate(doc_tfs).astype(np.float64) if doc_tfs else np.zeros(0)
-    lens = np.asarray(doc_lens, dtype=np.float64)
-    all_rows = np.repeat(np.arange(n_docs, dtype=np.int64), [len(a) for a in doc_term_ids])
-    doc_freq_insertion = np.bincount(all_ids, minlength=len(vocab)).astype(np.int64)
-
-    # rank_bm25: idf = log(N - df + 0.5) - log(df + 0.5), averaged in vocabulary insertion order,
-    # and negative idf replaced by epsilon * average idf.
-    idf_insertion = np.array(
-        [math.log(n_docs - df + 0.5) - math.log(df + 0.5) for df in doc_freq_insertion.tolist()],
-        dtype=np.float64,
-    )
-    average_idf = math.fsum(idf_insertion.tolist()) / len(vocab) if vocab else 0.0
-    idf_insertion = np.where(idf_insertion < 0, params.epsilon * average_idf, idf_insertion)
-
-    avgdl = float(lens.sum()) / n_docs
-    norm = params.k1 * (1 - params.b + params.b * lens / avgdl) if avgdl > 0 else np.ones(n_docs)
-    weights = idf_insertion[all_ids] * (all_tfs * (params.k1 + 1) / (all_tfs + norm[all_rows]))
-
-    # Renumber terms in sorted order so the vocabulary can be stored and searched as a sorted list.
-    terms = sorted(vocab)
-    new_id = np.empty(len(vocab), dtype=np.int64)
-    for position, term in enumerate(terms):
-        new_id[vocab[term]] = position
-    sorted_ids = new_id[all_ids]
-    order = np.argsort(sorted_ids, kind="stable")  # rows stay ascending within a term
-    counts_per_term = np.bincount(sorted_ids, minlength=len(terms))
-    indptr = np.zeros(len(terms) + 1, dtype=np.int64)
-    np.cumsum(counts_per_term, out=indptr[1:])
-    inverse = np.argsort(new_id)
-    return BM25Arrays(
-        terms=terms,
-        idf=idf_insertion[inverse],
-        doc_freq=doc_freq_insertion[inverse],
-        indptr=indptr,
-        rows=all_rows[order].astype(np.int32),
-        weights=weights[order],
-        n_docs=n_docs,
-        avgdl=avgdl,
-        average_idf=average_idf,
-        params=params,
-    )
+        builder.add(tokens)
+    return builder.finish()
 
 
 class BM25Scorer:

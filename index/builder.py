@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import queue
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -11,17 +14,19 @@ from typing import Any, Protocol
 import numpy as np
 
 from index import corpus_index as layout
-from index.bm25 import BM25Params, build_bm25
-from index.catalog import Catalog, DocumentRecord, PassageRecord, SkippedRecord, write_catalog
-from index.corpus import DocumentSource, FileEntry, UnreadableDocument
+from index.bm25 import BM25Builder, BM25Params
+from index.catalog import Catalog, CatalogWriter, DocumentRecord, PassageRecord, SkippedRecord
+from index.corpus import Document, DocumentSource, FileEntry, UnreadableDocument
 from index.corpus_index import CorpusIndex
 from index.embed import Embedder
 from index.errors import CorpusError, IndexStoreError
-from index.paragraphs import split_document
+from index.paragraphs import PassageSpan, split_document
 from index.store import Generation, GenerationWriter, current_generation, update_lock
 from index.tokenize import TOKENIZER_VERSION, tokenize
+from index.vector_file import VectorFileWriter
 
 SPLITTER_VERSION = "paragraphs/1"
+EMBED_CHUNK = 1024  # passages embedded per batch of work (bounded memory, frequent progress)
 
 
 class BuildReporter(Protocol):
@@ -55,13 +60,6 @@ class BuildStats:
     embedded: int  # passages embedded in this build
     reused: int  # passages whose vectors were reused from the previous generation
     seconds: float
-
-
-def _fingerprint(documents: list[DocumentRecord]) -> str:
-    digest = hashlib.sha256()
-    for doc in documents:
-        digest.update(f"{doc.path}\x00{doc.sha256}\n".encode("utf-8", "surrogateescape"))
-    return digest.hexdigest()
 
 
 def embed_text(title: str, text: str, use_title: bool) -> str:
@@ -157,6 +155,96 @@ def _previous_vectors(previous: Generation | None, model_id: str) -> tuple[dict[
         return {}, None
 
 
+@dataclass(frozen=True)
+class _PreparedPassage:
+    span: PassageSpan
+    text: str
+    embed_text: str | None  # None for passages that are not searched (titles, fragments)
+    tokens: list[str]
+
+
+@dataclass(frozen=True)
+class _PreparedDocument:
+    entry: FileEntry
+    document: Document | None
+    skip_reason: str
+    title: str
+    title_from_text: bool
+    passages: list[_PreparedPassage]
+
+
+_END = object()
+
+
+def _prepare(source: DocumentSource, entry: FileEntry, settings: IndexSettings) -> _PreparedDocument:
+    """Read, split and tokenize one document (runs on the producer thread)."""
+    try:
+        document = source.read(entry)
+    except UnreadableDocument as exc:
+        return _PreparedDocument(entry, None, str(exc), "", False, [])
+    split = split_document(document.text, PurePosixPath(entry.path).name, document.title)
+    use_title = settings.title_context and split.title_from_text
+    title_tokens = tokenize(split.title) if use_title else []
+    passages = []
+    for span in split.passages:
+        text = document.text[span.char_start : span.char_end]
+        if span.searchable:
+            passages.append(
+                _PreparedPassage(span, text, embed_text(split.title, text, use_title), title_tokens + tokenize(text))
+            )
+        else:
+            passages.append(_PreparedPassage(span, text, None, []))
+    return _PreparedDocument(entry, document, "", split.title, split.title_from_text, passages)
+
+
+def _produce(
+    source: DocumentSource,
+    entries: list[FileEntry],
+    settings: IndexSettings,
+    out: queue.Queue[object],
+    stop: threading.Event,
+) -> None:
+    try:
+        for entry in entries:
+            if stop.is_set():
+                return
+            out.put(_prepare(source, entry, settings))
+        out.put(_END)
+    except BaseException as exc:  # noqa: BLE001 - handed to the consumer, which re-raises it
+        out.put(exc)
+
+
+class _Embedding:
+    """Embeds pending passages in chunks (sorted by length inside the embedder) straight into the file."""
+
+    def __init__(self, embedder: Embedder, vectors: VectorFileWriter) -> None:
+        self.embedder = embedder
+        self.vectors = vectors
+        self.rows: list[int] = []
+        self.texts: list[str] = []
+        self.embedded = 0
+        self.seconds = 0.0
+
+    def add(self, row: int, text: str) -> None:
+        self.rows.append(row)
+        self.texts.append(text)
+
+    def flush(self) -> None:
+        if not self.rows:
+            return
+        started = time.perf_counter()
+        vectors = self.embedder.embed_passages(self.texts)
+        self.seconds += time.perf_counter() - started
+        # Rows of a chunk are ascending but may have gaps (reused vectors): write consecutive runs.
+        run_start = 0
+        for i in range(1, len(self.rows) + 1):
+            if i == len(self.rows) or self.rows[i] != self.rows[i - 1] + 1:
+                self.vectors.write(self.rows[run_start], vectors[run_start:i])
+                run_start = i
+        self.embedded += len(self.rows)
+        self.rows, self.texts = [], []
+
+
 def build_generation(
     source: DocumentSource,
     entries: list[FileEntry],
@@ -166,128 +254,131 @@ def build_generation(
     settings: IndexSettings,
     previous: Generation | None = None,
 ) -> tuple[Generation, BuildStats]:
+    """Write a complete new generation, streaming: documents are read, split and tokenized on a
+    producer thread while this thread embeds (torch releases the GIL), and passages, postings and
+    vectors go to disk as they come, so memory stays bounded by one embedding chunk plus compact
+    BM25 arrays."""
     started = time.perf_counter()
-    documents: list[DocumentRecord] = []
-    skipped: list[SkippedRecord] = []
-    passages: list[PassageRecord] = []
-    search_texts: list[str] = []
-    search_tokens: list[list[str]] = []
-    search_hashes: list[str] = []
-    for number, entry in enumerate(entries, start=1):
-        reporter.progress("reading", number, len(entries))
-        try:
-            document = source.read(entry)
-        except UnreadableDocument as exc:
-            reporter.warn(f"skipped {entry.path}: {exc}")
-            skipped.append(SkippedRecord(entry.path, entry.size, entry.mtime_ns, str(exc)))
-            continue
-        split = split_document(document.text, PurePosixPath(entry.path).name, document.title)
-        doc_number = len(documents)
-        documents.append(
-            DocumentRecord(
-                doc_number,
-                entry.path,
-                entry.abs_path,
-                split.title,
-                split.title_from_text,
-                document.sha256,
-                document.size,
-                entry.mtime_ns,
-            )
-        )
-        use_title = settings.title_context and split.title_from_text
-        title_tokens = tokenize(split.title) if use_title else []
-        for span in split.passages:
-            text = document.text[span.char_start : span.char_end]
-            search_row: int | None = None
-            embed_hash: str | None = None
-            if span.searchable:
-                search_row = len(search_texts)
-                to_embed = embed_text(split.title, text, use_title)
-                embed_hash = _embed_hash(embedder.model_id, to_embed)
-                search_texts.append(to_embed)
-                search_hashes.append(embed_hash)
-                search_tokens.append(title_tokens + tokenize(text))
-            passages.append(
-                PassageRecord(
-                    row=len(passages),
-                    id=f"{entry.path}#{span.local_id()}",
-                    doc=doc_number,
-                    paragraph=span.paragraph,
-                    window=span.window,
-                    kind=span.kind,
-                    line_start=span.line_start,
-                    line_end=span.line_end,
-                    char_start=span.char_start,
-                    char_end=span.char_end,
-                    text=text,
-                    search_row=search_row,
-                    embed_hash=embed_hash,
-                )
-            )
-    if not documents:
-        raise CorpusError(f"no readable documents in {source.identity} (every file was skipped)")
-    if not search_texts:
-        raise CorpusError(f"no passages to search in {source.identity} (only titles and fragments)")
-
     old_rows, old_vectors = _previous_vectors(previous, embedder.model_id)
-    vectors = np.zeros((len(search_texts), embedder.dimension), dtype=np.float32)
-    missing: list[int] = []
-    for row, embed_hash in enumerate(search_hashes):
-        old = old_rows.get(embed_hash)
-        if old is not None and old_vectors is not None and old < len(old_vectors):
-            vectors[row] = old_vectors[old]
-        else:
-            missing.append(row)
-    if missing:
-
-        def progress(done: int, total: int) -> None:
-            reporter.progress("embedding", done, total)
-
-        vectors[missing] = embedder.embed_passages([search_texts[r] for r in missing], progress)
-
-    reporter.progress("bm25", 0, 1)
-    bm25 = build_bm25(search_tokens, settings.bm25)
-    reporter.progress("bm25", 1, 1)
-
     writer = GenerationWriter(index_dir)
+    catalog = CatalogWriter(writer.path / layout.CATALOG_FILE)
+    vectors = VectorFileWriter(writer.path / layout.VECTORS_FILE, embedder.dimension)
+    bm25 = BM25Builder(settings.bm25)
+    embedding = _Embedding(embedder, vectors)
+    fingerprint = hashlib.sha256()
+    prepared: queue.Queue[object] = queue.Queue(maxsize=256)
+    stop = threading.Event()
+    producer = threading.Thread(
+        target=_produce, args=(source, entries, settings, prepared, stop), name="qa-index-reader", daemon=True
+    )
+    producer.start()
+    documents = skipped = rows = search_rows = consumed = 0
     try:
-        write_catalog(
-            writer.path / layout.CATALOG_FILE,
-            documents,
-            skipped,
-            passages,
-            ((term, i, int(bm25.doc_freq[i]), float(bm25.idf[i])) for i, term in enumerate(bm25.terms)),
+        reporter.progress("indexing", 0, len(entries))
+        while True:
+            item = prepared.get()
+            if item is _END:
+                break
+            if isinstance(item, BaseException):
+                raise item
+            if not isinstance(item, _PreparedDocument):
+                raise TypeError(f"unexpected item from the reader thread: {item!r}")
+            consumed += 1
+            entry = item.entry
+            if item.document is None:
+                reporter.warn(f"skipped {entry.path}: {item.skip_reason}")
+                catalog.add_skipped(SkippedRecord(entry.path, entry.size, entry.mtime_ns, item.skip_reason))
+                skipped += 1
+            else:
+                doc = documents
+                documents += 1
+                document = item.document
+                fingerprint.update(f"{entry.path}\x00{document.sha256}\n".encode("utf-8", "surrogateescape"))
+                catalog.add_document(
+                    DocumentRecord(
+                        doc, entry.path, entry.abs_path, item.title, item.title_from_text,
+                        document.sha256, document.size, entry.mtime_ns,
+                    )
+                )  # fmt: skip
+                for passage in item.passages:
+                    search_row: int | None = None
+                    embed_hash: str | None = None
+                    if passage.embed_text is not None:
+                        search_row = search_rows
+                        search_rows += 1
+                        embed_hash = _embed_hash(embedder.model_id, passage.embed_text)
+                        bm25.add(passage.tokens)
+                        old = old_rows.get(embed_hash)
+                        if old is not None and old_vectors is not None and old < len(old_vectors):
+                            vectors.write(search_row, np.asarray(old_vectors[old : old + 1]))
+                        else:
+                            embedding.add(search_row, passage.embed_text)
+                    span = passage.span
+                    catalog.add_passage(
+                        PassageRecord(
+                            row=rows, id=f"{entry.path}#{span.local_id()}", doc=doc,
+                            paragraph=span.paragraph, window=span.window, kind=span.kind,
+                            line_start=span.line_start, line_end=span.line_end,
+                            char_start=span.char_start, char_end=span.char_end, text=passage.text,
+                            search_row=search_row, embed_hash=embed_hash,
+                        )
+                    )  # fmt: skip
+                    rows += 1
+            if len(embedding.rows) >= EMBED_CHUNK:
+                embedding.flush()
+            if not embedding.rows:
+                reporter.progress("indexing", consumed, len(entries))
+        embedding.flush()
+        reporter.progress("indexing", consumed, len(entries))
+        if documents == 0:
+            raise CorpusError(f"no readable documents in {source.identity} (every file was skipped)")
+        if search_rows == 0:
+            raise CorpusError(f"no passages to search in {source.identity} (only titles and fragments)")
+        vectors.finish(search_rows)
+        arrays = bm25.finish()
+        catalog.add_terms(
+            (term, i, int(arrays.doc_freq[i]), float(arrays.idf[i])) for i, term in enumerate(arrays.terms)
         )
-        writer.save_array(layout.VECTORS_FILE, vectors)
-        writer.save_array(layout.BM25_INDPTR_FILE, bm25.indptr)
-        writer.save_array(layout.BM25_ROWS_FILE, bm25.rows)
-        writer.save_array(layout.BM25_WEIGHTS_FILE, bm25.weights)
+        catalog.close()
+        writer.save_array(layout.BM25_INDPTR_FILE, arrays.indptr)
+        writer.save_array(layout.BM25_ROWS_FILE, arrays.rows)
+        writer.save_array(layout.BM25_WEIGHTS_FILE, arrays.weights)
         manifest = {
             "corpus_root": source.identity,
-            "corpus_fingerprint": _fingerprint(documents),
+            "corpus_fingerprint": fingerprint.hexdigest(),
             "model_id": embedder.model_id,
             "dimension": embedder.dimension,
             "tokenizer_version": TOKENIZER_VERSION,
             "settings": settings.as_manifest(),
             "counts": {
-                "documents": len(documents),
-                "skipped": len(skipped),
-                "passages": len(passages),
-                "searchable": len(search_texts),
-                "terms": len(bm25.terms),
+                "documents": documents,
+                "skipped": skipped,
+                "passages": rows,
+                "searchable": search_rows,
+                "terms": len(arrays.terms),
             },
-            "bm25": {"n_docs": bm25.n_docs, "avgdl": bm25.avgdl, "average_idf": bm25.average_idf},
+            "bm25": {"n_docs": arrays.n_docs, "avgdl": arrays.avgdl, "average_idf": arrays.average_idf},
         }
         generation = writer.publish(manifest)
     except BaseException:
+        stop.set()
+        while producer.is_alive():  # unblock a producer waiting on a full queue
+            with contextlib.suppress(queue.Empty):
+                prepared.get(timeout=0.05)
+        catalog.abort()
+        vectors.abort()
         writer.abort()
         raise
     stats = BuildStats(
-        documents=len(documents),
-        passages=len(search_texts),
-        embedded=len(missing),
-        reused=len(search_texts) - len(missing),
+        documents=documents,
+        passages=search_rows,
+        embedded=embedding.embedded,
+        reused=search_rows - embedding.embedded,
         seconds=time.perf_counter() - started,
     )
+    if embedding.embedded:
+        reporter.note(
+            f"embedded {embedding.embedded} passages in {embedding.seconds:.1f} s "
+            f"({embedding.embedded / max(embedding.seconds, 1e-9):,.0f}/s)"
+        )
     return generation, stats

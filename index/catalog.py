@@ -66,6 +66,53 @@ class PassageRecord:
     embed_hash: str | None
 
 
+class CatalogWriter:
+    """Creates a catalog file and fills it incrementally (passages are written as they are produced)."""
+
+    BATCH = 2000
+
+    def __init__(self, path: Path) -> None:
+        self._db = sqlite3.connect(path)
+        self._db.execute("PRAGMA journal_mode=OFF")
+        self._db.execute("PRAGMA synchronous=OFF")
+        self._db.executescript(SCHEMA)
+        self._passages: list[tuple[object, ...]] = []
+
+    def add_document(self, d: DocumentRecord) -> None:
+        self._db.execute(
+            "INSERT INTO documents VALUES (?,?,?,?,?,?,?,?)",
+            (d.doc, d.path, d.abs_path, d.title, int(d.title_from_text), d.sha256, d.size, d.mtime_ns),
+        )
+
+    def add_skipped(self, s: SkippedRecord) -> None:
+        self._db.execute("INSERT INTO skipped VALUES (?,?,?,?)", (s.path, s.size, s.mtime_ns, s.reason))
+
+    def add_passage(self, p: PassageRecord) -> None:
+        self._passages.append(
+            (
+                p.row, p.id, p.doc, p.paragraph, p.window, p.kind, p.line_start, p.line_end,
+                p.char_start, p.char_end, p.text, p.search_row, p.embed_hash,
+            )
+        )  # fmt: skip
+        if len(self._passages) >= self.BATCH:
+            self._flush()
+
+    def _flush(self) -> None:
+        self._db.executemany("INSERT INTO passages VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", self._passages)
+        self._passages.clear()
+
+    def add_terms(self, terms: Iterable[tuple[str, int, int, float]]) -> None:
+        self._db.executemany("INSERT INTO terms VALUES (?,?,?,?)", terms)
+
+    def close(self) -> None:
+        self._flush()
+        self._db.commit()
+        self._db.close()
+
+    def abort(self) -> None:
+        self._db.close()
+
+
 def write_catalog(
     path: Path,
     documents: Sequence[DocumentRecord],
@@ -73,47 +120,20 @@ def write_catalog(
     passages: Iterable[PassageRecord],
     terms: Iterable[tuple[str, int, int, float]],
 ) -> None:
-    """Create the catalog file at `path` (which must not exist)."""
-    connection = sqlite3.connect(path)
+    """Create the catalog file at `path` (which must not exist) in one go."""
+    writer = CatalogWriter(path)
     try:
-        connection.execute("PRAGMA journal_mode=OFF")
-        connection.execute("PRAGMA synchronous=OFF")
-        connection.executescript(SCHEMA)
-        connection.executemany(
-            "INSERT INTO documents VALUES (?,?,?,?,?,?,?,?)",
-            [
-                (d.doc, d.path, d.abs_path, d.title, int(d.title_from_text), d.sha256, d.size, d.mtime_ns)
-                for d in documents
-            ],
-        )
-        connection.executemany(
-            "INSERT INTO skipped VALUES (?,?,?,?)", [(s.path, s.size, s.mtime_ns, s.reason) for s in skipped]
-        )
-        connection.executemany(
-            "INSERT INTO passages VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            (
-                (
-                    p.row,
-                    p.id,
-                    p.doc,
-                    p.paragraph,
-                    p.window,
-                    p.kind,
-                    p.line_start,
-                    p.line_end,
-                    p.char_start,
-                    p.char_end,
-                    p.text,
-                    p.search_row,
-                    p.embed_hash,
-                )
-                for p in passages
-            ),
-        )
-        connection.executemany("INSERT INTO terms VALUES (?,?,?,?)", terms)
-        connection.commit()
-    finally:
-        connection.close()
+        for document in documents:
+            writer.add_document(document)
+        for skip in skipped:
+            writer.add_skipped(skip)
+        for passage in passages:
+            writer.add_passage(passage)
+        writer.add_terms(terms)
+    except BaseException:
+        writer.abort()
+        raise
+    writer.close()
 
 
 class Catalog:

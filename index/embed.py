@@ -108,6 +108,26 @@ def check_model_dir(model_dir: Path) -> None:
             raise ModelError(f"model {model_dir}: refusing unknown module class {module_type!r}")
 
 
+def bf16_is_fast() -> bool:
+    """bf16 matmuls are native (and ~1.5-3x faster than fp32) only with AVX512-BF16 or AMX;
+    elsewhere they are emulated and slower."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as handle:
+            flags = handle.read(200_000)
+    except OSError:
+        return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
+def passage_precision() -> str:
+    """`QA_EMBED_PRECISION` (fp32|bf16), else bf16 where the CPU runs it natively, else fp32.
+    bf16 passage vectors agree with fp32 to cosine >= 0.9999 (checked by a test)."""
+    wanted = os.environ.get("QA_EMBED_PRECISION", "auto").lower()
+    if wanted in ("fp32", "bf16"):
+        return wanted
+    return "bf16" if bf16_is_fast() else "fp32"
+
+
 def _quiet_hub() -> None:
     os.environ["HF_HUB_OFFLINE"] = "1"
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -119,8 +139,9 @@ def _quiet_hub() -> None:
 class ModelEmbedder:
     """The default `Embedder`: loads sentence-transformers only when passages must be embedded."""
 
-    def __init__(self, spec: ModelSpec, batch_size: int = 32) -> None:
+    def __init__(self, spec: ModelSpec, batch_size: int = 32, precision: str | None = None) -> None:
         self.spec = spec
+        self.precision = precision or passage_precision()
         self.model_id = spec.model_id
         self.batch_size = batch_size
         self._model: Any = None
@@ -163,6 +184,8 @@ class ModelEmbedder:
                     f"cannot load model {self.spec.location!r} offline: {type(exc).__name__}: {exc}"
                 ) from None
             torch.set_num_threads(max(1, os.cpu_count() or 1))  # batch embedding uses every core
+            if self.precision == "bf16":
+                self._model = self._model.bfloat16()
         return self._model
 
     def embed_passages(self, texts: list[str], progress: ProgressFn | None = None) -> Vectors:
@@ -182,7 +205,7 @@ class ModelEmbedder:
                 normalize_embeddings=True,
                 show_progress_bar=False,
             )
-            out[batch] = check_vectors(vectors, self.dimension)
+            out[batch] = normalize(check_vectors(np.asarray(vectors, dtype=np.float32), self.dimension))
             done += len(batch)
             if progress is not None:
                 progress(done, len(texts))
