@@ -269,7 +269,7 @@ class QAApp(App[int]):
         panel.show(evidence)
         panel.add_class("open")
         self._layout_source()
-        panel.focus()
+        panel.body.focus()
 
     def _layout_source(self) -> None:
         full = self._source_full or self.size.width < SIDE_PANEL_MIN_WIDTH

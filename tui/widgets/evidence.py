@@ -63,7 +63,7 @@ class EvidencePassage(Static, can_focus=True):
 
     BINDINGS = [
         Binding("enter,o", "open_source", "Open source"),
-        Binding("c", "copy_citation", "Copy cite", show=False),
+        Binding("c", "app.copy_citation", "Copy cite", show=False),
         Binding("down,j", "next_passage", "Next", show=False),
         Binding("up,k", "previous_passage", "Previous", show=False),
     ]
@@ -109,9 +109,6 @@ class EvidencePassage(Static, can_focus=True):
 
     def action_open_source(self) -> None:
         self.post_message(self.OpenRequested(self.evidence))
-
-    def action_copy_citation(self) -> None:
-        self.app.run_action("copy_citation")
 
     def action_next_passage(self) -> None:
         self._step(1)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import VerticalScroll
+from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Static
 
 from qa.types import Evidence
@@ -32,12 +32,12 @@ def header_text(evidence: Evidence, excerpt: SourceExcerpt) -> Text:
     return text
 
 
-class SourcePanel(VerticalScroll, can_focus=True):
+class SourcePanel(Vertical):
     """Hidden until a passage is opened; `evidence` and `excerpt` are what it shows."""
 
     BINDINGS = [
-        Binding("escape", "close", "Close source"),
-        Binding("f", "toggle_full", "Full/side"),
+        Binding("escape", "app.close_source", "Close source"),
+        Binding("f", "app.toggle_source_full", "Full/side"),
     ]
 
     def __init__(self) -> None:
@@ -47,9 +47,14 @@ class SourcePanel(VerticalScroll, can_focus=True):
 
     def compose(self) -> ComposeResult:
         yield Static(id="source-header")
-        yield Static(id="source-before", classes="context")
-        yield Static(id="source-passage")
-        yield Static(id="source-after", classes="context")
+        with VerticalScroll(id="source-body"):
+            yield Static(id="source-before", classes="context")
+            yield Static(id="source-passage")
+            yield Static(id="source-after", classes="context")
+
+    @property
+    def body(self) -> VerticalScroll:
+        return self.query_one("#source-body", VerticalScroll)
 
     def show(self, evidence: Evidence) -> None:
         excerpt = load_excerpt(evidence)
@@ -75,10 +80,4 @@ class SourcePanel(VerticalScroll, can_focus=True):
     def scroll_to_passage(self) -> None:
         passage = self.query_one("#source-passage", Static)
         top = passage.virtual_region.y - CONTEXT_LINES_ABOVE
-        self.scroll_to(y=max(0, top), animate=False)
-
-    def action_close(self) -> None:
-        self.app.run_action("close_source")
-
-    def action_toggle_full(self) -> None:
-        self.app.run_action("toggle_source_full")
+        self.body.scroll_to(y=max(0, top), animate=False)

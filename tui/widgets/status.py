@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Horizontal
 from textual.widgets import Static
 
 from qa.engine import IndexFacts
@@ -16,7 +18,7 @@ def short_model(model_id: str) -> str:
     return model_id.rstrip("/").rsplit("/", 1)[-1]
 
 
-class StatusBar(Static):
+class StatusBar(Horizontal):
     """Holds what it shows (`mode`, `top_k`, `facts`, `timings`, `state`) so tests can read it back."""
 
     def __init__(self, show_timings: bool = True) -> None:
@@ -31,20 +33,32 @@ class StatusBar(Static):
     def set(self, **changes: object) -> None:
         for name, value in changes.items():
             setattr(self, name, value)
-        self.update(self.render_status())
+        self.refresh_status()
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="status-left")
+        yield Static(id="status-right")
 
     def on_mount(self) -> None:
-        self.update(self.render_status())
+        self.refresh_status()
+
+    def refresh_status(self) -> None:
+        self.query_one("#status-left", Static).update(self.render_status())
+        self.query_one("#status-right", Static).update(self.render_facts())
+
+    def render_facts(self) -> Text:
+        text = Text()
+        if self.facts is not None:
+            facts = self.facts
+            text.append(f" {facts.documents} docs · {facts.passages} passages · ")
+            text.append_text(plain(short_model(facts.model_id), one_line=True))
+            text.append(" ")
+        return text
 
     def render_status(self) -> Text:
         text = Text()
         text.append(f" {self.mode} ", style="bold reverse")
         text.append(f" top {self.top_k} ")
-        if self.facts is not None:
-            facts = self.facts
-            text.append(f"│ {facts.documents} docs · {facts.passages} passages · ")
-            text.append_text(plain(short_model(facts.model_id), one_line=True))
-            text.append(" ")
         if self.state:
             text.append("│ ")
             text.append(self.state, style="italic")
