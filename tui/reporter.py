@@ -15,14 +15,15 @@ PROGRESS_INTERVAL_S = 0.05
 class MessageReporter:
     """Implements `index.builder.BuildReporter` by posting messages (safe from a worker thread).
 
-    Progress is throttled so that a fast stage does not flood the app; the last step of a stage always
-    goes through.
+    Progress is throttled so that a fast stage does not flood the app; the first and last steps of a
+    stage always go through.
     """
 
     def __init__(self, post: Callable[[Message], object], clock: Callable[[], float] = time.monotonic) -> None:
         self._post = post
         self._clock = clock
         self._last = float("-inf")
+        self._stage = ""
 
     def warn(self, message: str) -> None:
         self._post(BuildNoted(message, warning=True))
@@ -32,7 +33,7 @@ class MessageReporter:
 
     def progress(self, stage: str, done: int, total: int) -> None:
         now = self._clock()
-        if done < total and now - self._last < PROGRESS_INTERVAL_S:
+        if stage == self._stage and done < total and now - self._last < PROGRESS_INTERVAL_S:
             return
-        self._last = now
+        self._stage, self._last = stage, now
         self._post(BuildProgressed(stage, done, total))
