@@ -283,7 +283,7 @@ class QAApp(App[int]):
         cards = list(self.query(AnswerCard))
         passages = list(cards[-1].query(EvidencePassage)) if cards else []
         if passages:
-            passages[0].focus()
+            self.screen.set_focus(passages[0])  # at once: a key typed right after Tab goes to the passage
         else:
             self.screen.focus_next()
 
@@ -305,6 +305,7 @@ class QAApp(App[int]):
     def action_toggle_source_full(self) -> None:
         self._source_full = not self._source_full
         self._layout_source()
+        self.call_after_refresh(self.source_panel.scroll_to_passage)  # the text rewrapped: find it again
 
     def action_back(self) -> None:
         if self.source_panel.has_class("open"):

@@ -38,9 +38,7 @@ def emphasised(text: str, spans: Sequence[Span], base: str = "") -> Text:
     return out
 
 
-def evidence_spans(
-    sentence: tuple[int, int] | None, terms: Sequence[tuple[int, int]], offset: int = 0
-) -> list[Span]:
+def evidence_spans(sentence: tuple[int, int] | None, terms: Sequence[tuple[int, int]], offset: int = 0) -> list[Span]:
     """Spans for a passage shown from `offset`: the answer sentence, then the matched terms on top."""
     spans: list[Span] = []
     if sentence is not None:

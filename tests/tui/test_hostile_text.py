@@ -18,7 +18,9 @@ from tui.widgets.evidence import EvidencePassage
 pytestmark = pytest.mark.anyio
 
 TITLE = "[bold]Depot ledger[/bold] \x1b[31mred"
-CLICK = "The depot ledger lists [@click=app.quit]x[/] and [bold unclosed and [link=https://evil.example]here[/link] too."
+CLICK = (
+    "The depot ledger lists [@click=app.quit]x[/] and [bold unclosed and [link=https://evil.example]here[/link] too."
+)
 OSC = "The depot clipboard trap \x1b]52;c;SGVsbG8=\x07 then a screen clear \x1b[2J and the depot keeps going."
 CORPUS_TEXT = f"{TITLE}\n\n{CLICK}\n\n{OSC}\n"
 

@@ -8,7 +8,7 @@ from textual.message import Message
 from textual.widgets import Static
 
 from qa.types import Evidence, Mode
-from tui.emphasis import evidence_spans, emphasised, plain
+from tui.emphasis import emphasised, evidence_spans, plain
 
 RETRIEVERS = {"bm25": "BM25", "dense": "dense"}
 
@@ -120,4 +120,4 @@ class EvidencePassage(Static, can_focus=True):
         passages = list(self.screen.query(EvidencePassage))
         index = passages.index(self) + direction
         if 0 <= index < len(passages):
-            passages[index].focus()
+            self.screen.set_focus(passages[index])

@@ -9,7 +9,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Static
 
 from qa.types import Evidence
-from tui.emphasis import evidence_spans, emphasised, plain
+from tui.emphasis import emphasised, evidence_spans, plain
 from tui.source import SourceExcerpt, load_excerpt
 
 CONTEXT_LINES_ABOVE = 3  # lines of the previous paragraphs kept visible above the passage
@@ -78,6 +78,8 @@ class SourcePanel(Vertical):
         self.call_after_refresh(self.scroll_to_passage)
 
     def scroll_to_passage(self) -> None:
+        if self.evidence is None:
+            return
         passage = self.query_one("#source-passage", Static)
-        top = passage.virtual_region.y - CONTEXT_LINES_ABOVE
+        top = passage.virtual_region.y - max(CONTEXT_LINES_ABOVE, self.body.size.height // 4)
         self.body.scroll_to(y=max(0, top), animate=False)
