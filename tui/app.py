@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import argparse
 import copy
+import os
+import sys
 import threading
 from collections.abc import Callable, Iterable
 from datetime import datetime
@@ -129,12 +131,19 @@ class QAApp(App[int]):
             self.post_message(EngineReady(self.engine))
         else:
             self.query_one(BuildProgress).display = True
-            self._open_engine()
+            # A daemon thread rather than a Textual worker: quitting must not wait for a long index build
+            # (Textual's thread workers run in the event loop's executor, which is joined at exit).
+            threading.Thread(target=self._open_engine, name="qa-open-index", daemon=True).start()
 
     # ---- start-up -----------------------------------------------------------------------------------
 
-    @work(thread=True, exclusive=True, group="engine")
+    @property
+    def loading(self) -> bool:
+        """True while the engine is being opened (and the index possibly built)."""
+        return self.engine is None and self.startup_error is None
+
     def _open_engine(self) -> None:
+        """In the start-up thread: open the engine and report back with messages (thread-safe)."""
         assert self._engine_factory is not None
         reporter = MessageReporter(self.post_message)
         try:
@@ -394,4 +403,11 @@ def run(args: argparse.Namespace) -> int:
     finally:
         for engine in engines:
             engine.close()
+    if app.loading and not engines:
+        # Quit while the index was still being built: do not wait for the build thread. The builder
+        # writes into a temporary folder and publishes atomically, so nothing half-written is left live.
+        print("qa: quit before the index was ready; it will be built on the next start", file=sys.stderr)
+        sys.stderr.flush()
+        sys.stdout.flush()
+        os._exit(0)
     return 1 if app.startup_error else (app.return_code or 0)

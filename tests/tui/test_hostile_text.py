@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from rich.text import Text
 from textual.widgets import Static
-from tui_pilot import ask, rendered
+from tui_pilot import ask, rendered, wait_for_engine
 
 from index.builder import BuildReporter
 from qa.engine import QAEngine, open_engine
@@ -43,8 +43,7 @@ async def test_markup_and_escapes_in_documents_are_shown_literally(hostile_corpu
     app = QAApp(engine_factory=factory, show_timings=False)
     try:
         async with app.run_test(size=(120, 40)) as pilot:
-            await app.workers.wait_for_complete()  # the index is built for real, in the worker
-            await pilot.pause()
+            await wait_for_engine(pilot)  # the index is built for real, in the start-up thread
             assert app.engine is not None and app.startup_error is None
             await ask(pilot, "What does the depot ledger list?")
             card = app.query_one(AnswerCard)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from textual.widgets import Label, ProgressBar
-from tui_pilot import rendered
+from tui_pilot import rendered, wait_for_engine
 
 from index.builder import BuildReporter
 from index.errors import IndexStoreError
@@ -67,10 +67,7 @@ async def test_build_progress_is_shown_and_the_app_stays_responsive(engine: QAEn
         assert app.pending_question == "Who owned the weapons depot?"
         assert any("still loading" in message for _, message in recorder.notes)
         release.set()
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await wait_for_engine(pilot)
         assert app.engine is engine and not build.display
         assert app.status.facts == engine.facts()
         assert [card.answer.question for card in app.query(AnswerCard)] == ["Who owned the weapons depot?"]
@@ -99,8 +96,7 @@ async def test_bad_corpus_path_is_a_readable_error(tmp_path: Path) -> None:
     app = QAApp(engine_factory=factory, show_timings=False)
     recorder = NoteRecorder(app)
     async with app.run_test(size=(100, 30)) as pilot:
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await wait_for_engine(pilot)
         assert app.is_running and app.engine is None
         assert app.startup_error is not None and "corpus folder not found" in app.startup_error
         card = app.query_one(".error-card")
@@ -116,7 +112,6 @@ async def test_damaged_index_error_is_readable() -> None:
 
     app = QAApp(engine_factory=factory)
     async with app.run_test(size=(80, 24)) as pilot:
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await wait_for_engine(pilot)
         assert app.is_running
         assert "missing or damaged" in rendered(app.query_one(".error-card"))
