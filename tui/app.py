@@ -65,7 +65,7 @@ class QAApp(App[int]):
         Binding("f2", "cycle_mode", "Mode"),
         Binding("f3", "top_k(-1)", "k-1", show=False),
         Binding("f4", "top_k(1)", "k+1", show=False),
-        Binding("escape", "back", "Back", show=False),
+        Binding("escape", "leave", "Back", show=False),
     ]
 
     def __init__(
@@ -177,6 +177,7 @@ class QAApp(App[int]):
 
     def on_engine_failed(self, message: EngineFailed) -> None:
         self.startup_error = message.error
+        self.query_one("#welcome").display = False
         self.query_one(BuildProgress).display = False
         self.status.set(state="no index")
         text = Text("Cannot open the corpus\n", style="bold")
@@ -316,7 +317,7 @@ class QAApp(App[int]):
         self._layout_source()
         self.call_after_refresh(self.source_panel.scroll_to_passage)  # the text rewrapped: find it again
 
-    def action_back(self) -> None:
+    def action_leave(self) -> None:
         if self.source_panel.has_class("open"):
             self.action_close_source()
         else:

@@ -202,9 +202,18 @@ async def test_keyboard_moves_between_passages_and_opens_source(make_app: Callab
         top = passage.virtual_region.y
         assert body.scroll_y <= top < body.scroll_y + body.size.height
         assert top - body.scroll_y == min(top, max(3, body.size.height // 4))
+        await pilot.press("f")
+        assert app.query_one("#body").has_class("source-full") and not app.conversation_view.display
+        await pilot.pause()
+        await pilot.pause()
+        assert body.scroll_y <= passage.virtual_region.y < body.scroll_y + body.size.height  # found again
+        await pilot.press("f")
+        assert not app.query_one("#body").has_class("source-full")
         await pilot.press("escape")
         assert not panel.has_class("open")
         assert app.focused is app.selected
+        await pilot.press("escape")
+        assert app.focused is app.question_input
 
 
 async def test_mouse_selects_and_double_click_opens_source(make_app: Callable[..., QAApp]) -> None:

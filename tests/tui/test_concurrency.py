@@ -7,8 +7,9 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from tui_pilot import ask
+from tui_pilot import ask, rendered
 
+from index.errors import QuestionError
 from qa.engine import QAEngine
 from qa.types import Answer
 from tui.app import QAApp
@@ -89,3 +90,18 @@ async def test_answer_arriving_after_new_topic_is_dropped(make_app: Callable[...
         assert not app.query(AnswerCard) and not app.answers and not app.conversation.turns
         await ask(pilot, FAST)
         assert [c.answer.question for c in app.query(AnswerCard)] == [FAST]
+
+
+class RefusingEngine(HeldEngine):
+    def ask(self, question: str, **kwargs: Any) -> Answer:
+        raise QuestionError("top-k must be at least 1")
+
+
+async def test_a_refused_question_is_a_readable_error(make_app: Callable[..., QAApp], engine: QAEngine) -> None:
+    app = make_app(engine=RefusingEngine(engine))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await ask(pilot, "anything")
+        pending = app.query_one(PendingAnswer)
+        assert pending.has_class("failed") and "top-k must be at least 1" in rendered(pending)
+        assert app.is_running and not app.query(AnswerCard)
+        assert app.status.state == ""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rich.text import Text
+from textual import events
 from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import Static
@@ -102,9 +103,9 @@ class EvidencePassage(Static, can_focus=True):
     def on_focus(self) -> None:
         self.post_message(self.Selected(self))
 
-    def on_click(self, event: object) -> None:
+    def on_click(self, event: events.Click) -> None:
         self.focus()
-        if getattr(event, "chain", 1) >= 2:
+        if event.chain >= 2:
             self.post_message(self.OpenRequested(self.evidence))
 
     def action_open_source(self) -> None:
