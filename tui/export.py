@@ -7,8 +7,9 @@ from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
-from qa.escape import safe_line
+from qa.escape import safe_line, safe_text
 from qa.types import Answer, Evidence
+from tui.widgets.evidence import why_text
 
 
 def citation_line(evidence: Evidence) -> str:
@@ -18,7 +19,7 @@ def citation_line(evidence: Evidence) -> str:
 
 
 def _quote(text: str) -> str:
-    return "\n".join(f"> {line}" for line in safe_line(text).split("\\n"))
+    return "\n".join(f"> {line}" for line in safe_text(text).splitlines())
 
 
 def conversation_markdown(answers: Sequence[Answer]) -> str:
@@ -46,6 +47,8 @@ def conversation_markdown(answers: Sequence[Answer]) -> str:
             out.append(f"[{evidence.rank}] **{safe_line(citation.title)}**: `{safe_line(citation.location())}`")
             out.append("")
             out.append(_quote(evidence.text))
+            out.append("")
+            out.append(f"*{why_text(evidence, answer.mode).plain}*".replace("\n", " · "))
             out.append("")
         out.append(f"*{answer.mode}, top {answer.top_k}*")
         out.append("")

@@ -309,6 +309,8 @@ async def test_export_writes_markdown_with_citations(make_app: Callable[..., QAA
             for evidence in answer.passages:
                 assert f"`{evidence.citation.location()}`" in markdown
         assert "No good evidence in this corpus" in markdown
+        top = app.answers[-1].passages[0]
+        assert f"*why: fused {top.score:.4f} · BM25 #{top.bm25_rank}" in markdown
 
 
 async def test_command_palette_lists_the_actions(make_app: Callable[..., QAApp]) -> None:
