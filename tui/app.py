@@ -152,6 +152,8 @@ class QAApp(App[int]):
             self.post_message(EngineFailed(str(exc)))
         except OSError as exc:
             self.post_message(EngineFailed(f"cannot open the index: {exc}"))
+        except Exception as exc:  # noqa: BLE001 - a thread has no caller: say what happened, never hang on "loading"
+            self.post_message(EngineFailed(f"unexpected error while opening the index: {type(exc).__name__}: {exc}"))
         else:
             self.post_message(EngineReady(engine))
 

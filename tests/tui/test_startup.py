@@ -115,3 +115,14 @@ async def test_damaged_index_error_is_readable() -> None:
         await wait_for_engine(pilot)
         assert app.is_running
         assert "missing or damaged" in rendered(app.query_one(".error-card"))
+
+
+async def test_unexpected_start_up_failure_does_not_hang_on_loading() -> None:
+    def factory(reporter: BuildReporter) -> QAEngine:
+        raise RuntimeError("the model file is truncated")
+
+    app = QAApp(engine_factory=factory)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for_engine(pilot)
+        assert app.is_running and not app.loading
+        assert "RuntimeError: the model file is truncated" in rendered(app.query_one(".error-card"))
