@@ -1,14 +1,416 @@
-"""Entry point of the terminal UI (the full app is tracked as its own issue)."""
+"""The Textual app of corpus-qa: ask questions, read cited evidence, open sources.
+
+It shows what `qa` decided and decides nothing itself. The engine is opened (and the index built) in a
+worker thread; each question runs in an exclusive worker and its answer is dropped if a newer question
+was asked meanwhile.
+"""
 
 from __future__ import annotations
 
 import argparse
+import copy
+import os
 import sys
+import threading
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from pathlib import Path
+
+from rich.text import Text
+from textual import on, work
+from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Input, Static
+from textual.worker import get_current_worker
+
+from index.builder import BuildReporter
+from index.errors import QAError
+from qa.conversation import Conversation
+from qa.engine import DEFAULT_TOP_K, QAEngine, open_engine
+from qa.escape import safe_line
+from qa.types import MODES, Answer, Evidence, Mode
+from tui.export import citation_line, write_export
+from tui.messages import Answered, AskFailed, BuildNoted, BuildProgressed, EngineFailed, EngineReady
+from tui.reporter import MessageReporter
+from tui.widgets.answer import AnswerCard
+from tui.widgets.build_progress import BuildProgress
+from tui.widgets.evidence import EvidencePassage
+from tui.widgets.help import HelpScreen
+from tui.widgets.question import PendingAnswer, QuestionBubble
+from tui.widgets.question_input import QuestionInput
+from tui.widgets.source_panel import SourcePanel
+from tui.widgets.status import StatusBar
+
+EngineFactory = Callable[[BuildReporter], QAEngine]
+MAX_TOP_K = 20
+SIDE_PANEL_MIN_WIDTH = 110  # narrower terminals open the source full-width
+WELCOME = (
+    "Ask a question about the documents and press Enter. Answers come only from the corpus, "
+    "each with its evidence passages and citations. F1 shows the keys, Ctrl+Q quits."
+)
+
+
+class QAApp(App[int]):
+    TITLE = "corpus-qa"
+    CSS_PATH = "app.tcss"
+    BINDINGS = [
+        Binding("ctrl+q", "quit", "Quit", priority=True),
+        Binding("f1", "help", "Help"),
+        Binding("ctrl+n", "new_topic", "New topic"),
+        Binding("ctrl+y", "copy_citation", "Copy cite"),
+        Binding("ctrl+o", "open_selected", "Source", show=False),
+        Binding("ctrl+s", "export", "Export"),
+        Binding("f2", "cycle_mode", "Mode"),
+        Binding("f3", "top_k(-1)", "k-1", show=False),
+        Binding("f4", "top_k(1)", "k+1", show=False),
+        Binding("escape", "leave", "Back", show=False),
+    ]
+
+    def __init__(
+        self,
+        engine: QAEngine | None = None,
+        engine_factory: EngineFactory | None = None,
+        mode: Mode = "hybrid",
+        top_k: int = DEFAULT_TOP_K,
+        show_timings: bool = True,
+        clock: Callable[[], datetime] = datetime.now,
+    ) -> None:
+        super().__init__()
+        if engine is None and engine_factory is None:
+            raise ValueError("QAApp needs an engine or an engine factory")
+        self.engine = engine
+        self._engine_factory = engine_factory
+        self.mode: Mode = mode
+        self.top_k = top_k
+        self.show_timings = show_timings
+        self.clock = clock
+        self.conversation = Conversation()
+        self.answers: list[Answer] = []  # the answers shown since the last new topic
+        self.selected: EvidencePassage | None = None
+        self.pending_question: str | None = None  # asked before the engine was ready
+        self.stale_dropped = 0
+        self.startup_error: str | None = None
+        self._request_id = 0
+        self._engine_lock = threading.Lock()
+        self._source_full = False
+
+    # ---- layout -------------------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="body"):
+            with VerticalScroll(id="conversation", can_focus=False):
+                yield Static(Text(WELCOME, style="italic"), id="welcome")
+            yield SourcePanel()
+        yield BuildProgress()
+        yield QuestionInput()
+        yield StatusBar(show_timings=self.show_timings)
+        yield Footer()
+
+    @property
+    def status(self) -> StatusBar:
+        return self.query_one(StatusBar)
+
+    @property
+    def conversation_view(self) -> VerticalScroll:
+        return self.query_one("#conversation", VerticalScroll)
+
+    @property
+    def source_panel(self) -> SourcePanel:
+        return self.query_one(SourcePanel)
+
+    @property
+    def question_input(self) -> QuestionInput:
+        return self.query_one(QuestionInput)
+
+    def on_mount(self) -> None:
+        self.status.set(mode=self.mode, top_k=self.top_k)
+        self.question_input.focus()
+        if self.engine is not None:
+            self.post_message(EngineReady(self.engine))
+        else:
+            self.query_one(BuildProgress).display = True
+            # A daemon thread rather than a Textual worker: quitting must not wait for a long index build
+            # (Textual's thread workers run in the event loop's executor, which is joined at exit).
+            threading.Thread(target=self._open_engine, name="qa-open-index", daemon=True).start()
+
+    # ---- start-up -----------------------------------------------------------------------------------
+
+    @property
+    def loading(self) -> bool:
+        """True while the engine is being opened (and the index possibly built)."""
+        return self.engine is None and self.startup_error is None
+
+    def _open_engine(self) -> None:
+        """In the start-up thread: open the engine and report back with messages (thread-safe)."""
+        assert self._engine_factory is not None
+        reporter = MessageReporter(self.post_message)
+        try:
+            engine = self._engine_factory(reporter)
+        except QAError as exc:
+            self.post_message(EngineFailed(str(exc)))
+        except OSError as exc:
+            self.post_message(EngineFailed(f"cannot open the index: {exc}"))
+        except Exception as exc:  # noqa: BLE001 - a thread has no caller: say what happened, never hang on "loading"
+            self.post_message(EngineFailed(f"unexpected error while opening the index: {type(exc).__name__}: {exc}"))
+        else:
+            self.post_message(EngineReady(engine))
+
+    def on_build_progressed(self, message: BuildProgressed) -> None:
+        self.query_one(BuildProgress).set_progress(message.stage, message.done, message.total)
+        self.status.set(state="building the index…")
+
+    def on_build_noted(self, message: BuildNoted) -> None:
+        self.notify(
+            safe_line(message.text),
+            title="Warning" if message.warning else "Index",
+            severity="warning" if message.warning else "information",
+            markup=False,
+        )
+
+    def on_engine_ready(self, message: EngineReady) -> None:
+        self.engine = message.engine
+        self.query_one(BuildProgress).display = False
+        self.status.set(facts=message.engine.facts(), state="")
+        if self.pending_question is not None:
+            question, self.pending_question = self.pending_question, None
+            self._ask(question)
+
+    def on_engine_failed(self, message: EngineFailed) -> None:
+        self.startup_error = message.error
+        self.query_one("#welcome").display = False
+        self.query_one(BuildProgress).display = False
+        self.status.set(state="no index")
+        text = Text("Cannot open the corpus\n", style="bold")
+        text.append(safe_line(message.error))
+        text.append("\nQuit with Ctrl+Q and start again with --corpus PATH (or --rebuild for a damaged index).")
+        self.conversation_view.mount(Static(text, classes="error-card"))
+        self.notify(safe_line(message.error), title="Cannot open the corpus", severity="error", markup=False)
+        self.question_input.disabled = True
+
+    # ---- asking -------------------------------------------------------------------------------------
+
+    @on(Input.Submitted, "#question")
+    def on_question_submitted(self, event: Input.Submitted) -> None:
+        question = " ".join(event.value.split())
+        if not question:
+            return
+        self.question_input.remember(question)
+        self.question_input.value = ""
+        if self.engine is None:
+            self.pending_question = question
+            self.notify("The index is still loading; your question will be asked when it is ready.")
+            return
+        self._ask(question)
+
+    def _ask(self, question: str) -> None:
+        assert self.engine is not None
+        for pending in self.query(PendingAnswer):
+            if not pending.has_class("superseded") and not pending.has_class("failed"):
+                pending.supersede()
+        self._request_id += 1
+        request_id = self._request_id
+        self.query_one("#welcome").display = False
+        bubble = QuestionBubble(question, request_id)
+        self.conversation_view.mount(bubble)
+        self.conversation_view.mount(PendingAnswer(request_id))
+        self.conversation_view.scroll_end(animate=False)
+        self.status.set(state="searching…")
+        self._run_question(self.engine, request_id, question, self.mode, self.top_k, copy.deepcopy(self.conversation))
+
+    @work(thread=True, exclusive=True, group="ask")
+    def _run_question(
+        self, engine: QAEngine, request_id: int, question: str, mode: Mode, top_k: int, conversation: Conversation
+    ) -> None:
+        worker = get_current_worker()
+        with self._engine_lock:  # one question at a time; a superseded one is skipped if not yet started
+            if worker.is_cancelled or request_id != self._request_id:
+                return
+            try:
+                answer = engine.ask(question, mode=mode, top_k=top_k, conversation=conversation)
+            except QAError as exc:
+                self.post_message(AskFailed(request_id, str(exc)))
+                return
+        self.post_message(Answered(request_id, answer, conversation))
+
+    def on_answered(self, message: Answered) -> None:
+        if message.request_id != self._request_id:
+            self.stale_dropped += 1
+            return
+        self.conversation = message.conversation
+        self.answers.append(message.answer)
+        card = AnswerCard(message.answer, message.request_id)
+        for pending in self.query(PendingAnswer):
+            if pending.request_id == message.request_id:
+                pending.remove()
+        self.conversation_view.mount(card)
+        self.status.set(timings=dict(message.answer.timings_ms), state="")
+        bubble = next(b for b in self.query(QuestionBubble) if b.request_id == message.request_id)
+        self.call_after_refresh(self.conversation_view.scroll_to_widget, bubble, animate=False, top=True)
+
+    def on_ask_failed(self, message: AskFailed) -> None:
+        if message.request_id != self._request_id:
+            return
+        for pending in self.query(PendingAnswer):
+            if pending.request_id == message.request_id:
+                pending.fail(message.error)
+        self.status.set(state="")
+        self.notify(safe_line(message.error), title="Cannot answer", severity="error", markup=False)
+
+    # ---- passages and sources -----------------------------------------------------------------------
+
+    def on_evidence_passage_selected(self, message: EvidencePassage.Selected) -> None:
+        if self.selected is not None and self.selected is not message.passage:
+            self.selected.remove_class("selected")
+        self.selected = message.passage
+        message.passage.add_class("selected")
+
+    def on_evidence_passage_open_requested(self, message: EvidencePassage.OpenRequested) -> None:
+        self.open_source(message.evidence)
+
+    def selected_evidence(self) -> Evidence | None:
+        if self.selected is not None and self.selected.is_attached:
+            return self.selected.evidence
+        if self.answers and self.answers[-1].passages:
+            return self.answers[-1].passages[0]
+        return None
+
+    def open_source(self, evidence: Evidence) -> None:
+        panel = self.source_panel
+        panel.show(evidence)
+        panel.add_class("open")
+        self._layout_source()
+        panel.body.focus()
+
+    def _layout_source(self) -> None:
+        full = self._source_full or self.size.width < SIDE_PANEL_MIN_WIDTH
+        self.query_one("#body").set_class(full and self.source_panel.has_class("open"), "source-full")
+
+    def on_resize(self) -> None:
+        self._layout_source()
+
+    def action_focus_answer(self) -> None:
+        """From the question box: to the first passage of the latest answer (Tab)."""
+        cards = list(self.query(AnswerCard))
+        passages = list(cards[-1].query(EvidencePassage)) if cards else []
+        if passages:
+            self.screen.set_focus(passages[0])  # at once: a key typed right after Tab goes to the passage
+        else:
+            self.screen.focus_next()
+
+    def action_open_selected(self) -> None:
+        evidence = self.selected_evidence()
+        if evidence is None:
+            self.notify("No passage to open yet: ask a question first.", severity="warning")
+            return
+        self.open_source(evidence)
+
+    def action_close_source(self) -> None:
+        self.source_panel.remove_class("open")
+        self._layout_source()
+        if self.selected is not None and self.selected.is_attached:
+            self.selected.focus()
+        else:
+            self.question_input.focus()
+
+    def action_toggle_source_full(self) -> None:
+        self._source_full = not self._source_full
+        self._layout_source()
+        self.call_after_refresh(self.source_panel.scroll_to_passage)  # the text rewrapped: find it again
+
+    def action_leave(self) -> None:
+        if self.source_panel.has_class("open"):
+            self.action_close_source()
+        else:
+            self.question_input.focus()
+
+    # ---- conversation actions -----------------------------------------------------------------------
+
+    def action_new_topic(self) -> None:
+        self._request_id += 1  # answers still on their way belong to the old topic
+        self.conversation.clear()
+        self.answers.clear()
+        self.selected = None
+        for widget in self.query("#conversation > *"):
+            if widget.id != "welcome":
+                widget.remove()
+        self.query_one("#welcome").display = True
+        self.source_panel.remove_class("open")
+        self._layout_source()
+        self.status.set(timings={}, state="")
+        self.question_input.focus()
+        self.notify("New topic: the conversation was cleared.")
+
+    def action_copy_citation(self) -> None:
+        evidence = self.selected_evidence()
+        if evidence is None:
+            self.notify("No citation to copy yet: ask a question first.", severity="warning")
+            return
+        self.copy_to_clipboard(citation_line(evidence))
+        self.notify(f"Copied {safe_line(evidence.citation.location())}", title="Citation copied", markup=False)
+
+    def action_export(self) -> None:
+        if not self.answers:
+            self.notify("Nothing to export yet: ask a question first.", severity="warning")
+            return
+        try:
+            path = write_export(self.answers, self.clock())
+        except OSError as exc:
+            self.notify(f"Cannot write the export: {exc}", severity="error", markup=False)
+            return
+        self.last_export: Path = path
+        self.notify(safe_line(str(path)), title="Conversation exported", markup=False, timeout=8)
+
+    def action_cycle_mode(self) -> None:
+        self.set_mode(MODES[(MODES.index(self.mode) + 1) % len(MODES)])
+
+    def set_mode(self, mode: Mode) -> None:
+        self.mode = mode
+        self.status.set(mode=mode)
+        self.notify(f"Retrieval mode: {mode} (applies to the next question)")
+
+    def action_top_k(self, step: int) -> None:
+        self.top_k = min(MAX_TOP_K, max(1, self.top_k + step))
+        self.status.set(top_k=self.top_k)
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        yield SystemCommand("New topic", "Clear the conversation (Ctrl+N)", self.action_new_topic)
+        yield SystemCommand("Copy citation", "Copy the selected citation (Ctrl+Y)", self.action_copy_citation)
+        yield SystemCommand("Open source", "Open the selected passage's document (Ctrl+O)", self.action_open_selected)
+        yield SystemCommand("Export conversation", "Save it as Markdown (Ctrl+S)", self.action_export)
+        for mode in MODES:
+            yield SystemCommand(f"Mode: {mode}", f"Retrieve with {mode} (F2 cycles)", lambda m=mode: self.set_mode(m))
+        yield SystemCommand("More passages", "top-k + 1 (F4)", lambda: self.action_top_k(1))
+        yield SystemCommand("Fewer passages", "top-k - 1 (F3)", lambda: self.action_top_k(-1))
+        yield SystemCommand("Help", "List the keys (F1)", self.action_help)
 
 
 def run(args: argparse.Namespace) -> int:
-    print(
-        'qa: the interactive UI is not available in this version yet; ask with: qa --ask "your question"',
-        file=sys.stderr,
-    )
-    return 2
+    """Entry point from `qa` with no questions: open the app over the corpus of `args`."""
+    engines: list[QAEngine] = []
+
+    def factory(reporter: BuildReporter) -> QAEngine:
+        engine = open_engine(args.corpus, args.index_dir, args.model, reporter, rebuild=args.rebuild)
+        engines.append(engine)
+        return engine
+
+    app = QAApp(engine_factory=factory, mode=args.mode, top_k=args.top_k)
+    try:
+        app.run()
+    finally:
+        for engine in engines:
+            engine.close()
+    if app.loading and not engines:
+        # Quit while the index was still being built: do not wait for the build thread. The builder
+        # writes into a temporary folder and publishes atomically, so nothing half-written is left live.
+        print("qa: quit before the index was ready; it will be built on the next start", file=sys.stderr)
+        sys.stderr.flush()
+        sys.stdout.flush()
+        os._exit(0)
+    return 1 if app.startup_error else (app.return_code or 0)

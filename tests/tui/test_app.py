@@ -1,0 +1,344 @@
+"""The app over the real engine and index of the bundled seeds, driven headlessly."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from rich.style import Style
+from rich.text import Text
+from textual.widgets import Static
+from tui_pilot import ask, rendered
+
+from qa.types import Evidence
+from tui.app import QAApp
+from tui.emphasis import SENTENCE
+from tui.export import citation_line
+from tui.widgets.answer import NO_EVIDENCE, AnswerCard
+from tui.widgets.evidence import EvidencePassage
+from tui.widgets.help import HelpScreen
+from tui.widgets.question import PendingAnswer, QuestionBubble
+
+pytestmark = pytest.mark.anyio
+
+DEPOT = "Who owned the weapons depot that Russian jets struck in Idlib?"
+FRANCE = "What is the capital of France?"
+FOLLOW_UP = "When did they announce it?"
+
+
+def _styles(text: Text) -> list[tuple[int, int, Style]]:
+    return [
+        (span.start, span.end, span.style if isinstance(span.style, Style) else Style.parse(str(span.style)))
+        for span in text.spans
+    ]
+
+
+def highlighted_sentence(text: Text) -> str:
+    """The text under the answer-sentence background (pieces are split where terms are emphasised)."""
+    background = Style.parse(SENTENCE).bgcolor
+    covered = [(s, e) for s, e, style in _styles(text) if style.bgcolor == background]
+    return text.plain[min(s for s, _ in covered) : max(e for _, e in covered)] if covered else ""
+
+
+def emphasised_terms(text: Text) -> set[str]:
+    return {text.plain[s:e].lower() for s, e, style in _styles(text) if style.underline}
+
+
+async def test_empty_screen_shows_welcome_facts_and_quit(make_app: Callable[..., QAApp]) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        assert app.query_one("#welcome").display
+        assert app.focused is app.question_input
+        facts = app.status.facts
+        assert facts is not None and facts.documents == 5 and facts.passages > 0
+        assert "all-MiniLM-L6-v2" in rendered(app.query_one("#status-right"))
+        shown = {b.key: b for b in app.BINDINGS if getattr(b, "show", False)}  # type: ignore[union-attr]
+        assert "ctrl+q" in shown and shown["ctrl+q"].description == "Quit"  # type: ignore[union-attr]
+
+
+async def test_answer_card_shows_sentence_citations_and_highlights(make_app: Callable[..., QAApp]) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ask(pilot, DEPOT)
+        assert [b.question for b in app.query(QuestionBubble)] == [DEPOT]
+        card = app.query_one(AnswerCard)
+        answer = card.answer
+        assert answer.verdict == "answered" and card.has_class("answered")
+        assert answer.answer is not None
+        assert answer.answer.text in rendered(card.query_one(".summary"))
+        passages = list(card.query(EvidencePassage))
+        assert [p.evidence.rank for p in passages] == list(range(1, answer.top_k + 1))
+        assert [p.evidence for p in passages] == list(answer.passages)
+        first = passages[0]
+        content = first.content
+        assert isinstance(content, Text)
+        assert first.evidence.citation.location() in content.plain
+        assert first.evidence.citation.title in content.plain
+        assert highlighted_sentence(content) == first.evidence.answer_sentence.text
+        assert {"russian", "jets", "depot"} <= emphasised_terms(content)
+        assert emphasised_terms(content) == {t.lower() for t in first.evidence.matched_terms}
+        assert not app.query(PendingAnswer)
+
+
+async def test_why_line_shows_ranks_scores_and_retrievers(make_app: Callable[..., QAApp]) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ask(pilot, DEPOT)
+        passage = app.query(EvidencePassage).first()
+        evidence = passage.evidence
+        text = rendered(passage)
+        assert f"fused {evidence.score:.4f}" in text
+        assert f"BM25 #{evidence.bm25_rank} ({evidence.bm25_score:.2f})" in text
+        assert f"dense #{evidence.dense_rank} (cos {evidence.dense_score:.3f})" in text
+        assert "found by BM25 + dense" in text
+
+
+async def test_mode_and_top_k_switch_without_restart(make_app: Callable[..., QAApp]) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("f2")
+        assert app.mode == "bm25" and app.status.mode == "bm25"
+        await pilot.press("f4", "f4")
+        assert app.top_k == 7 and app.status.top_k == 7
+        await ask(pilot, DEPOT)
+        answer = app.answers[-1]
+        assert answer.mode == "bm25" and len(answer.passages) == 7
+        text = rendered(app.query(EvidencePassage).first())
+        assert "BM25 score" in text and "found by BM25" in text and "dense -" in text
+        await pilot.press("f2")
+        assert app.mode == "dense"
+        await pilot.press("f3", "f3", "f3", "f3", "f3", "f3", "f3", "f3")
+        assert app.top_k == 1
+        await ask(pilot, DEPOT)
+        answer = app.answers[-1]
+        assert answer.mode == "dense" and len(answer.passages) == 1
+        assert "cosine" in rendered(app.query(EvidencePassage).last())
+        await pilot.press("f2")
+        assert app.mode == "hybrid"
+
+
+async def test_no_evidence_card_is_honest(make_app: Callable[..., QAApp]) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ask(pilot, FRANCE)
+        card = app.query_one(AnswerCard)
+        assert card.answer.verdict == "no_credible_evidence"
+        assert card.has_class("no-evidence")
+        summary = rendered(card.query_one(".summary"))
+        assert NO_EVIDENCE in summary and card.answer.reason in summary
+        assert "do not answer" in summary
+        passages = list(card.query(EvidencePassage))
+        assert passages and all(p.has_class("closest") for p in passages)
+        assert all("not an answer" in rendered(p) for p in passages)
+
+
+async def test_follow_up_keeps_earlier_turns_visible(make_app: Callable[..., QAApp]) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ask(pilot, DEPOT)
+        await ask(pilot, FOLLOW_UP)
+        assert [b.question for b in app.query(QuestionBubble)] == [DEPOT, FOLLOW_UP]
+        cards = list(app.query(AnswerCard))
+        assert len(cards) == 2 and len(app.conversation.turns) == 2
+        follow = cards[1].answer
+        assert follow.retrieval_query != follow.question  # the follow-up borrowed context
+        assert follow.retrieval_query in rendered(cards[1].query_one(".searched-for"))
+        assert not cards[0].query(".searched-for")
+        view = app.conversation_view
+        assert view.max_scroll_y > 0  # both turns are kept, the view scrolls
+        view.scroll_home(animate=False)
+        await pilot.pause()
+        assert view.scroll_y == 0
+
+
+async def test_history_recall_with_up_and_down(make_app: Callable[..., QAApp]) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ask(pilot, DEPOT)
+        await ask(pilot, FRANCE)
+        box = app.question_input
+        box.focus()
+        await pilot.press(*"draft")
+        await pilot.press("up")
+        assert box.value == FRANCE
+        await pilot.press("up")
+        assert box.value == DEPOT
+        await pilot.press("up")
+        assert box.value == DEPOT
+        await pilot.press("down")
+        assert box.value == FRANCE
+        await pilot.press("down")
+        assert box.value == "draft"
+
+
+async def test_keyboard_moves_between_passages_and_opens_source(make_app: Callable[..., QAApp]) -> None:
+    app = make_app()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await ask(pilot, DEPOT)
+        await pilot.press("tab")
+        assert isinstance(app.focused, EvidencePassage) and app.focused.evidence.rank == 1
+        await pilot.press("down", "down")
+        assert isinstance(app.focused, EvidencePassage) and app.focused.evidence.rank == 3
+        await pilot.press("up")
+        evidence: Evidence = app.focused.evidence  # type: ignore[union-attr]
+        assert evidence.rank == 2 and app.selected is app.focused
+        await pilot.press("enter")
+        await pilot.pause()
+        await pilot.pause()
+        panel = app.source_panel
+        assert panel.has_class("open") and panel.evidence == evidence
+        assert not app.query_one("#body").has_class("source-full")  # wide: side panel
+        assert app.conversation_view.display and panel.region.width > 0
+        passage = panel.query_one("#source-passage", Static)
+        assert rendered(passage) == evidence.text
+        excerpt = panel.excerpt
+        assert excerpt is not None and excerpt.note == ""
+        assert excerpt.before + excerpt.passage + excerpt.after in open(evidence.citation.abs_path).read()
+        assert rendered(panel.query_one("#source-before")).strip()  # the neighbours are there
+        assert evidence.citation.path in rendered(panel.query_one("#source-header"))
+        # scrolled so the passage is on screen, with a few lines of context above
+        body = panel.body
+        top = passage.virtual_region.y
+        assert body.scroll_y <= top < body.scroll_y + body.size.height
+        assert top - body.scroll_y == min(top, max(3, body.size.height // 4))
+        await pilot.press("f")
+        assert app.query_one("#body").has_class("source-full") and not app.conversation_view.display
+        await pilot.pause()
+        await pilot.pause()
+        assert body.scroll_y <= passage.virtual_region.y < body.scroll_y + body.size.height  # found again
+        await pilot.press("f")
+        assert not app.query_one("#body").has_class("source-full")
+        await pilot.press("escape")
+        assert not panel.has_class("open")
+        assert app.focused is app.selected
+        await pilot.press("escape")
+        assert app.focused is app.question_input
+
+
+async def test_mouse_selects_and_double_click_opens_source(make_app: Callable[..., QAApp]) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ask(pilot, DEPOT)
+        first = app.query(EvidencePassage).first()
+        await pilot.click(first)
+        await pilot.pause()
+        assert app.selected is first and not app.source_panel.has_class("open")
+        await pilot.double_click(first)
+        await pilot.pause()
+        assert app.source_panel.has_class("open") and app.source_panel.evidence == first.evidence
+
+
+async def test_narrow_terminal_opens_source_full_width(make_app: Callable[..., QAApp]) -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ask(pilot, DEPOT)
+        await pilot.press("ctrl+o")
+        await pilot.pause()
+        assert app.source_panel.has_class("open")
+        assert app.query_one("#body").has_class("source-full")
+        assert app.source_panel.region.width == 80
+        await pilot.press("escape")
+        assert not app.query_one("#body").has_class("source-full")
+        for widget in (app.question_input, app.status):
+            region = widget.region
+            assert region.height > 0 and region.bottom <= 24
+
+
+async def test_status_bar_shows_timings_of_the_last_question(make_app: Callable[..., QAApp]) -> None:
+    app = make_app(show_timings=True)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await ask(pilot, DEPOT)
+        answer = app.answers[-1]
+        assert app.status.timings == answer.timings_ms
+        status = rendered(app.query_one("#status-left"))
+        assert f"{answer.timings_ms['total']:.0f} ms" in status
+        assert "dense" in status and "answer" in status
+
+
+async def test_new_topic_clears_conversation(make_app: Callable[..., QAApp]) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ask(pilot, DEPOT)
+        conversation = app.conversation
+        assert conversation.turns
+        await pilot.press("ctrl+n")
+        await pilot.pause()
+        assert not app.conversation.turns and not app.answers
+        assert not app.query(AnswerCard) and not app.query(QuestionBubble)
+        assert app.query_one("#welcome").display
+        await ask(pilot, FOLLOW_UP)  # after a new topic, nothing is borrowed from before
+        assert app.answers[-1].retrieval_query == FOLLOW_UP
+
+
+async def test_copy_citation_puts_path_line_and_quote_on_clipboard(make_app: Callable[..., QAApp]) -> None:
+    app = make_app()
+    notes: list[str] = []
+    async with app.run_test(size=(120, 40)) as pilot:
+        original = app.notify
+
+        def notify(message: str, **kwargs: object) -> None:
+            notes.append(message)
+            original(message, **kwargs)  # type: ignore[arg-type]
+
+        app.notify = notify  # type: ignore[method-assign]
+        await ask(pilot, DEPOT)
+        await pilot.press("ctrl+y")  # nothing selected: the top passage of the last answer
+        top = app.answers[-1].passages[0]
+        assert app.clipboard == citation_line(top)
+        assert app.clipboard.startswith(f'{top.citation.abs_path}:{top.citation.line_start} "')
+        assert top.text in app.clipboard
+        await pilot.press("tab", "down", "c")
+        second = app.answers[-1].passages[1]
+        assert app.clipboard == citation_line(second)
+        assert any(second.citation.location() in n for n in notes)
+
+
+async def test_export_writes_markdown_with_citations(make_app: Callable[..., QAApp], tmp_path) -> None:  # type: ignore[no-untyped-def]
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ask(pilot, FRANCE)
+        await ask(pilot, DEPOT)
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        path = app.last_export
+        assert path.parent == tmp_path / "exports" and path.suffix == ".md"
+        markdown = path.read_text(encoding="utf-8")
+        assert f"## 1. {FRANCE}" in markdown and f"## 2. {DEPOT}" in markdown
+        for answer in app.answers:
+            for evidence in answer.passages:
+                assert f"`{evidence.citation.location()}`" in markdown
+        assert "No good evidence in this corpus" in markdown
+        top = app.answers[-1].passages[0]
+        assert f"*why: fused {top.score:.4f} · BM25 #{top.bm25_rank}" in markdown
+
+
+async def test_command_palette_lists_the_actions(make_app: Callable[..., QAApp]) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        titles = {command.title for command in app.get_system_commands(app.screen)}
+        assert {"New topic", "Copy citation", "Open source", "Export conversation", "Help", "Quit"} <= titles
+        assert {"Mode: hybrid", "Mode: bm25", "Mode: dense", "More passages", "Fewer passages"} <= titles
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"Mode: dense")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.mode == "dense"
+
+
+async def test_help_screen_lists_keys(make_app: Callable[..., QAApp]) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("f1")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        from tui.widgets.help import KEYS
+
+        keys = " ".join(k for k, _ in KEYS)
+        for key in ("Ctrl+Q", "Ctrl+N", "Ctrl+Y", "Ctrl+S", "F2", "Escape", "Enter"):
+            assert key in keys
+        await pilot.press("escape")
+        assert not isinstance(app.screen, HelpScreen)
+        assert app.is_running

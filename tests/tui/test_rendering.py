@@ -1,0 +1,79 @@
+"""Pure helpers of the UI: escaping with aligned highlights, source excerpts, export locations."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from rich.style import Style
+
+from qa.escape import safe_text
+from qa.types import Citation, Evidence, Sentence
+from tui.emphasis import TERM, emphasised
+from tui.export import citation_line, export_path
+from tui.source import load_excerpt
+
+TRICKY = st.text(alphabet=st.sampled_from(list("ab [/]@=\n\t\x1b\x07\x9b\u202e\u200b")), max_size=40)
+
+
+@given(TRICKY, st.lists(st.tuples(st.integers(0, 40), st.integers(0, 40)), max_size=4))
+def test_emphasis_escapes_everything_and_keeps_spans_aligned(text: str, raw: list[tuple[int, int]]) -> None:
+    spans = [(min(a, b), max(a, b), TERM) for a, b in raw]
+    rendered = emphasised(text, spans)
+    assert rendered.plain == safe_text(text)
+    assert "\x1b" not in rendered.plain and "\x07" not in rendered.plain and "\u202e" not in rendered.plain
+    styled = {i for s in rendered.spans if Style.parse(str(s.style)).underline for i in range(s.start, s.end)}
+    expected: set[int] = set()
+    for start, end, _ in spans:
+        start, end = min(start, len(text)), min(end, len(text))
+        if start < end:
+            # the escaped span occupies this range of the escaped text
+            before = len(safe_text(text[:start]))
+            expected |= set(range(before, before + len(safe_text(text[start:end]))))
+    assert styled == expected
+
+
+def _evidence(path: Path, text: str, start: int) -> Evidence:
+    citation = Citation(str(path.name), str(path), "T", 2, 0, 3, 3, start, start + len(text))
+    return Evidence(1, "x#p2", citation, text, 1.0, 1, 1.0, 1, 0.5, Sentence(text, start, start + len(text)), (), ())
+
+
+def test_excerpt_cuts_the_file_around_the_passage(tmp_path: Path) -> None:
+    path = tmp_path / "doc.txt"
+    path.write_text("Title\n\nfirst para\n\nthe passage\n\nlast para\n", encoding="utf-8")
+    excerpt = load_excerpt(_evidence(path, "the passage", 19))
+    assert excerpt.before == "Title\n\nfirst para\n\n" and excerpt.passage == "the passage"
+    assert excerpt.after == "\n\nlast para\n"
+    assert excerpt.note == ""
+    clipped = load_excerpt(_evidence(path, "the passage", 19), context=3)
+    assert clipped.before == "a\n\n" and clipped.after == "\n\nl"
+    assert clipped.clipped_before == 16 and clipped.clipped_after == len("\n\nlast para\n") - 3
+
+
+def test_excerpt_of_a_changed_or_missing_file_falls_back_to_the_indexed_passage(tmp_path: Path) -> None:
+    path = tmp_path / "doc.txt"
+    path.write_text("Title\n\nsomething else entirely now\n", encoding="utf-8")
+    changed = load_excerpt(_evidence(path, "the passage", 7))
+    assert changed.passage == "the passage" and "changed since it was indexed" in changed.note
+    missing = load_excerpt(_evidence(tmp_path / "gone.txt", "the passage", 7))
+    assert missing.passage == "the passage" and "cannot read the file" in missing.note
+
+
+def test_citation_line_is_path_line_and_quoted_escaped_text(tmp_path: Path) -> None:
+    evidence = _evidence(tmp_path / "doc.txt", 'say \x1b[2J "hi"', 0)
+    assert citation_line(evidence) == f'{tmp_path / "doc.txt"}:3 "say \\x1b[2J "hi""'
+
+
+def test_export_goes_to_qa_home_or_the_current_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    when = datetime(2026, 1, 2, 3, 4, 5)
+    monkeypatch.setenv("QA_HOME", str(tmp_path / "home"))
+    assert export_path(when) == tmp_path / "home" / "exports" / "qa-conversation-20260102-030405.md"
+    monkeypatch.delenv("QA_HOME")
+    monkeypatch.chdir(tmp_path)
+    first = export_path(when)
+    assert first == tmp_path / "qa-conversation-20260102-030405.md"
+    first.write_text("x", encoding="utf-8")
+    assert export_path(when) == tmp_path / "qa-conversation-20260102-030405-2.md"

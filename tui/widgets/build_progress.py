@@ -1,0 +1,26 @@
+"""Index building progress: the stage, a bar, and counts."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widgets import Label, ProgressBar
+
+STAGES = {"reading": "Reading documents", "embedding": "Embedding passages", "bm25": "Building the BM25 index"}
+
+
+class BuildProgress(Vertical):
+    def __init__(self) -> None:
+        super().__init__(id="build")
+        self.stage = ""
+        self.done = 0
+        self.total = 0
+
+    def compose(self) -> ComposeResult:
+        yield Label("Opening the index…", id="build-label")
+        yield ProgressBar(id="build-bar", show_eta=False)
+
+    def set_progress(self, stage: str, done: int, total: int) -> None:
+        self.stage, self.done, self.total = stage, done, total
+        self.query_one("#build-label", Label).update(f"{STAGES.get(stage, stage)}: {done}/{total}")
+        self.query_one("#build-bar", ProgressBar).update(total=max(total, 1), progress=done)
