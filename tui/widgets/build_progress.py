@@ -6,7 +6,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Label, ProgressBar
 
-STAGES = {"reading": "Reading documents", "embedding": "Embedding passages", "bm25": "Building the BM25 index"}
+STAGES = {"indexing": "Reading, embedding and indexing documents"}
 
 
 class BuildProgress(Vertical):
