@@ -152,9 +152,7 @@ class BM25Scorer:
         if not known or k <= 0:
             return np.zeros(0, np.int64), np.zeros(0, np.float64)
         total = self.scores(known)
-        touched = np.unique(
-            np.concatenate([self.rows[int(self.indptr[t]) : int(self.indptr[t + 1])] for t in set(known)])
-        ).astype(np.int64)
+        touched = np.flatnonzero(total)  # passages matching at least one term (with a non-zero weight)
         touched_scores = total[touched]
         if len(touched) > k:
             keep = np.argpartition(-touched_scores, k - 1)[:k]
@@ -163,4 +161,4 @@ class BM25Scorer:
             keep = np.flatnonzero(touched_scores >= kth)
             touched, touched_scores = touched[keep], touched_scores[keep]
         order = np.lexsort((touched, -touched_scores))[:k]
-        return touched[order], touched_scores[order]
+        return touched[order].astype(np.int64), touched_scores[order]

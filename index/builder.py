@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import os
 import queue
 import threading
 import time
@@ -14,6 +15,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from index import corpus_index as layout
+from index.ann import ANN_FILE, exact_search_limit, fill_ivf, read_ann, train_ivf, write_ann
 from index.bm25 import BM25Builder, BM25Params
 from index.catalog import Catalog, CatalogWriter, DocumentRecord, PassageRecord, SkippedRecord
 from index.corpus import Document, DocumentSource, FileEntry, UnreadableDocument
@@ -245,6 +247,33 @@ class _Embedding:
         self.rows, self.texts = [], []
 
 
+def _build_approximate_index(
+    writer: GenerationWriter, previous: Generation | None, model_id: str, rows: int, reporter: BuildReporter
+) -> dict[str, Any]:
+    """Above the exact-search limit, write an IVF-SQ8 index over the new vectors, reusing the previous
+    generation's trained quantizer when the model is the same (an update never retrains)."""
+    if rows <= exact_search_limit():
+        return {"kind": "flat"}
+    vectors = np.load(writer.path / layout.VECTORS_FILE, mmap_mode="r", allow_pickle=False)
+    index = None
+    if previous is not None and previous.manifest.get("model_id") == model_id:
+        if previous.manifest.get("dense", {}).get("kind") == "ivf-sq8":
+            with contextlib.suppress(ValueError, RuntimeError, OSError):
+                index = read_ann(previous.file(ANN_FILE))
+    import faiss
+
+    faiss.omp_set_num_threads(max(1, os.cpu_count() or 1))  # building uses every core
+    if index is None:
+        reporter.note(f"training the approximate vector index for {rows:,} passages")
+        index = train_ivf(vectors, vectors.shape[1])
+    reporter.progress("vector index", 0, 1)
+    fill_ivf(index, vectors)
+    write_ann(index, writer.path / ANN_FILE)
+    reporter.progress("vector index", 1, 1)
+    faiss.omp_set_num_threads(1)  # back to single-threaded queries
+    return {"kind": "ivf-sq8", "nlist": int(index.nlist), "nprobe": int(index.nprobe)}
+
+
 def build_generation(
     source: DocumentSource,
     entries: list[FileEntry],
@@ -335,6 +364,7 @@ def build_generation(
         if search_rows == 0:
             raise CorpusError(f"no passages to search in {source.identity} (only titles and fragments)")
         vectors.finish(search_rows)
+        dense = _build_approximate_index(writer, previous, embedder.model_id, search_rows, reporter)
         arrays = bm25.finish()
         catalog.add_terms(
             (term, i, int(arrays.doc_freq[i]), float(arrays.idf[i])) for i, term in enumerate(arrays.terms)
@@ -358,6 +388,7 @@ def build_generation(
                 "terms": len(arrays.terms),
             },
             "bm25": {"n_docs": arrays.n_docs, "avgdl": arrays.avgdl, "average_idf": arrays.average_idf},
+            "dense": dense,
         }
         generation = writer.publish(manifest)
     except BaseException:

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from index.ann import ANN_FILE, read_ann
 from index.bm25 import BM25Scorer
 from index.catalog import Catalog, DocumentRecord, PassageRecord
 from index.dense import DenseIndex
@@ -55,8 +56,12 @@ class CorpusIndex:
     def dense(self) -> DenseIndex:
         if self._dense is None:
             try:
-                self._dense = DenseIndex(np.asarray(self.vectors), self.dimension)
-            except ValueError as exc:
+                if self.manifest.get("dense", {}).get("kind") == "ivf-sq8":
+                    approximate = read_ann(self.generation.file(ANN_FILE))
+                    self._dense = DenseIndex(self.vectors, self.dimension, approximate)
+                else:
+                    self._dense = DenseIndex(np.asarray(self.vectors), self.dimension)
+            except (ValueError, RuntimeError) as exc:
                 raise IndexStoreError(f"index vectors are damaged: {exc}") from None
         return self._dense
 

@@ -29,15 +29,24 @@ def normalize(vectors: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
 
 
 class DenseIndex:
-    """FAISS flat inner-product index whose ids are passage rows."""
+    """FAISS inner-product index whose ids are passage rows: exact (flat, built from the stored vectors)
+    unless an approximate index is given."""
 
-    def __init__(self, vectors: npt.NDArray[np.float32], dimension: int) -> None:
+    def __init__(self, vectors: npt.NDArray[np.float32], dimension: int, approximate: Any = None) -> None:
         import faiss  # deferred: only retrieval needs it
 
-        checked = check_vectors(vectors, dimension)
         self.dimension = dimension
+        if approximate is not None:
+            if approximate.d != dimension or approximate.ntotal != len(vectors):
+                raise ValueError("approximate index does not match the stored vectors")
+            self.size = int(approximate.ntotal)
+            self._index = approximate
+            self.exact = False
+            return
+        checked = check_vectors(vectors, dimension)
         self.size = checked.shape[0]
         self._index = faiss.IndexFlatIP(dimension)
+        self.exact = True
         if self.size:
             self._index.add(checked)
 
@@ -47,7 +56,7 @@ class DenseIndex:
             return np.zeros(0, np.int64), np.zeros(0, np.float32)
         vector = check_vectors(query.reshape(1, -1), self.dimension)
         scores, ids = self._index.search(vector, min(k, self.size))
-        valid = ids[0] >= 0
+        valid = (ids[0] >= 0) & (ids[0] < self.size)
         rows, cosines = ids[0][valid].astype(np.int64), scores[0][valid]
         order = np.lexsort((rows, -cosines))
         return rows[order], cosines[order]

@@ -156,6 +156,11 @@ def _collect_garbage(index_dir: Path, keep: set[str]) -> None:
     for stale in index_dir.glob(f"{CURRENT}.*.tmp"):
         with contextlib.suppress(OSError):
             stale.unlink()
+    alive = {p.name for p in index_dir.glob("gen-*")}
+    for stamp in index_dir.glob("verified-*"):
+        if stamp.name.removeprefix("verified-").split(".json")[0] not in alive or stamp.name.endswith(".tmp"):
+            with contextlib.suppress(OSError):
+                stamp.unlink()
 
 
 def current_generation(index_dir: Path, verify: bool = True) -> Generation | None:
@@ -184,15 +189,47 @@ def current_generation(index_dir: Path, verify: bool = True) -> Generation | Non
     files = manifest.get("files")
     if not isinstance(files, dict) or not files:
         raise IndexStoreError(f"index manifest in {path} lists no files")
+    signatures: dict[str, list[int]] = {}
     for file_name, facts in sorted(files.items()):
         file_path = path / file_name
         if "/" in file_name or not file_path.is_file():
             raise IndexStoreError(f"index file {file_name} is missing")
-        if file_path.stat().st_size != facts.get("size"):
+        stat = file_path.stat()
+        if stat.st_size != facts.get("size"):
             raise IndexStoreError(f"index file {file_name} has the wrong size (truncated or altered)")
-        if verify and sha256_file(file_path) != facts.get("sha256"):
-            raise IndexStoreError(f"index file {file_name} fails its checksum (damaged)")
+        signatures[file_name] = [stat.st_size, stat.st_mtime_ns, stat.st_ino, stat.st_ctime_ns]
+    if verify and not _stamp_matches(index_dir, name, signatures):
+        for file_name, facts in sorted(files.items()):
+            if sha256_file(path / file_name) != facts.get("sha256"):
+                raise IndexStoreError(f"index file {file_name} fails its checksum (damaged)")
+        _write_stamp(index_dir, name, signatures)
     return Generation(path, manifest)
+
+
+def _stamp_path(index_dir: Path, generation: str) -> Path:
+    return index_dir / f"verified-{generation}.json"
+
+
+def _stamp_matches(index_dir: Path, generation: str, signatures: dict[str, list[int]]) -> bool:
+    """True when every file still has the exact size, mtime, inode and ctime it had when its checksum was
+    last verified. Any write to a file (or replacing it) changes these, so hashing gigabytes on every
+    load is only needed after a change."""
+    try:
+        stamp = json.loads(_stamp_path(index_dir, generation).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(stamp, dict) and stamp == signatures
+
+
+def _write_stamp(index_dir: Path, generation: str, signatures: dict[str, list[int]]) -> None:
+    target = _stamp_path(index_dir, generation)
+    temporary = target.with_name(f"{target.name}.{secrets.token_hex(4)}.tmp")
+    try:
+        temporary.write_text(json.dumps(signatures), encoding="utf-8")
+        os.replace(temporary, target)
+    except OSError:
+        with contextlib.suppress(OSError):
+            temporary.unlink()  # a read-only index dir still works; it is just verified every time
 
 
 @contextlib.contextmanager

@@ -1,0 +1,77 @@
+"""The approximate dense index used above `EXACT_SEARCH_LIMIT` passages: FAISS IVF with 8-bit scalar
+quantisation (inner product on unit vectors = cosine).
+
+Its coarse quantizer is trained once and reused by later updates of the same model, so an edit re-adds
+vectors but never retrains. The file is written into the generation and covered by the manifest's
+checksum like every other file, so FAISS only ever reads a file this program wrote and verified.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+ANN_FILE = "dense_ivf_sq8.faiss"
+EXACT_SEARCH_LIMIT = 200_000  # below this, exact search (FAISS flat) is fast enough and perfect
+NPROBE = 32
+ADD_BATCH = 65_536
+
+
+def exact_search_limit() -> int:
+    """`QA_EXACT_SEARCH_LIMIT` overrides the threshold (tests exercise the approximate path on small data)."""
+    return int(os.environ.get("QA_EXACT_SEARCH_LIMIT", EXACT_SEARCH_LIMIT))
+
+
+def list_count(rows: int) -> int:
+    return int(min(65_536, max(16, 2 ** round(math.log2(4 * math.sqrt(rows))))))
+
+
+def train_ivf(vectors: npt.NDArray[np.float32], dimension: int, seed: int = 1234) -> Any:
+    """An empty, trained IVF-SQ8 index for vectors like `vectors` (trained on a sample of them)."""
+    import faiss
+
+    nlist = list_count(len(vectors))
+    sample_size = min(len(vectors), 40 * nlist)
+    rng = np.random.default_rng(seed)
+    sample_rows = np.sort(rng.choice(len(vectors), size=sample_size, replace=False))
+    sample = np.ascontiguousarray(vectors[sample_rows], dtype=np.float32)
+    quantizer = faiss.IndexFlatIP(dimension)
+    index = faiss.IndexIVFScalarQuantizer(
+        quantizer, dimension, nlist, faiss.ScalarQuantizer.QT_8bit, faiss.METRIC_INNER_PRODUCT
+    )
+    index.cp.niter = 12
+    index.cp.seed = seed
+    index.train(sample)
+    return index
+
+
+def fill_ivf(index: Any, vectors: npt.NDArray[np.float32]) -> Any:
+    """Empty `index` (keeping its training) and add every row of `vectors`, id = row."""
+    index.reset()
+    for start in range(0, len(vectors), ADD_BATCH):
+        block = np.ascontiguousarray(vectors[start : start + ADD_BATCH], dtype=np.float32)
+        index.add(block)
+    index.nprobe = NPROBE
+    return index
+
+
+def write_ann(index: Any, path: Path) -> None:
+    import faiss
+
+    faiss.write_index(index, str(path))
+
+
+def read_ann(path: Path) -> Any:
+    """Read an index file that the manifest checksum has already verified."""
+    import faiss
+
+    index = faiss.read_index(str(path))
+    if not isinstance(index, faiss.IndexIVFScalarQuantizer):
+        raise ValueError(f"{path.name} is not an IVF-SQ8 index")
+    index.nprobe = NPROBE
+    return index
