@@ -101,3 +101,14 @@ def test_conversation_records_turns(seeds_engine: QAEngine) -> None:
     assert len(conversation.turns) == 2
     assert follow_up.retrieval_query != follow_up.question
     assert any("Turkey" in e.text for e in follow_up.passages[:3])
+
+
+def test_own_seed_questions_floor(seeds_engine: QAEngine) -> None:
+    """tests/data/seed_questions.jsonl: 12 questions with gold paragraphs (see benchmarks/seed_questions.py)."""
+    import json
+
+    data = Path(__file__).resolve().parents[1] / "data" / "seed_questions.jsonl"
+    items = [json.loads(line) for line in data.read_text(encoding="utf-8").splitlines() if line.strip()]
+    first = sum(seeds_engine.ask(item["question"]).passages[0].id in item["gold"] for item in items)
+    top5 = sum(any(p.id in item["gold"] for p in seeds_engine.ask(item["question"]).passages) for item in items)
+    assert first >= 11 and top5 == len(items)
