@@ -13,6 +13,9 @@ REPO = Path(__file__).resolve().parent.parent
 SEEDS = REPO / "seeds"
 
 os.environ["HF_HUB_OFFLINE"] = "1"
+# Golden files and SVG snapshots show cosines: embed passages in fp32 so they do not depend on whether
+# the CPU has native bf16 (the bf16 path has its own agreement test).
+os.environ["QA_EMBED_PRECISION"] = "fp32"
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 

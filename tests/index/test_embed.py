@@ -1,0 +1,57 @@
+"""The embedder: numpy query encoder and bf16 passages agree with sentence-transformers fp32."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from index.embed import ModelEmbedder, bundled_model_dir, check_model_dir, resolve_model
+from index.errors import ModelError
+
+TEXTS = [
+    "Who owned the weapons depot that Russian jets struck in Idlib?",
+    "The Russian air forces, in coordination with Turkey, carried out an air strike on a militant weapons "
+    "store in Syria’s rebel-held Idlib province that belongs to Hayat Tahrir al-Sham (HTS) militia.",
+    "x",
+    "Erdoğan 🙂 日本語 Идлиб",
+    "word " * 400,  # longer than the model's 256-token window: truncated the same way
+]
+
+
+def test_numpy_query_encoder_matches_sentence_transformers(embedder: ModelEmbedder) -> None:
+    assert embedder.query_encoder() is not None
+    numpy_vectors = embedder.embed_queries(TEXTS)
+    model = embedder._sentence_transformer()
+    reference = model.encode(TEXTS, normalize_embeddings=True, convert_to_numpy=True)
+    cosines = (numpy_vectors * reference.astype(np.float32)).sum(axis=1)
+    assert cosines.min() >= 0.9999
+    np.testing.assert_allclose(np.linalg.norm(numpy_vectors, axis=1), 1.0, atol=1e-5)
+
+
+def test_bf16_passages_agree_with_fp32(embedder: ModelEmbedder) -> None:
+    bf16 = ModelEmbedder(resolve_model(None), precision="bf16")
+    fp32_vectors = embedder.embed_passages(TEXTS)
+    bf16_vectors = bf16.embed_passages(TEXTS)
+    assert bf16_vectors.dtype == np.float32
+    assert (fp32_vectors * bf16_vectors).sum(axis=1).min() >= 0.999
+
+
+def test_unknown_module_class_is_refused(tmp_path: Path) -> None:
+    model_dir = tmp_path / "evil-model"
+    model_dir.mkdir()
+    (model_dir / "modules.json").write_text(
+        json.dumps([{"idx": 0, "name": "0", "path": "", "type": "evil_package.backdoor.Module"}])
+    )
+    with pytest.raises(ModelError, match="refusing unknown module class"):
+        check_model_dir(model_dir)
+    with pytest.raises(ModelError, match="refusing"):
+        resolve_model(str(model_dir))
+    check_model_dir(bundled_model_dir())  # the bundled model passes
+
+
+def test_missing_model_name_is_a_clear_error() -> None:
+    with pytest.raises(ModelError, match="cannot load model"):
+        _ = ModelEmbedder(resolve_model("no-such-org/no-such-model")).embed_passages(["text"])
