@@ -8,6 +8,7 @@ import os
 import queue
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any, Protocol
@@ -129,6 +130,24 @@ def open_index(
     loaded, _, _ = usable()
     if loaded is not None:
         return loaded
+    try:
+        return _update(source, entries, index_dir, embedder, reporter, settings, usable)
+    except OSError as exc:
+        raise IndexStoreError(
+            f"cannot write the index in {index_dir}: {exc.strerror or exc}"
+            " (choose another place with --index-dir or QA_HOME)"
+        ) from None
+
+
+def _update(
+    source: DocumentSource,
+    entries: list[FileEntry],
+    index_dir: Path,
+    embedder: Embedder,
+    reporter: BuildReporter,
+    settings: IndexSettings,
+    usable: Callable[[], tuple[CorpusIndex | None, Generation | None, str]],
+) -> CorpusIndex:
     with update_lock(index_dir, reporter.note):
         loaded, previous, reason = usable()  # another process may have finished the work meanwhile
         if loaded is not None:

@@ -180,8 +180,13 @@ class ModelEmbedder:
                     self.spec.location, device="cpu", trust_remote_code=False, local_files_only=True
                 )
             except Exception as exc:  # noqa: BLE001 - any load failure becomes one clear message
+                if self.spec.local_dir is None:
+                    raise ModelError(
+                        f"cannot load model {self.spec.location!r} offline: it is not a model directory and "
+                        "not in the local Hugging Face cache (nothing is downloaded)"
+                    ) from None
                 raise ModelError(
-                    f"cannot load model {self.spec.location!r} offline: {type(exc).__name__}: {exc}"
+                    f"cannot load model {self.spec.location!r}: {type(exc).__name__}: {str(exc).splitlines()[0]}"
                 ) from None
             torch.set_num_threads(max(1, os.cpu_count() or 1))  # batch embedding uses every core
             if self.precision == "bf16":

@@ -123,6 +123,8 @@ def test_repeated_ask_is_one_conversation(env: dict[str, str]) -> None:
         (["--top-k", "0", "--ask", "x"], 2, "must be between 1 and 1000"),
         (["--mode", "magic", "--ask", "x"], 2, "invalid choice"),
         (["--questions", "/no/such/file", "--ask", "x"], 1, "cannot read questions file"),
+        (["--index-dir", "/proc/no-such-dir/idx", "--ask", "x"], 1, "cannot write the index"),
+        (["--model", "no-such-org/no-such-model", "--ask", "x"], 1, "not in the local Hugging Face cache"),
     ],
 )
 def test_user_mistakes_give_one_clear_line(env: dict[str, str], args: list[str], code: int, message: str) -> None:
