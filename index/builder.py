@@ -16,9 +16,10 @@ from index.catalog import Catalog, DocumentRecord, PassageRecord, SkippedRecord,
 from index.corpus import DocumentSource, FileEntry, UnreadableDocument
 from index.corpus_index import CorpusIndex
 from index.embed import Embedder
-from index.errors import CorpusError, IndexStoreError
+from index.errors import CorpusError, IndexStoreError, ModelError
 from index.paragraphs import split_document
-from index.store import Generation, GenerationWriter, current_generation, update_lock
+from index.dense import check_vectors
+from index.store import Generation, GenerationWriter, crash_point, current_generation, update_lock
 from index.tokenize import TOKENIZER_VERSION, tokenize
 
 SPLITTER_VERSION = "paragraphs/1"
@@ -229,6 +230,7 @@ def build_generation(
         raise CorpusError(f"no readable documents in {source.identity} (every file was skipped)")
     if not search_texts:
         raise CorpusError(f"no passages to search in {source.identity} (only titles and fragments)")
+    crash_point("read")
 
     old_rows, old_vectors = _previous_vectors(previous, embedder.model_id)
     vectors = np.zeros((len(search_texts), embedder.dimension), dtype=np.float32)
@@ -243,8 +245,15 @@ def build_generation(
 
         def progress(done: int, total: int) -> None:
             reporter.progress("embedding", done, total)
+            crash_point("embedding")
 
-        vectors[missing] = embedder.embed_passages([search_texts[r] for r in missing], progress)
+        embedded = embedder.embed_passages([search_texts[r] for r in missing], progress)
+        try:  # a NaN or misshapen vector would be searchable garbage: refuse it before anything is written
+            if len(embedded) != len(missing):
+                raise ValueError(f"{len(embedded)} vectors for {len(missing)} passages")
+            vectors[missing] = check_vectors(embedded, embedder.dimension)
+        except ValueError as exc:
+            raise ModelError(f"the model {embedder.model_id} returned unusable embeddings: {exc}") from None
 
     reporter.progress("bm25", 0, 1)
     bm25 = build_bm25(search_tokens, settings.bm25)
@@ -259,6 +268,7 @@ def build_generation(
             passages,
             ((term, i, int(bm25.doc_freq[i]), float(bm25.idf[i])) for i, term in enumerate(bm25.terms)),
         )
+        crash_point("catalog")
         writer.save_array(layout.VECTORS_FILE, vectors)
         writer.save_array(layout.BM25_INDPTR_FILE, bm25.indptr)
         writer.save_array(layout.BM25_ROWS_FILE, bm25.rows)

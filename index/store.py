@@ -20,6 +20,7 @@ import json
 import os
 import secrets
 import shutil
+import signal
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -35,6 +36,13 @@ FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
 CURRENT = "CURRENT"
 LOCK = ".lock"
+CRASH_AT_ENV = "QA_TEST_CRASH_AT"
+
+
+def crash_point(name: str) -> None:
+    """Fault injection for tests: with QA_TEST_CRASH_AT=<name> the process SIGKILLs itself here."""
+    if os.environ.get(CRASH_AT_ENV) == name:
+        os.kill(os.getpid(), signal.SIGKILL)
 
 
 def default_state_dir() -> Path:
@@ -123,15 +131,19 @@ class GenerationWriter:
         manifest_path.write_text(json.dumps(manifest, indent=1, sort_keys=True), encoding="utf-8")
         _fsync_file(manifest_path)
         _fsync_dir(self.path)
+        crash_point("before-rename")
         number = _next_generation_number(self.index_dir)
         final = self.index_dir / f"gen-{number:06d}-{secrets.token_hex(4)}"
         os.rename(self.path, final)
         _fsync_dir(self.index_dir)
+        crash_point("after-rename")
         pointer = self.index_dir / f"{CURRENT}.{secrets.token_hex(4)}.tmp"
         pointer.write_text(final.name + "\n", encoding="utf-8")
         _fsync_file(pointer)
+        crash_point("before-switch")
         os.replace(pointer, self.index_dir / CURRENT)
         _fsync_dir(self.index_dir)
+        crash_point("after-switch")
         _collect_garbage(self.index_dir, keep={final.name})
         return Generation(final, manifest)
 
