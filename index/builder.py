@@ -130,20 +130,23 @@ def open_index(
     loaded, _, _ = usable()
     if loaded is not None:
         return loaded
-    with update_lock(index_dir, reporter.note):
-        loaded, previous, reason = usable()  # another process may have finished the work meanwhile
-        if loaded is not None:
-            return loaded
-        if reason:
-            reporter.note(f"updating the index: {reason}")
-        else:
-            reporter.note(f"building the index of {source.identity} in {index_dir}")
-        generation, stats = build_generation(source, entries, index_dir, embedder, reporter, settings, previous)
-        reporter.note(
-            f"indexed {stats.documents} documents, {stats.passages} passages "
-            f"({stats.embedded} embedded, {stats.reused} reused) in {stats.seconds:.1f} s"
-        )
-        return CorpusIndex(generation)
+    try:
+        with update_lock(index_dir, reporter.note):
+            loaded, previous, reason = usable()  # another process may have finished the work meanwhile
+            if loaded is not None:
+                return loaded
+            if reason:
+                reporter.note(f"updating the index: {reason}")
+            else:
+                reporter.note(f"building the index of {source.identity} in {index_dir}")
+            generation, stats = build_generation(source, entries, index_dir, embedder, reporter, settings, previous)
+            reporter.note(
+                f"indexed {stats.documents} documents, {stats.passages} passages "
+                f"({stats.embedded} embedded, {stats.reused} reused) in {stats.seconds:.1f} s"
+            )
+            return CorpusIndex(generation)
+    except OSError as exc:  # disk full, read-only or damaged index folder: one clear line, the old index intact
+        raise IndexStoreError(f"cannot write the index in {index_dir}: {exc.strerror or exc}") from None
 
 
 def _previous_vectors(previous: Generation | None, model_id: str) -> tuple[dict[str, int], Any]:

@@ -12,6 +12,7 @@ import os
 import re
 import time
 from collections.abc import Callable
+from functools import lru_cache
 
 import numpy as np
 import numpy.typing as npt
@@ -20,6 +21,7 @@ DIMENSION = 32
 _WORD = re.compile(r"\w+")
 
 
+@lru_cache(maxsize=65536)
 def _direction(word: str) -> npt.NDArray[np.float32]:
     seed = int.from_bytes(hashlib.blake2b(word.lower().encode("utf-8", "surrogatepass"), digest_size=8).digest())
     return np.random.default_rng(seed).standard_normal(DIMENSION).astype(np.float32)
