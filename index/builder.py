@@ -15,10 +15,10 @@ from index.bm25 import BM25Params, build_bm25
 from index.catalog import Catalog, DocumentRecord, PassageRecord, SkippedRecord, write_catalog
 from index.corpus import DocumentSource, FileEntry, UnreadableDocument
 from index.corpus_index import CorpusIndex
+from index.dense import check_vectors
 from index.embed import Embedder
 from index.errors import CorpusError, IndexStoreError, ModelError
 from index.paragraphs import split_document
-from index.dense import check_vectors
 from index.store import Generation, GenerationWriter, crash_point, current_generation, update_lock
 from index.tokenize import TOKENIZER_VERSION, tokenize
 

@@ -7,7 +7,6 @@ renamed into place, before and after CURRENT is switched. A second test kills at
 
 from __future__ import annotations
 
-import os
 import shutil
 import signal
 import subprocess
@@ -76,9 +75,10 @@ def test_killed_update_keeps_the_last_complete_index(stage: str, tmp_path: Path)
     after = current_generation(index_dir)
     assert after is not None
     if stage == "after-switch":
-        assert after.path.name != old.path.name and after.manifest["corpus_fingerprint"] != old.manifest[
-            "corpus_fingerprint"
-        ]
+        assert (
+            after.path.name != old.path.name
+            and after.manifest["corpus_fingerprint"] != old.manifest["corpus_fingerprint"]
+        )
     else:
         assert after.path == old.path and after.manifest == old.manifest  # the last complete index, intact
     stderr = _assert_clean_answer(corpus, index_dir, {"alpha": alpha, "beta": snapshot(corpus)}, "beta")
