@@ -10,6 +10,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from index.errors import IndexStoreError
+
 SCHEMA = """
 CREATE TABLE documents (
     doc INTEGER PRIMARY KEY, path TEXT NOT NULL UNIQUE, abs_path TEXT NOT NULL, title TEXT NOT NULL,
@@ -112,6 +114,8 @@ def write_catalog(
         )
         connection.executemany("INSERT INTO terms VALUES (?,?,?,?)", terms)
         connection.commit()
+    except sqlite3.Error as exc:  # disk full, file size limit, I/O error: one clear message, nothing published
+        raise IndexStoreError(f"cannot write the index catalog in {path.parent}: {exc}") from None
     finally:
         connection.close()
 

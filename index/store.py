@@ -198,12 +198,15 @@ def current_generation(index_dir: Path, verify: bool = True) -> Generation | Non
         raise IndexStoreError(f"index manifest in {path} lists no files")
     for file_name, facts in sorted(files.items()):
         file_path = path / file_name
-        if "/" in file_name or not file_path.is_file():
+        if "/" in file_name or not file_path.is_file() or not isinstance(facts, dict):
             raise IndexStoreError(f"index file {file_name} is missing")
-        if file_path.stat().st_size != facts.get("size"):
-            raise IndexStoreError(f"index file {file_name} has the wrong size (truncated or altered)")
-        if verify and sha256_file(file_path) != facts.get("sha256"):
-            raise IndexStoreError(f"index file {file_name} fails its checksum (damaged)")
+        try:  # a concurrent updater may remove an old generation while it is being verified
+            if file_path.stat().st_size != facts.get("size"):
+                raise IndexStoreError(f"index file {file_name} has the wrong size (truncated or altered)")
+            if verify and sha256_file(file_path) != facts.get("sha256"):
+                raise IndexStoreError(f"index file {file_name} fails its checksum (damaged)")
+        except OSError as exc:
+            raise IndexStoreError(f"index file {file_name} is unreadable: {exc.strerror or exc}") from None
     return Generation(path, manifest)
 
 

@@ -62,6 +62,21 @@ class HashEmbedder:
         return np.vstack([self._embed(t) for t in texts]) if texts else np.zeros((0, DIMENSION), np.float32)
 
 
+class ConstantEmbedder(HashEmbedder):
+    """The same unit vector for every passage: for tests about volume, where only BM25 ranks."""
+
+    model_id = "test/constant-embedder"
+
+    def embed_passages(
+        self, texts: list[str], progress: Callable[[int, int], None] | None = None
+    ) -> npt.NDArray[np.float32]:
+        out = np.zeros((len(texts), DIMENSION), np.float32)
+        out[:, 0] = 1.0
+        if progress is not None:
+            progress(len(texts), len(texts))
+        return out
+
+
 class NaNEmbedder(HashEmbedder):
     """Returns NaN for one passage in a build, as a broken model or a numeric overflow would."""
 

@@ -7,6 +7,7 @@ renamed into place, before and after CURRENT is switched. A second test kills at
 
 from __future__ import annotations
 
+import json
 import shutil
 import signal
 import subprocess
@@ -111,30 +112,23 @@ def test_sigkill_at_random_moments_of_a_slow_build(tmp_path: Path) -> None:
     _assert_clean_answer(corpus, index_dir, versions, "gamma")
 
 
-def test_real_cli_killed_during_update_then_answers(seeds_index_dir: Path, corpus_copy: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("stage", ["catalog", "before-switch"])
+def test_real_cli_killed_during_update_then_answers(
+    stage: str, seeds_index_dir: Path, corpus_copy: Path, tmp_path: Path
+) -> None:
     """The real `qa --ask` with the real model: killed while updating, the next question still answers."""
     index_dir = tmp_path / "index"
-    shutil.copytree(seeds_index_dir, index_dir)
+    shutil.copytree(seeds_index_dir, index_dir)  # built for seeds/: the copy rebuilds, reusing every vector
     before = current_generation(index_dir)
-    (corpus_copy / "new.txt").write_text("A new report about the lighthouse keepers of Latakia and their boats.\n")
-    command = [
-        sys.executable,
-        "-m",
-        "qa.cli",
-        "--corpus",
-        str(corpus_copy),
-        "--index-dir",
-        str(index_dir),
-        "--ask",
-        "Who keeps the lighthouse in Latakia?",
-        "--json",
-    ]
-    env = driver_env(QA_TEST_CRASH_AT="read", NO_COLOR="1")
+    command = [sys.executable, "-m", "qa.cli", "--corpus", str(corpus_copy), "--index-dir", str(index_dir)]
+    command += ["--ask", "How many people live in Idlib?", "--json"]
+    env = driver_env(QA_TEST_CRASH_AT=stage, NO_COLOR="1")
     killed = subprocess.run(command, capture_output=True, text=True, env=env, cwd=REPO, timeout=300)
-    assert killed.returncode == -signal.SIGKILL
+    assert killed.returncode == -signal.SIGKILL and killed.stdout == ""
     assert current_generation(index_dir) == before  # the old index, whole
     env.pop("QA_TEST_CRASH_AT")
     result = subprocess.run(command, capture_output=True, text=True, env=env, cwd=REPO, timeout=300)
     assert result.returncode == 0, result.stderr
-    assert "updating the index" in result.stderr and "(1 embedded, 66 reused)" in result.stderr
-    assert "corpus/new.txt" in result.stdout
+    assert "updating the index" in result.stderr and "(0 embedded, 66 reused)" in result.stderr
+    assert json.loads(result.stdout)["passages"][0]["id"] == "corpus/001_1b964a6f03f87240.txt#p4"
+    assert not [p for p in index_dir.iterdir() if p.name.startswith("tmp-")]

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import re
+import resource
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -18,10 +21,10 @@ from index.corpus_index import VECTORS_FILE, CorpusIndex
 from index.dense import DenseIndex
 from index.embed import bundled_model_dir, check_model_dir, resolve_model
 from index.errors import IndexStoreError, ModelError
-from index.store import CURRENT, MANIFEST, current_generation, sha256_file
+from index.store import CURRENT, MANIFEST, GenerationWriter, current_generation, sha256_file
 from qa.engine import QAEngine
 from tests.reliability.fakes import HashEmbedder, NaNEmbedder, NullReporter, ShortEmbedder
-from tests.reliability.helpers import REPO, write_corpus
+from tests.reliability.helpers import REPO, driver_env, write_corpus
 
 
 @pytest.fixture
@@ -107,6 +110,8 @@ def test_damage_is_detected_at_load_and_rebuilt(built: tuple[Path, Path], damage
         ("vectors dtype", "do not match the manifest"),
         ("catalog garbage", "catalog unreadable"),
         ("bm25 out of range", "point outside the passage table"),
+        ("bm25 indptr", "do not match the vocabulary"),
+        ("bm25 nan", "weights are damaged"),
         ("foreign model", "model changed"),
         ("foreign corpus", "another corpus"),
         ("foreign settings", "settings or format changed"),
@@ -128,6 +133,13 @@ def test_consistent_but_wrong_files_are_refused(built: tuple[Path, Path], craft:
         rows = np.load(live / "bm25_rows.npy", allow_pickle=False)
         rows[0] = 10_000
         np.save(live / "bm25_rows.npy", rows, allow_pickle=False)
+    elif craft == "bm25 indptr":
+        indptr = np.load(live / "bm25_indptr.npy", allow_pickle=False)
+        np.save(live / "bm25_indptr.npy", np.append(indptr, indptr[-1]), allow_pickle=False)  # one term too many
+    elif craft == "bm25 nan":
+        weights = np.load(live / "bm25_weights.npy", allow_pickle=False)
+        weights[1] = np.nan
+        np.save(live / "bm25_weights.npy", weights, allow_pickle=False)
     elif craft == "foreign model":
         changes["model_id"] = "someone/else"
     elif craft == "foreign corpus":
@@ -325,19 +337,47 @@ def test_index_files_of_unknown_origin_are_never_read(built: tuple[Path, Path]) 
     assert result.stdout.strip() == "5"
 
 
-def test_cli_reports_an_unrecoverable_index_in_one_line(built: tuple[Path, Path]) -> None:
-    corpus, index_dir = built
-    (index_dir / CURRENT).unlink()  # a folder where the pointer should be: unreadable and unreplaceable
-    (index_dir / CURRENT).mkdir()
+def test_disk_full_during_a_cli_update_is_one_line_and_keeps_the_old_index(
+    seeds_index_dir: Path, corpus_copy: Path, tmp_path: Path
+) -> None:
+    """A file-size limit makes every write past 20 kB fail (EFBIG), as a full disk would."""
+    index_dir = tmp_path / "index"
+    shutil.copytree(seeds_index_dir, index_dir)  # built for seeds/: the copy rebuilds, reusing every vector
+    before = current_generation(index_dir)
+
+    def limit_file_size() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (20_000, 20_000))
+
+    command = [sys.executable, "-m", "qa.cli", "--corpus", str(corpus_copy), "--index-dir", str(index_dir)]
     result = subprocess.run(
-        [sys.executable, "-m", "qa.cli", "--corpus", str(corpus), "--index-dir", str(index_dir), "--ask", "x"],
+        [*command, "--ask", "Idlib"],
         capture_output=True,
         text=True,
         cwd=REPO,
-        env={"PYTHONPATH": str(REPO), "HF_HUB_OFFLINE": "1", "PATH": "/usr/bin:/bin"},
+        env=driver_env(),
         timeout=300,
+        preexec_fn=limit_file_size,
     )
     assert result.returncode == 1, result.stderr
     assert "Traceback" not in result.stderr
-    assert len([line for line in result.stderr.splitlines() if line.startswith("qa: error:")]) == 1
-    assert "cannot write the index" in result.stderr
+    (error,) = [line for line in result.stderr.splitlines() if line.startswith("qa: error:")]
+    assert "cannot write the index" in error
+    assert current_generation(index_dir) == before
+    assert not [p for p in index_dir.iterdir() if p.name.startswith("tmp-")]
+
+
+def test_no_space_left_while_saving_arrays_is_one_clear_error(
+    built: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    corpus, index_dir = built
+    before = current_generation(index_dir)
+    write_corpus(corpus, "beta")
+
+    def disk_full(self: GenerationWriter, name: str, array: Any) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device", name)
+
+    monkeypatch.setattr(GenerationWriter, "save_array", disk_full)
+    with pytest.raises(IndexStoreError, match="cannot write the index in .*: No space left on device"):
+        open_index(FolderSource(corpus), index_dir, HashEmbedder(), NullReporter())
+    assert current_generation(index_dir) == before
+    assert not [p for p in index_dir.iterdir() if p.name.startswith("tmp-")]

@@ -22,7 +22,7 @@ from index.paragraphs import LineIndex, split_document
 from index.tokenize import term_spans, tokenize
 from qa.engine import QAEngine
 from qa.escape import safe_line
-from tests.reliability.fakes import HashEmbedder, NullReporter
+from tests.reliability.fakes import ConstantEmbedder, HashEmbedder, NullReporter
 
 GOOD = "A perfectly ordinary paragraph about the harbour and its lighthouse keepers at night.\n"
 
@@ -146,12 +146,12 @@ def test_hundred_thousand_tiny_paragraphs(tmp_path: Path) -> None:
     body = "\n\n".join(f"Tiny note {i} about harbour {i % 97}." for i in range(100_000))
     (corpus / "tiny.txt").write_text(body + "\n")
     started = time.monotonic()
-    built, _ = _build(corpus, tmp_path / "index")
+    embedder = ConstantEmbedder()
+    built = open_index(FolderSource(corpus), tmp_path / "index", embedder, NullReporter())
     elapsed = time.monotonic() - started
     assert built.catalog.passage_count() == 100_000 and built.size == 100_000
     assert elapsed < 120, elapsed
-    engine = QAEngine(built, HashEmbedder())
-    answer = engine.ask("tiny note 4242 harbour", top_k=3)
+    answer = QAEngine(built, embedder).ask("tiny note 4242 harbour", mode="bm25", top_k=3)
     assert answer.passages[0].text.startswith("Tiny note 4242 ")
     built.close()
 
