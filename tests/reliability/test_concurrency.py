@@ -84,10 +84,13 @@ def test_two_updaters_take_turns_and_the_second_reuses_the_work(tmp_path: Path) 
     index_dir = tmp_path / "index"
     open_index(FolderSource(corpus), index_dir, HashEmbedder(), NullReporter()).close()
     write_corpus(corpus, "beta", documents=4, paragraphs=40)
-    first = _popen("build", corpus, index_dir, QA_FAKE_EMBED_DELAY="0.1")
-    time.sleep(1.0)  # the first holds the lock, embedding slowly
-    second = _popen("build", corpus, index_dir, QA_FAKE_EMBED_DELAY="0.1")
-    out1, err1 = first.communicate(timeout=120)
+    first = _popen("build", corpus, index_dir, QA_FAKE_EMBED_DELAY="0.5")
+    assert first.stderr is not None
+    first_notes = [first.stderr.readline()]  # "updating the index: ..." is said while holding the lock
+    assert "updating the index" in first_notes[0], first_notes
+    second = _popen("build", corpus, index_dir, QA_FAKE_EMBED_DELAY="0.5")  # ~5 s of embedding left
+    out1, rest = first.communicate(timeout=120)
+    err1 = first_notes[0] + rest
     out2, err2 = second.communicate(timeout=120)
     assert first.returncode == 0 and second.returncode == 0, err1 + err2
     assert "another process is updating the index" in err2 and "waiting for it" in err2

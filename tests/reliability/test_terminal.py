@@ -186,4 +186,5 @@ def test_tui_on_a_pty_shows_hostile_text_escaped(hostile_index: tuple[Path, Path
     raw = [b"\x1b]52;", b"\x1b]0;pwned", "\x9d0;c1".encode(), b"\x1bP1$t", b"\x1b_apc", "\x9b2J".encode()]
     for payload in [*raw, b"\x1b]8;;http://evil", "\u202eevil".encode(), b"innocent\rOVER"]:
         assert payload not in output, f"{payload!r} reached the terminal from the TUI"
-    assert b"hostile paragraph" in output.replace(b"\x1b", b"").lower() or b"hostile" in output
+    # Textual's own sequences (cursor moves, SGR, OSC 22 pointer shape) are fine; the evidence was shown.
+    assert b"terminal attack" in re.sub(rb"\x1b\[[0-9;?<>]*[A-Za-z]", b"", output)
