@@ -6,6 +6,7 @@ import json
 import os
 import re
 import select
+import shutil
 import subprocess
 import sys
 import time
@@ -141,6 +142,23 @@ def test_ask_on_a_pty_shows_hostile_text_escaped(hostile_index: tuple[Path, Path
     assert "name \\x1b[2J with\\nnewline é.txt" in plain  # the file name in the citation
     if color == "always":
         assert b"\x1b[1m" in output  # our own emphasis is still there
+
+
+def test_warnings_about_hostile_file_names_are_one_escaped_line(
+    hostile_index: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """A new, skipped file whose name holds escape sequences: the warning on stderr (the same PTY) is inert."""
+    corpus, index_dir = hostile_index
+    shutil.copytree(corpus, tmp_path / "corpus")
+    shutil.copytree(index_dir, tmp_path / "index")  # another folder: rebuilt, reusing every vector (no torch)
+    (tmp_path / "corpus" / "evil\x1b]0;pwned\x07\x9b2J\n.txt").write_bytes(b"\x00\x01binary")
+    command = [sys.executable, "-m", "qa.cli", "--corpus", str(tmp_path / "corpus"), "--ask", QUESTION, "--quiet"]
+    output = run_on_pty(command, _env(tmp_path / "index"))
+    assert_terminal_safe(output)
+    lines = output.decode("utf-8").split("\r\n")
+    (warning,) = [line for line in lines if line.startswith("qa: warning:")]
+    expected = "skipped corpus/evil\\x1b]0;pwned\\x07\\x9b2J\\n.txt: binary file (contains NUL bytes)"
+    assert warning == f"qa: warning: {expected}"
 
 
 def test_json_on_a_pty_is_valid_and_inert(hostile_index: tuple[Path, Path]) -> None:
