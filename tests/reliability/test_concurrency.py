@@ -130,3 +130,31 @@ def test_an_updater_that_cannot_get_the_lock_gives_up_with_a_clear_message(tmp_p
         holder.wait()
     with update_lock(index_dir, notes.append, timeout_s=1.0):  # a dead holder's lock is released
         pass
+
+
+def test_a_generation_removed_while_being_verified_is_reported_then_recovered(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A reader verifying a generation that a concurrent updater garbage-collects mid-way gets a clear
+    IndexStoreError (not a raw FileNotFoundError), and open_index recovers by taking the lock."""
+    import index.store
+
+    corpus = write_corpus(tmp_path / "corpus", "alpha")
+    index_dir = tmp_path / "index"
+    open_index(FolderSource(corpus), index_dir, HashEmbedder(), NullReporter()).close()
+    real_sha256 = index.store.sha256_file
+    removed: list[Path] = []
+
+    def vanishing(path: Path) -> str:
+        if not removed:
+            removed.append(path)
+            path.unlink()  # the updater's garbage collector got there first
+        return real_sha256(path)
+
+    monkeypatch.setattr(index.store, "sha256_file", vanishing)
+    with pytest.raises(IndexStoreError, match="is unreadable: No such file"):
+        current_generation(index_dir)
+    monkeypatch.undo()
+    reporter = NullReporter()
+    recovered = open_index(FolderSource(corpus), index_dir, HashEmbedder(), reporter)
+    assert recovered.size == 18 and any("rebuilding it" in n for n in reporter.notes)
