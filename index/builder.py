@@ -19,7 +19,14 @@ from index.dense import check_vectors
 from index.embed import Embedder
 from index.errors import CorpusError, IndexStoreError, ModelError
 from index.paragraphs import split_document
-from index.store import Generation, GenerationWriter, crash_point, current_generation, update_lock
+from index.store import (
+    Generation,
+    GenerationWriter,
+    crash_point,
+    current_generation,
+    update_lock,
+    write_errors_reported,
+)
 from index.tokenize import TOKENIZER_VERSION, tokenize
 
 SPLITTER_VERSION = "paragraphs/1"
@@ -130,23 +137,20 @@ def open_index(
     loaded, _, _ = usable()
     if loaded is not None:
         return loaded
-    try:
-        with update_lock(index_dir, reporter.note):
-            loaded, previous, reason = usable()  # another process may have finished the work meanwhile
-            if loaded is not None:
-                return loaded
-            if reason:
-                reporter.note(f"updating the index: {reason}")
-            else:
-                reporter.note(f"building the index of {source.identity} in {index_dir}")
-            generation, stats = build_generation(source, entries, index_dir, embedder, reporter, settings, previous)
-            reporter.note(
-                f"indexed {stats.documents} documents, {stats.passages} passages "
-                f"({stats.embedded} embedded, {stats.reused} reused) in {stats.seconds:.1f} s"
-            )
-            return CorpusIndex(generation)
-    except OSError as exc:  # disk full, read-only or damaged index folder: one clear line, the old index intact
-        raise IndexStoreError(f"cannot write the index in {index_dir}: {exc.strerror or exc}") from None
+    with write_errors_reported(index_dir), update_lock(index_dir, reporter.note):
+        loaded, previous, reason = usable()  # another process may have finished the work meanwhile
+        if loaded is not None:
+            return loaded
+        if reason:
+            reporter.note(f"updating the index: {reason}")
+        else:
+            reporter.note(f"building the index of {source.identity} in {index_dir}")
+        generation, stats = build_generation(source, entries, index_dir, embedder, reporter, settings, previous)
+        reporter.note(
+            f"indexed {stats.documents} documents, {stats.passages} passages "
+            f"({stats.embedded} embedded, {stats.reused} reused) in {stats.seconds:.1f} s"
+        )
+        return CorpusIndex(generation)
 
 
 def _previous_vectors(previous: Generation | None, model_id: str) -> tuple[dict[str, int], Any]:

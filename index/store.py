@@ -211,6 +211,16 @@ def current_generation(index_dir: Path, verify: bool = True) -> Generation | Non
 
 
 @contextlib.contextmanager
+def write_errors_reported(index_dir: Path) -> Iterator[None]:
+    """Turn an OS error while updating the index (disk full, read-only or damaged folder) into one clear
+    `IndexStoreError`; the writer has already removed its temporary generation, the old one stays live."""
+    try:
+        yield
+    except OSError as exc:
+        raise IndexStoreError(f"cannot write the index in {index_dir}: {exc.strerror or exc}") from None
+
+
+@contextlib.contextmanager
 def update_lock(index_dir: Path, on_wait: Callable[[str], None], timeout_s: float = 600.0) -> Iterator[None]:
     """Hold the index's update lock; tell the user once if another process holds it, give up after a while."""
     index_dir.mkdir(parents=True, exist_ok=True)
