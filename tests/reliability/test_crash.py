@@ -132,3 +132,32 @@ def test_real_cli_killed_during_update_then_answers(
     assert "updating the index" in result.stderr and "(0 embedded, 66 reused)" in result.stderr
     assert json.loads(result.stdout)["passages"][0]["id"] == "corpus/001_1b964a6f03f87240.txt#p4"
     assert not [p for p in index_dir.iterdir() if p.name.startswith("tmp-")]
+
+
+def test_ctrl_c_during_an_update_exits_130_and_keeps_the_old_index(
+    seeds_index_dir: Path, corpus_copy: Path, tmp_path: Path
+) -> None:
+    """SIGINT while the real CLI loads the model to embed a new passage: one line, exit 130, nothing lost."""
+    index_dir = tmp_path / "index"
+    shutil.copytree(seeds_index_dir, index_dir)
+    before = current_generation(index_dir)
+    (corpus_copy / "new.txt").write_text("A new report about the lighthouse keepers of Latakia and their boats.\n")
+    command = [sys.executable, "-m", "qa.cli", "--corpus", str(corpus_copy), "--index-dir", str(index_dir)]
+    process = subprocess.Popen(
+        [*command, "--ask", "lighthouse keepers"],
+        env=driver_env(NO_COLOR="1"),
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stderr is not None
+    first = process.stderr.readline()  # said under the lock, just before reading and embedding
+    assert "updating the index" in first, first
+    time.sleep(0.5)
+    process.send_signal(signal.SIGINT)
+    out, rest = process.communicate(timeout=120)
+    assert process.returncode == 130, first + rest
+    assert "qa: interrupted" in rest and "Traceback" not in rest and out == ""
+    assert current_generation(index_dir) == before
+    assert not [p for p in index_dir.iterdir() if p.name.startswith("tmp-")]
