@@ -128,10 +128,11 @@ def _env(index_dir: Path) -> dict[str, str]:
 @pytest.mark.parametrize("color", ["always", "never"])
 def test_ask_on_a_pty_shows_hostile_text_escaped(hostile_index: tuple[Path, Path], color: str) -> None:
     corpus, index_dir = hostile_index
-    command = [sys.executable, "-m", "qa.cli", "--corpus", str(corpus), "--ask", QUESTION]
+    question = QUESTION + " \x1b]0;question-title\x07"  # the question is echoed: it is hostile too
+    command = [sys.executable, "-m", "qa.cli", "--corpus", str(corpus), "--ask", question]
     output = run_on_pty([*command, "--top-k", "20", "--color", color], _env(index_dir))
     text = output.decode("utf-8")
-    assert "Q: hostile paragraph terminal attack" in text, text[-2000:]
+    assert "Q: hostile paragraph terminal attack \\x1b]0;question-title\\x07" in text, text[-2000:]
     assert_terminal_safe(output)
     plain = _OUR_SGR.sub(b"", output).decode("utf-8").replace("\r\n", "\n").replace("\n    ", " ")
     # The hostile text itself is there, visibly escaped: the test looked at the payloads.
