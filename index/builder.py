@@ -8,7 +8,6 @@ import os
 import queue
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any, Protocol
@@ -21,10 +20,18 @@ from index.bm25 import BM25Builder, BM25Params
 from index.catalog import Catalog, CatalogWriter, DocumentRecord, PassageRecord, SkippedRecord
 from index.corpus import Document, DocumentSource, FileEntry, UnreadableDocument
 from index.corpus_index import CorpusIndex
+from index.dense import check_vectors
 from index.embed import Embedder
-from index.errors import CorpusError, IndexStoreError
+from index.errors import CorpusError, IndexStoreError, ModelError
 from index.paragraphs import PassageSpan, split_document
-from index.store import Generation, GenerationWriter, current_generation, update_lock
+from index.store import (
+    Generation,
+    GenerationWriter,
+    crash_point,
+    current_generation,
+    update_lock,
+    write_errors_reported,
+)
 from index.tokenize import TOKENIZER_VERSION, tokenize
 from index.vector_file import VectorFileWriter
 
@@ -130,25 +137,7 @@ def open_index(
     loaded, _, _ = usable()
     if loaded is not None:
         return loaded
-    try:
-        return _update(source, entries, index_dir, embedder, reporter, settings, usable)
-    except OSError as exc:
-        raise IndexStoreError(
-            f"cannot write the index in {index_dir}: {exc.strerror or exc}"
-            " (choose another place with --index-dir or QA_HOME)"
-        ) from None
-
-
-def _update(
-    source: DocumentSource,
-    entries: list[FileEntry],
-    index_dir: Path,
-    embedder: Embedder,
-    reporter: BuildReporter,
-    settings: IndexSettings,
-    usable: Callable[[], tuple[CorpusIndex | None, Generation | None, str]],
-) -> CorpusIndex:
-    with update_lock(index_dir, reporter.note):
+    with write_errors_reported(index_dir), update_lock(index_dir, reporter.note):
         loaded, previous, reason = usable()  # another process may have finished the work meanwhile
         if loaded is not None:
             return loaded
@@ -254,8 +243,14 @@ class _Embedding:
         if not self.rows:
             return
         started = time.perf_counter()
-        vectors = self.embedder.embed_passages(self.texts)
+        embedded = self.embedder.embed_passages(self.texts)
         self.seconds += time.perf_counter() - started
+        try:  # a NaN or misshapen vector would be searchable garbage: refuse it before anything is published
+            if len(embedded) != len(self.rows):
+                raise ValueError(f"{len(embedded)} vectors for {len(self.rows)} passages")
+            vectors = check_vectors(embedded, self.vectors.dimension)
+        except ValueError as exc:
+            raise ModelError(f"the model {self.embedder.model_id} returned unusable embeddings: {exc}") from None
         # Rows of a chunk are ascending but may have gaps (reused vectors): write consecutive runs.
         run_start = 0
         for i in range(1, len(self.rows) + 1):
@@ -264,6 +259,7 @@ class _Embedding:
                 run_start = i
         self.embedded += len(self.rows)
         self.rows, self.texts = [], []
+        crash_point("embedding")
 
 
 def _build_approximate_index(
@@ -376,6 +372,7 @@ def build_generation(
                 embedding.flush()
             if not embedding.rows:
                 reporter.progress("indexing", consumed, len(entries))
+        crash_point("read")
         embedding.flush()
         reporter.progress("indexing", consumed, len(entries))
         if documents == 0:
@@ -389,6 +386,7 @@ def build_generation(
             (term, i, int(arrays.doc_freq[i]), float(arrays.idf[i])) for i, term in enumerate(arrays.terms)
         )
         catalog.close()
+        crash_point("catalog")
         writer.save_array(layout.BM25_INDPTR_FILE, arrays.indptr)
         writer.save_array(layout.BM25_ROWS_FILE, arrays.rows)
         writer.save_array(layout.BM25_WEIGHTS_FILE, arrays.weights)

@@ -10,6 +10,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from index.errors import IndexStoreError
+
 SCHEMA = """
 CREATE TABLE documents (
     doc INTEGER PRIMARY KEY, path TEXT NOT NULL UNIQUE, abs_path TEXT NOT NULL, title TEXT NOT NULL,
@@ -130,6 +132,9 @@ def write_catalog(
         for passage in passages:
             writer.add_passage(passage)
         writer.add_terms(terms)
+    except sqlite3.Error as exc:  # disk full, file size limit, I/O error: one clear message, nothing published
+        writer.abort()
+        raise IndexStoreError(f"cannot write the index catalog in {path.parent}: {exc}") from None
     except BaseException:
         writer.abort()
         raise

@@ -44,6 +44,11 @@ class CorpusIndex:
             raise IndexStoreError("index BM25 postings do not match each other")
         if len(rows) and (int(rows.max()) >= self.size or int(rows.min()) < 0):
             raise IndexStoreError("index BM25 postings point outside the passage table")
+        terms = int(self.manifest["counts"]["terms"])
+        if len(indptr) != terms + 1 or (len(indptr) and int(indptr[0]) != 0) or bool(np.any(np.diff(indptr) < 0)):
+            raise IndexStoreError("index BM25 postings do not match the vocabulary")
+        if not bool(np.isfinite(weights).all()):
+            raise IndexStoreError("index BM25 weights are damaged (not finite)")
         self.bm25 = BM25Scorer(indptr, rows, weights, self.size)
         self._dense: DenseIndex | None = None
         self._documents: list[DocumentRecord] | None = None

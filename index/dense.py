@@ -11,6 +11,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from index.errors import ModelError
+
 
 def check_vectors(vectors: npt.NDArray[Any], dimension: int) -> npt.NDArray[np.float32]:
     """Return `vectors` as contiguous float32 rows, or raise ValueError when they cannot be indexed."""
@@ -54,7 +56,10 @@ class DenseIndex:
         """The `k` nearest rows to `query`: (rows, cosines), best first, ties broken by row."""
         if self.size == 0 or k <= 0:
             return np.zeros(0, np.int64), np.zeros(0, np.float32)
-        vector = check_vectors(query.reshape(1, -1), self.dimension)
+        try:
+            vector = check_vectors(np.asarray(query).reshape(1, -1), self.dimension)
+        except ValueError as exc:  # FAISS would answer a NaN query with id -1, i.e. paragraphs[-1]
+            raise ModelError(f"the question's embedding is unusable ({exc}); is the model damaged?") from None
         scores, ids = self._index.search(vector, min(k, self.size))
         valid = (ids[0] >= 0) & (ids[0] < self.size)
         rows, cosines = ids[0][valid].astype(np.int64), scores[0][valid]

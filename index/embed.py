@@ -25,6 +25,7 @@ DEFAULT_MODEL_ID = "sentence-transformers/all-MiniLM-L6-v2"
 Vectors = npt.NDArray[np.float32]
 ProgressFn = Callable[[int, int], None]
 
+PICKLED_WEIGHTS = (".bin", ".pt", ".pth", ".ckpt", ".pkl", ".pickle")
 # Module classes a sentence-transformers model directory may name; anything else is refused, because
 # loading it would import arbitrary code.
 ALLOWED_MODULES = frozenset(
@@ -91,7 +92,14 @@ def resolve_model(name: str | None) -> ModelSpec:
 
 
 def check_model_dir(model_dir: Path) -> None:
-    """Refuse a model directory that would run code we do not know (unknown module classes)."""
+    """Refuse a model directory that would run code we do not know (unknown module classes) or unpickle
+    weights (a folder holding pytorch_model.bin or another pickle-based checkpoint without safetensors)."""
+    for folder in sorted({p.parent for p in model_dir.rglob("*") if p.suffix in PICKLED_WEIGHTS}):
+        if not any(folder.glob("*.safetensors")):
+            raise ModelError(
+                f"model {model_dir}: {folder.relative_to(model_dir).as_posix() or '.'} holds only pickle-based "
+                "weights (pytorch_model.bin or similar); corpus-qa loads safetensors only"
+            )
     modules_file = model_dir / "modules.json"
     if not modules_file.exists():
         return
@@ -177,7 +185,11 @@ class ModelEmbedder:
                 raise ModelError(f"sentence-transformers is not installed ({exc})") from exc
             try:
                 self._model = SentenceTransformer(
-                    self.spec.location, device="cpu", trust_remote_code=False, local_files_only=True
+                    self.spec.location,
+                    device="cpu",
+                    trust_remote_code=False,
+                    local_files_only=True,
+                    model_kwargs={"use_safetensors": True},  # never unpickle weights (pytorch_model.bin)
                 )
             except Exception as exc:  # noqa: BLE001 - any load failure becomes one clear message
                 if self.spec.local_dir is None:
@@ -218,8 +230,11 @@ class ModelEmbedder:
 
     def embed_queries(self, texts: list[str]) -> Vectors:
         encoder = self.query_encoder()
-        if encoder is not None:
-            return check_vectors(encoder.encode(texts), self.dimension)
-        model = self._sentence_transformer()
-        vectors = model.encode(texts, convert_to_numpy=True, normalize_embeddings=True, show_progress_bar=False)
-        return normalize(check_vectors(vectors, self.dimension))
+        try:
+            if encoder is not None:
+                return check_vectors(encoder.encode(texts), self.dimension)
+            model = self._sentence_transformer()
+            vectors = model.encode(texts, convert_to_numpy=True, normalize_embeddings=True, show_progress_bar=False)
+            return normalize(check_vectors(vectors, self.dimension))
+        except ValueError as exc:
+            raise ModelError(f"model {self.model_id} returned unusable embeddings: {exc}") from None

@@ -20,6 +20,7 @@ import json
 import os
 import secrets
 import shutil
+import signal
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -35,6 +36,13 @@ FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
 CURRENT = "CURRENT"
 LOCK = ".lock"
+CRASH_AT_ENV = "QA_TEST_CRASH_AT"
+
+
+def crash_point(name: str) -> None:
+    """Fault injection for tests: with QA_TEST_CRASH_AT=<name> the process SIGKILLs itself here."""
+    if os.environ.get(CRASH_AT_ENV) == name:
+        os.kill(os.getpid(), signal.SIGKILL)
 
 
 def default_state_dir() -> Path:
@@ -123,15 +131,19 @@ class GenerationWriter:
         manifest_path.write_text(json.dumps(manifest, indent=1, sort_keys=True), encoding="utf-8")
         _fsync_file(manifest_path)
         _fsync_dir(self.path)
+        crash_point("before-rename")
         number = _next_generation_number(self.index_dir)
         final = self.index_dir / f"gen-{number:06d}-{secrets.token_hex(4)}"
         os.rename(self.path, final)
         _fsync_dir(self.index_dir)
+        crash_point("after-rename")
         pointer = self.index_dir / f"{CURRENT}.{secrets.token_hex(4)}.tmp"
         pointer.write_text(final.name + "\n", encoding="utf-8")
         _fsync_file(pointer)
+        crash_point("before-switch")
         os.replace(pointer, self.index_dir / CURRENT)
         _fsync_dir(self.index_dir)
+        crash_point("after-switch")
         _collect_garbage(self.index_dir, keep={final.name})
         return Generation(final, manifest)
 
@@ -192,15 +204,22 @@ def current_generation(index_dir: Path, verify: bool = True) -> Generation | Non
     signatures: dict[str, list[int]] = {}
     for file_name, facts in sorted(files.items()):
         file_path = path / file_name
-        if "/" in file_name or not file_path.is_file():
+        if "/" in file_name or not file_path.is_file() or not isinstance(facts, dict):
             raise IndexStoreError(f"index file {file_name} is missing")
-        stat = file_path.stat()
+        try:  # a concurrent updater may remove an old generation while it is being verified
+            stat = file_path.stat()
+        except OSError as exc:
+            raise IndexStoreError(f"index file {file_name} is unreadable: {exc.strerror or exc}") from None
         if stat.st_size != facts.get("size"):
             raise IndexStoreError(f"index file {file_name} has the wrong size (truncated or altered)")
         signatures[file_name] = [stat.st_size, stat.st_mtime_ns, stat.st_ino, stat.st_ctime_ns]
     if verify and not _stamp_matches(index_dir, name, signatures):
         for file_name, facts in sorted(files.items()):
-            if sha256_file(path / file_name) != facts.get("sha256"):
+            try:
+                digest = sha256_file(path / file_name)
+            except OSError as exc:
+                raise IndexStoreError(f"index file {file_name} is unreadable: {exc.strerror or exc}") from None
+            if digest != facts.get("sha256"):
                 raise IndexStoreError(f"index file {file_name} fails its checksum (damaged)")
         _write_stamp(index_dir, name, signatures)
     return Generation(path, manifest)
@@ -230,6 +249,19 @@ def _write_stamp(index_dir: Path, generation: str, signatures: dict[str, list[in
     except OSError:
         with contextlib.suppress(OSError):
             temporary.unlink()  # a read-only index dir still works; it is just verified every time
+
+
+@contextlib.contextmanager
+def write_errors_reported(index_dir: Path) -> Iterator[None]:
+    """Turn an OS error while updating the index (disk full, read-only or damaged folder) into one clear
+    `IndexStoreError`; the writer has already removed its temporary generation, the old one stays live."""
+    try:
+        yield
+    except OSError as exc:
+        raise IndexStoreError(
+            f"cannot write the index in {index_dir}: {exc.strerror or exc}"
+            " (choose another place with --index-dir or QA_HOME)"
+        ) from None
 
 
 @contextlib.contextmanager

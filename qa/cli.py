@@ -6,7 +6,6 @@ Exit codes: 0 success, 1 a reported error (bad corpus, damaged index, ...), 2 ba
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import sys
@@ -15,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from index.errors import QAError
-from qa.escape import safe_line
+from qa.escape import safe_json, safe_line
 from qa.types import DEFAULT_TOP_K, MODES, Mode
 
 if TYPE_CHECKING:
@@ -156,7 +155,7 @@ def _answer_all(engine: QAEngine, args: argparse.Namespace) -> None:
                 print(f"qa: {safe_line(str(exc))} (question: {safe_line(question[:80])})", file=sys.stderr)
                 continue
             if args.json:
-                print(json.dumps(answer.to_json(), ensure_ascii=False), flush=True)
+                print(safe_json(answer.to_json()), flush=True)
             else:
                 if not first:
                     print("\n" + "─" * min(width, 60) + "\n")

@@ -6,19 +6,20 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
 from index.builder import BuildReporter, open_index
 from index.catalog import PassageRecord
-from index.corpus import FolderSource
+from index.corpus import DocumentSource, FolderSource
 from index.corpus_index import CorpusIndex
 from index.embed import Embedder, ModelEmbedder, resolve_model
 from index.errors import QuestionError
 from index.store import default_index_dir
 from qa.answer import CredibilityRule, best_sentence, coverage, matched_terms, sentences_of, term_weights
+from qa.citations import CitationChecker
 from qa.conversation import Conversation
 from qa.retrieve import HybridRetriever, Retriever
 from qa.types import DEFAULT_TOP_K, MODES, Answer, AnswerText, Citation, Evidence, Mode
@@ -54,11 +55,25 @@ class QAEngine:
         embedder: Embedder,
         retriever: Retriever | None = None,
         credibility: CredibilityRule | None = None,
+        source: DocumentSource | None = None,
     ) -> None:
         self.index = index
         self.embedder = embedder
         self.retriever = retriever or HybridRetriever(index, embedder)
         self.credibility = credibility or CredibilityRule()
+        # With the source, every answer re-checks its citations against the files (see qa.citations).
+        self.checker = CitationChecker(source) if source is not None else None
+
+    def verify_citation(self, evidence: Evidence) -> bool:
+        """True when the cited file still holds `evidence.text` at the cited offsets and lines.
+
+        Without a source to read from (an engine built over a bare index), citations are trusted."""
+        if self.checker is None:
+            return True
+        record = self.index.catalog.passage_by_id(evidence.id)
+        if record is None:
+            return False
+        return self.checker.holds(evidence.citation, evidence.text, self.index.document(record.doc))
 
     def facts(self) -> IndexFacts:
         counts = self.index.manifest["counts"]
@@ -134,6 +149,7 @@ class QAEngine:
                     term_spans=spans,
                 )
             )
+        evidence = [e if self.verify_citation(e) else replace(e, stale=True) for e in evidence]
         if evidence and vector is not None:
             top = evidence[0]
             top_row = retrieval.candidates[0].row
@@ -193,5 +209,6 @@ def open_engine(
     corpus_root = (corpus or default_corpus()).expanduser()
     embedder = ModelEmbedder(resolve_model(model))
     directory = index_dir.expanduser() if index_dir is not None else default_index_dir(corpus_root.resolve())
-    index = open_index(FolderSource(corpus_root), directory, embedder, reporter, rebuild=rebuild)
-    return QAEngine(index, embedder)
+    source = FolderSource(corpus_root)
+    index = open_index(source, directory, embedder, reporter, rebuild=rebuild)
+    return QAEngine(index, embedder, source=source)

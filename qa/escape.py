@@ -7,7 +7,9 @@ shown as a `\\xNN` / `\\uNNNN` escape instead. Newlines and tabs are kept.
 
 from __future__ import annotations
 
+import json
 import re
+from typing import Any
 
 _UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff\ufff9-\ufffb]")
 
@@ -28,3 +30,16 @@ def safe_text(text: str, keep_newlines: bool = True) -> str:
 def safe_line(text: str) -> str:
     """`text` for a single-line message (file names in warnings): newlines escaped too."""
     return safe_text(text, keep_newlines=False)
+
+
+def _json_escape(match: re.Match[str]) -> str:
+    return f"\\u{ord(match.group()):04x}"
+
+
+def safe_json(data: Any) -> str:
+    """`data` as one line of JSON in which no character can act on a terminal.
+
+    `json.dumps` escapes C0 controls (ESC included) but, with `ensure_ascii=False`, writes DEL, the 8-bit
+    C1 controls (U+009B is a CSI on some terminals) and bidi overrides raw; they only occur inside JSON
+    strings, where the `\\uXXXX` form decodes to the same text."""
+    return _UNSAFE.sub(_json_escape, json.dumps(data, ensure_ascii=False))

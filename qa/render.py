@@ -67,8 +67,12 @@ def _wrap(words: list[str], width: int, indent: str) -> str:
     return "\n".join(lines)
 
 
+STALE_NOTE = " [file changed since indexing: this citation may be out of date; ask again to re-index]"
+
+
 def evidence_header(evidence: Evidence) -> str:
-    return f"[{evidence.rank}] {safe_line(evidence.citation.title)} — {safe_line(evidence.citation.location())}"
+    header = f"[{evidence.rank}] {safe_line(evidence.citation.title)} — {safe_line(evidence.citation.location())}"
+    return header + STALE_NOTE if evidence.stale else header
 
 
 def why_line(evidence: Evidence) -> str:

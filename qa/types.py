@@ -57,10 +57,11 @@ class Evidence:
     answer_sentence: Sentence
     matched_terms: tuple[str, ...]  # query words found in the passage (as written in the passage)
     term_spans: tuple[tuple[int, int], ...]  # where they are, relative to `text`
+    stale: bool = False  # the cited file changed since indexing and no longer holds `text` at the citation
 
     def to_json(self) -> dict[str, Any]:
         c = self.citation
-        return {
+        data = {
             "rank": self.rank,
             "id": self.id,
             "path": c.path,
@@ -85,6 +86,9 @@ class Evidence:
             },
             "matched_terms": list(self.matched_terms),
         }
+        if self.stale:  # present only when true, so answers over an unchanged corpus keep their exact shape
+            data["stale"] = True
+        return data
 
 
 @dataclass(frozen=True)
