@@ -6,6 +6,7 @@ import contextlib
 import hashlib
 import os
 import queue
+import sqlite3
 import threading
 import time
 from dataclasses import dataclass
@@ -305,8 +306,12 @@ def build_generation(
     started = time.perf_counter()
     old_rows, old_vectors = _previous_vectors(previous, embedder.model_id)
     writer = GenerationWriter(index_dir)
-    catalog = CatalogWriter(writer.path / layout.CATALOG_FILE)
-    vectors = VectorFileWriter(writer.path / layout.VECTORS_FILE, embedder.dimension)
+    try:
+        catalog = CatalogWriter(writer.path / layout.CATALOG_FILE)
+        vectors = VectorFileWriter(writer.path / layout.VECTORS_FILE, embedder.dimension)
+    except (OSError, sqlite3.Error) as exc:
+        writer.abort()
+        raise IndexStoreError(f"cannot write the index in {index_dir}: {exc}") from None
     bm25 = BM25Builder(settings.bm25)
     embedding = _Embedding(embedder, vectors)
     fingerprint = hashlib.sha256()
@@ -408,7 +413,7 @@ def build_generation(
             "dense": dense,
         }
         generation = writer.publish(manifest)
-    except BaseException:
+    except BaseException as exc:
         stop.set()
         while producer.is_alive():  # unblock a producer waiting on a full queue
             with contextlib.suppress(queue.Empty):
@@ -416,6 +421,8 @@ def build_generation(
         catalog.abort()
         vectors.abort()
         writer.abort()
+        if isinstance(exc, sqlite3.Error):  # disk full, I/O error: one clear message, the old index stays
+            raise IndexStoreError(f"cannot write the index catalog in {index_dir}: {exc}") from None
         raise
     stats = BuildStats(
         documents=documents,

@@ -5,6 +5,7 @@ Written once into a new index generation, then opened read-only (`immutable=1`):
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -112,7 +113,8 @@ class CatalogWriter:
         self._db.close()
 
     def abort(self) -> None:
-        self._db.close()
+        with contextlib.suppress(sqlite3.Error):
+            self._db.close()
 
 
 def write_catalog(

@@ -12,6 +12,7 @@ from index.builder import open_index
 from index.corpus import FolderSource
 from index.dense import DenseIndex, check_vectors
 from index.embed import ModelEmbedder
+from index.errors import ModelError
 from tests.conftest import RecordingReporter
 
 
@@ -24,7 +25,7 @@ def test_non_finite_or_misshapen_vectors_are_refused() -> None:
     with pytest.raises(ValueError, match="shape"):
         check_vectors(good[:, :3], 4)
     index = DenseIndex(good, 4)
-    with pytest.raises(ValueError, match="NaN"):
+    with pytest.raises(ModelError, match="NaN"):
         index.search(np.array([np.nan, 0, 0, 0], dtype=np.float32), 2)
 
 
