@@ -20,6 +20,7 @@ from qa.engine import DEFAULT_TOP_K, QAEngine, open_engine
 from qa.escape import safe_line
 from qa.progress import StderrReporter
 from qa.render import render_answer
+from qa.retrieve import DEFAULT_FUSION, FUSIONS
 from qa.types import MODES, Mode
 
 PROG = "qa"
@@ -58,6 +59,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--questions", metavar="FILE", help="answer each line of FILE as its own question ('-' = stdin)"
     )
     parser.add_argument("--mode", choices=MODES, default="hybrid", help="retrieval mode (default: hybrid)")
+    parser.add_argument(
+        "--fusion",
+        choices=FUSIONS,
+        default=DEFAULT_FUSION,
+        help="how hybrid mode combines BM25 and dense results: convex = weighted sum of min-max-normalised "
+        f"scores, rrf = reciprocal rank fusion (default: {DEFAULT_FUSION})",
+    )
     parser.add_argument(
         "--top-k",
         type=_positive_int,
@@ -166,7 +174,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if not args.ask and not args.questions:
             return _run_tui(args)
-        engine = open_engine(args.corpus, args.index_dir, args.model, reporter, rebuild=args.rebuild)
+        engine = open_engine(
+            args.corpus, args.index_dir, args.model, reporter, rebuild=args.rebuild, fusion=args.fusion
+        )
         try:
             _answer_all(engine, args)
         finally:
