@@ -13,7 +13,7 @@ from index.sentences import sentence_spans
 from index.tokenize import term_spans
 from qa.types import Sentence, Verdict
 
-SENTENCE_DENSE_WEIGHT = 0.6  # sentence score = w * cosine + (1 - w) * idf-weighted term coverage
+SENTENCE_DENSE_WEIGHT = 0.3  # sentence score = w * cosine + (1 - w) * idf-weighted term coverage
 
 
 @dataclass(frozen=True)
