@@ -91,13 +91,13 @@ def _run(directory: Path, tmp: Path, embedder: Any) -> dict[str, dict[str, Any]]
 @pytest.fixture(scope="module")
 def scifact(tmp_path_factory: pytest.TempPathFactory, embedder: Any) -> dict[str, dict[str, Any]]:
     tmp = tmp_path_factory.mktemp("scifact")
-    return _run(_slice("scifact", 100, 1, 60, tmp), tmp, embedder)
+    return _run(_slice("scifact", 60, 2, 100, tmp), tmp, embedder)
 
 
 @pytest.fixture(scope="module")
 def squad(tmp_path_factory: pytest.TempPathFactory, embedder: Any) -> dict[str, dict[str, Any]]:
     tmp = tmp_path_factory.mktemp("squad")
-    return _run(_slice("squad-v1.1-dev", 200, 25, 20, tmp), tmp, embedder)
+    return _run(_slice("squad-v1.1-dev", 150, 30, 40, tmp), tmp, embedder)
 
 
 FLOORS: dict[str, dict[str, float]] = {
