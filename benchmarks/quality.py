@@ -40,6 +40,7 @@ def main() -> int:
     parser.add_argument("--json", type=Path, help="write the summaries as JSON here")
     parser.add_argument("--splits", default="dev,test")
     parser.add_argument("--modes", default="bm25,dense,hybrid-rrf,hybrid")
+    parser.add_argument("--limit", type=int, help="at most N queries of each file (a quick smoke run)")
     args = parser.parse_args()
     root = eval_dir()
     if root is None:
@@ -51,6 +52,8 @@ def main() -> int:
     for name, limit in DATASETS:
         for split in args.splits.split(","):
             argv = ["--dataset", str(root / name), "--split", split, "--modes", args.modes]
+            if args.limit is not None:
+                limit = min(limit or args.limit, args.limit)
             if limit is not None:
                 argv += ["--limit", str(limit)]
             started = time.perf_counter()

@@ -232,7 +232,7 @@ def markdown_table(summaries: Sequence[dict[str, Any]]) -> str:
     with_answers = any(s.get("answer@1") is not None for s in summaries)
     head = ["mode", "queries", *columns, "p50 ms", "p95 ms", "answered"]
     if with_answers:
-        head += ["ans@1", "ans in sent", "sent | gold@1"]
+        head += ["ans@1", "ans in sent", "sent given gold@1"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
 
     def share(value: float | None) -> str:
