@@ -13,7 +13,7 @@ from index.sentences import sentence_spans
 from index.tokenize import term_spans
 from qa.types import Sentence, Verdict
 
-SENTENCE_DENSE_WEIGHT = 0.6  # sentence score = w * cosine + (1 - w) * idf-weighted term coverage
+SENTENCE_DENSE_WEIGHT = 0.3  # sentence score = w * cosine + (1 - w) * idf-weighted term coverage
 
 
 @dataclass(frozen=True)
@@ -57,6 +57,18 @@ def matched_terms(text: str, weights: Mapping[str, float]) -> tuple[tuple[str, .
             words.setdefault(text[start:end].lower(), None)
             spans.append((start, end))
     return tuple(words), tuple(spans)
+
+
+def best_sentence_coverage(text: str, weights: Mapping[str, float]) -> float:
+    """The largest share of the query's idf mass that one sentence of `text` covers."""
+    total = sum(weights.values())
+    if total <= 0:
+        return 0.0
+    best = 0.0
+    for start, end in sentences_of(text):
+        present = {term for term, _, _ in term_spans(text[start:end])}
+        best = max(best, sum(w for term, w in weights.items() if term in present) / total)
+    return best
 
 
 def sentences_of(text: str) -> list[tuple[int, int]]:

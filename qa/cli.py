@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from index.errors import QAError
 from qa.escape import safe_json, safe_line
-from qa.types import DEFAULT_TOP_K, MODES, Mode
+from qa.types import DEFAULT_FUSION, DEFAULT_TOP_K, FUSIONS, MODES, Mode
 
 if TYPE_CHECKING:
     from qa.engine import QAEngine
@@ -64,6 +64,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--questions", metavar="FILE", help="answer each line of FILE as its own question ('-' = stdin)"
     )
     parser.add_argument("--mode", choices=MODES, default="hybrid", help="retrieval mode (default: hybrid)")
+    parser.add_argument(
+        "--fusion",
+        choices=FUSIONS,
+        default=DEFAULT_FUSION,
+        help="how hybrid mode combines BM25 and dense results: convex = weighted sum of min-max-normalised "
+        f"scores, rrf = reciprocal rank fusion (default: {DEFAULT_FUSION})",
+    )
     parser.add_argument(
         "--top-k",
         type=_positive_int,
@@ -181,7 +188,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         from qa.progress import StderrReporter
 
         reporter = StderrReporter(quiet=args.quiet)
-        engine = open_engine(args.corpus, args.index_dir, args.model, reporter, rebuild=args.rebuild)
+        engine = open_engine(
+            args.corpus, args.index_dir, args.model, reporter, rebuild=args.rebuild, fusion=args.fusion
+        )
         try:
             _answer_all(engine, args)
         finally:

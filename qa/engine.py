@@ -21,8 +21,8 @@ from index.store import default_index_dir
 from qa.answer import CredibilityRule, best_sentence, coverage, matched_terms, sentences_of, term_weights
 from qa.citations import CitationChecker
 from qa.conversation import Conversation
-from qa.retrieve import HybridRetriever, Retriever
-from qa.types import DEFAULT_TOP_K, MODES, Answer, AnswerText, Citation, Evidence, Mode
+from qa.retrieve import HybridRetriever, Retrieval, Retriever
+from qa.types import DEFAULT_FUSION, DEFAULT_TOP_K, MODES, Answer, AnswerText, Citation, Evidence, Fusion, Mode
 
 MAX_QUESTION_CHARS = 2000
 
@@ -104,8 +104,15 @@ class QAEngine:
         started = time.perf_counter()
         query = conversation.retrieval_query(cleaned) if conversation is not None else cleaned
         retrieval = self.retriever.retrieve(query, mode, top_k)
-        timings = dict(retrieval.timings_ms)
+        result = self.compose(cleaned, query, mode, top_k, retrieval)
+        result.timings_ms["total"] = (time.perf_counter() - started) * 1000
+        if conversation is not None:
+            conversation.add(result)
+        return result
 
+    def compose(self, question: str, query: str, mode: Mode, top_k: int, retrieval: Retrieval) -> Answer:
+        """The answer built from a finished retrieval: answer sentences, citations and the verdict."""
+        timings = dict(retrieval.timings_ms)
         answer_started = time.perf_counter()
         rows = [c.row for c in retrieval.candidates]
         records = self.index.passages(rows)
@@ -164,9 +171,8 @@ class QAEngine:
                 top.answer_sentence.text, 1, top.answer_sentence.char_start, top.answer_sentence.char_end
             )
         timings["answer"] = (time.perf_counter() - answer_started) * 1000
-        timings["total"] = (time.perf_counter() - started) * 1000
-        result = Answer(
-            question=cleaned,
+        return Answer(
+            question=question,
             retrieval_query=query,
             mode=mode,
             top_k=top_k,
@@ -176,9 +182,6 @@ class QAEngine:
             passages=tuple(evidence),
             timings_ms=timings,
         )
-        if conversation is not None:
-            conversation.add(result)
-        return result
 
     def _citation(self, record: PassageRecord) -> Citation:
         document = self.index.document(record.doc)
@@ -204,6 +207,7 @@ def open_engine(
     model: str | None,
     reporter: BuildReporter,
     rebuild: bool = False,
+    fusion: Fusion = DEFAULT_FUSION,
 ) -> QAEngine:
     """Composition root: resolve corpus, index location and model; load or build the index."""
     corpus_root = (corpus or default_corpus()).expanduser()
@@ -211,4 +215,4 @@ def open_engine(
     directory = index_dir.expanduser() if index_dir is not None else default_index_dir(corpus_root.resolve())
     source = FolderSource(corpus_root)
     index = open_index(source, directory, embedder, reporter, rebuild=rebuild)
-    return QAEngine(index, embedder, source=source)
+    return QAEngine(index, embedder, HybridRetriever(index, embedder, fusion=fusion), source=source)

@@ -1,4 +1,8 @@
-"""Hybrid retrieval: BM25 top-N and dense top-N over one index, fused by reciprocal rank.
+"""Hybrid retrieval: BM25 top-N and dense top-N over one index, fused.
+
+The default fusion is a convex combination of min-max-normalised BM25 and cosine scores over the union of
+both candidate lists (every candidate gets its exact BM25 score and cosine, so nothing is imputed);
+reciprocal-rank fusion (RRF, k=60) stays selectable. Ties are broken by search row (stable ids).
 
 `Retriever` is the interface an engine implements (FAISS + BM25 here; a Qdrant engine later).
 """
@@ -15,10 +19,14 @@ import numpy.typing as npt
 from index.corpus_index import CorpusIndex
 from index.embed import Embedder
 from index.tokenize import tokenize
-from qa.fusion import RRF_K, reciprocal_rank_fusion
-from qa.types import Mode
+from qa.answer import best_sentence_coverage, term_weights
+from qa.fusion import RRF_K, convex_fusion, reciprocal_rank_fusion
+from qa.types import DEFAULT_FUSION, FUSIONS, Fusion, Mode
 
 CANDIDATE_DEPTH = 100
+LEXICAL_WEIGHT = 0.4  # convex fusion: weight of normalised BM25 (1 - weight goes to the cosine)
+SENTENCE_WEIGHT = 0.3  # convex fusion: bonus weight of the best sentence's share of the query terms
+RERANK_DEPTH = 30  # how many fused candidates get the sentence bonus
 
 
 @dataclass(frozen=True)
@@ -49,12 +57,26 @@ class HybridRetriever:
     """BM25 + FAISS over a `CorpusIndex`; the query is embedded once per question."""
 
     def __init__(
-        self, index: CorpusIndex, embedder: Embedder, depth: int = CANDIDATE_DEPTH, rrf_k: int = RRF_K
+        self,
+        index: CorpusIndex,
+        embedder: Embedder,
+        depth: int = CANDIDATE_DEPTH,
+        rrf_k: int = RRF_K,
+        fusion: Fusion = DEFAULT_FUSION,
+        lexical_weight: float = LEXICAL_WEIGHT,
+        sentence_weight: float = SENTENCE_WEIGHT,
+        rerank_depth: int = RERANK_DEPTH,
     ) -> None:
+        if fusion not in FUSIONS:
+            raise ValueError(f"unknown fusion {fusion!r}")
         self.index = index
         self.embedder = embedder
         self.depth = depth
         self.rrf_k = rrf_k
+        self.fusion = fusion
+        self.lexical_weight = lexical_weight
+        self.sentence_weight = sentence_weight
+        self.rerank_depth = rerank_depth
 
     def retrieve(self, query: str, mode: Mode, k: int) -> Retrieval:
         timings: dict[str, float] = {}
@@ -86,8 +108,19 @@ class HybridRetriever:
         started = time.perf_counter()
         bm25_rank = {row: rank for rank, row in enumerate(bm25_rows, start=1)}
         dense_rank = {row: rank for rank, row in enumerate(dense_rows, start=1)}
-        if mode == "hybrid":
+        if mode == "hybrid" and self.fusion == "rrf":
             fused = reciprocal_rank_fusion([bm25_rows, dense_rows], k=self.rrf_k)
+        elif mode == "hybrid":
+            union = sorted(set(bm25_rows) | set(dense_rows))
+            self._complete_scores(terms, vector, union, bm25_scores, dense_scores)
+            fused = convex_fusion(
+                union,
+                [bm25_scores[row] for row in union],
+                [dense_scores[row] for row in union],
+                self.lexical_weight,
+            )
+            if self.sentence_weight > 0:
+                fused = self._sentence_rerank(terms, fused)
         elif mode == "bm25":
             fused = [(row, bm25_scores[row]) for row in bm25_rows]
         else:
@@ -105,3 +138,39 @@ class HybridRetriever:
         ]
         timings["fuse"] = (time.perf_counter() - started) * 1000
         return Retrieval(candidates, terms, vector, timings)
+
+    def _sentence_rerank(self, terms: list[str], fused: list[tuple[int, float]]) -> list[tuple[int, float]]:
+        """Add `sentence_weight` x (idf share of the query terms found in the passage's best sentence) to
+        the fused score of the first `rerank_depth` candidates: evidence concentrated in one sentence
+        beats the same words scattered over a passage. The rest keeps its order below them."""
+        head, tail = fused[: self.rerank_depth], fused[self.rerank_depth :]
+        if not head:
+            return fused
+        info = self.index.term_info(terms)
+        weights = term_weights(terms, {t: idf for t, (_, idf) in info.items()}, self.index.size)
+        records = self.index.passages([row for row, _ in head])
+        rescored = [
+            (row, score + self.sentence_weight * best_sentence_coverage(records[row].text, weights))
+            for row, score in head
+        ]
+        rescored.sort(key=lambda item: (-item[1], item[0]))
+        return rescored + tail  # the tail's fused scores are below every head score already
+
+    def _complete_scores(
+        self,
+        terms: list[str],
+        vector: npt.NDArray[np.float32],
+        rows: list[int],
+        bm25_scores: dict[int, float],
+        dense_scores: dict[int, float],
+    ) -> None:
+        """Fill in the exact BM25 score and cosine of candidates that only one retriever returned."""
+        lacking_bm25 = [row for row in rows if row not in bm25_scores]
+        if lacking_bm25:
+            info = self.index.term_info(terms)
+            all_scores = self.index.bm25.scores([info[t][0] for t in terms if t in info])
+            bm25_scores.update(zip(lacking_bm25, all_scores[lacking_bm25].tolist(), strict=True))
+        lacking_dense = [row for row in rows if row not in dense_scores]
+        if lacking_dense:
+            cosines = np.asarray(self.index.vectors[lacking_dense]) @ vector
+            dense_scores.update(zip(lacking_dense, cosines.tolist(), strict=True))

@@ -8,6 +8,9 @@ from typing import Any, Literal
 Mode = Literal["hybrid", "bm25", "dense"]
 MODES: tuple[Mode, ...] = ("hybrid", "bm25", "dense")
 DEFAULT_TOP_K = 5
+Fusion = Literal["convex", "rrf"]
+FUSIONS: tuple[Fusion, ...] = ("convex", "rrf")
+DEFAULT_FUSION: Fusion = "convex"  # min-max normalised BM25 and cosine, weighted, plus a best-sentence bonus
 Verdict = Literal["answered", "no_credible_evidence"]
 
 
