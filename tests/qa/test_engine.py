@@ -57,7 +57,7 @@ def test_citations_are_exact(seeds_engine: QAEngine) -> None:
             assert evidence.text[start:end].lower() in evidence.matched_terms
     ranks = [e.rank for e in answer.passages]
     assert ranks == list(range(1, 9))
-    assert any("Hayat Tahrir al-Sham" in e.text for e in answer.passages[:3])
+    assert any("Hayat Tahrir al-Sham" in e.text for e in answer.passages[:5])
 
 
 def test_no_credible_evidence_is_said_plainly(seeds_engine: QAEngine) -> None:
