@@ -48,6 +48,7 @@ def worker_build(size: int, tag: str) -> dict[str, object]:
     seconds = time.perf_counter() - started
     counts = index.manifest["counts"]
     dense = index.manifest["dense"]["kind"]
+    generation_mib = dir_size(index.generation.path) / 2**20
     index.close()
     return {
         "size": size,
@@ -57,7 +58,7 @@ def worker_build(size: int, tag: str) -> dict[str, object]:
         "documents": counts["documents"],
         "dense": dense,
         "build_hwm_mib": mib(status_kib("VmHWM")),
-        "disk_mib": dir_size(directory) / 2**20,
+        "disk_mib": generation_mib,
         "corpus_mib": dir_size(corpus) / 2**20,
     }
 
@@ -83,7 +84,14 @@ def worker_serve(size: int, tag: str, queries: int) -> dict[str, object]:
         raise SystemExit(f"no index in {directory}")
     index = CorpusIndex(generation)
     embedder = FakeEmbedder()
-    engine = QAEngine(index, embedder)
+    if os.environ.get("BENCH_REAL_ENCODER") == "1":
+        # The real numpy query encoder (question + answer sentences) over the fake-vector index: the
+        # rankings are meaningless but the latency is the real one.
+        from index.embed import ModelEmbedder, resolve_model
+
+        engine = QAEngine(index, ModelEmbedder(resolve_model(None)))
+    else:
+        engine = QAEngine(index, embedder)
     questions = [text for _, text in load_queries("squad-v1.1-dev", queries + 5)]
     for question in questions[:5]:  # warm-up (loads the dense index, touches the catalog)
         engine.ask(question, "hybrid", 10)
@@ -142,6 +150,9 @@ def main() -> int:
     parser.add_argument("--skip-build", action="store_true", help="reuse indexes built by an earlier run")
     parser.add_argument("--exact-limit", type=int, help="QA_EXACT_SEARCH_LIMIT for the builds (tag -ivf)")
     parser.add_argument("--tag", default="")
+    parser.add_argument(
+        "--real-encoder", action="store_true", help="serve with the real numpy query encoder (latency only)"
+    )
     parser.add_argument("--worker", choices=("build", "serve"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
@@ -156,6 +167,8 @@ def main() -> int:
         args.sizes, args.queries = [10_000], 50
     env = {"QA_HOME": str(QA_HOME)}
     tag = args.tag
+    if args.real_encoder:
+        env["BENCH_REAL_ENCODER"] = "1"
     if args.exact_limit is not None:
         env["QA_EXACT_SEARCH_LIMIT"] = str(args.exact_limit)
         tag = tag or "-ivf"
