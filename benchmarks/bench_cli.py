@@ -83,10 +83,11 @@ def main() -> int:
     )  # fmt: skip
     lines = [line for line in importtime.stderr.splitlines() if line.startswith("import time:")]
     torch_lines = [line for line in lines if line.rstrip().endswith(("| torch", "| sentence_transformers"))]
-    slowest = sorted(lines[1:], key=lambda line: -int(line.split("|")[1]))[:6]
+    parsed = [[part.strip() for part in line.split(":", 1)[1].split("|")] for line in lines[1:]]
+    slowest = sorted(parsed, key=lambda p: -int(p[1]))[:6]
     print(f"-X importtime: {len(lines) - 1} imports, torch lines: {len(torch_lines)}; slowest cumulative:")
-    for line in slowest:
-        print(f"    {line.split('|', 1)[1].strip():>10} us  {line.split('|')[2].strip()}")
+    for _, cumulative, name in slowest:
+        print(f"    {int(cumulative) / 1000:>8.1f} ms  {name}")
 
     # Cold and warm give the same answer.
     _, cold = wall(ask)
