@@ -134,7 +134,7 @@ def worker_serve(size: int, tag: str, queries: int) -> dict[str, object]:
 
 
 def run_worker(kind: str, size: int, tag: str, queries: int, env: dict[str, str]) -> dict[str, object]:
-    command = [sys.executable, __file__, "--worker", kind, "--sizes", str(size), "--tag", tag]
+    command = [sys.executable, __file__, "--worker", kind, "--sizes", str(size), f"--tag={tag}"]
     command += ["--queries", str(queries)]
     result = subprocess.run(command, env={**os.environ, **env}, stdout=subprocess.PIPE, text=True, check=False)
     if result.returncode != 0:
