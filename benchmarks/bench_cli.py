@@ -7,9 +7,12 @@ answered warm in-process, to show both paths give the same answer.
 
 from __future__ import annotations
 
+import os
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")  # the warm in-process part runs single-threaded, as `qa` does
+
 import argparse
 import json
-import os
 import subprocess
 import sys
 import time
