@@ -1,0 +1,121 @@
+"""One-shot CLI cost: `qa --ask` in a cold process over the already-built seeds index, `qa --help`, and
+proof that the one-shot path never imports torch (sys.modules) nor Textual; plus the same question
+answered warm in-process, to show both paths give the same answer.
+
+    PYTHONPATH=. QA_HOME=/tmp/bench-qahome python benchmarks/bench_cli.py [--runs 10]
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")  # the warm in-process part runs single-threaded, as `qa` does
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.common import median, percentile, table  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+QUESTION = "Who owned the weapons depot that Russian jets struck in Idlib?"
+PROBE = (
+    "import sys, json, io, contextlib\n"
+    "from qa.cli import main\n"
+    "out = io.StringIO()\n"
+    "with contextlib.redirect_stdout(out):\n"
+    "    code = main(sys.argv[1:])\n"
+    "heavy = sorted(m for m in ('torch', 'sentence_transformers', 'transformers', 'textual') if m in sys.modules)\n"
+    "print(json.dumps({'code': code, 'heavy': heavy, 'modules': len(sys.modules)}))\n"
+)
+
+
+def env() -> dict[str, str]:
+    return {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "QA_HOME": os.environ.get("QA_HOME", "/tmp/bench-qahome"),
+        "HF_HUB_OFFLINE": "1",
+    }
+
+
+def wall(command: list[str]) -> tuple[float, str]:
+    started = time.perf_counter()
+    result = subprocess.run(command, env=env(), capture_output=True, text=True, check=False, cwd=ROOT)
+    seconds = time.perf_counter() - started
+    if result.returncode != 0:
+        raise SystemExit(f"{' '.join(command)} failed: {result.stderr[-2000:]}")
+    return seconds, result.stdout
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=10)
+    parser.add_argument("--quick", action="store_true", help="3 runs")
+    args = parser.parse_args()
+    runs = 3 if args.quick else args.runs
+    python = sys.executable
+    ask = [python, "-m", "qa.cli", "--ask", QUESTION, "--json", "--quiet"]
+    wall(ask)  # builds the seeds index on first use (not timed)
+    rows = []
+    results: dict[str, list[float]] = {}
+    commands = {
+        "python -c pass (interpreter floor)": [python, "-c", "pass"],
+        "python -c 'import numpy' (floor)": [python, "-c", "import numpy"],
+        "qa --help": [python, "-m", "qa.cli", "--help"],
+        "qa --ask ... --json (cold)": ask,
+    }
+    for _ in range(runs):  # interleaved, so background load hits every command alike
+        for name, command in commands.items():
+            results.setdefault(name, []).append(wall(command)[0])
+    for name, values in results.items():
+        rows.append([name, median(values) * 1000, percentile(values, 0.95) * 1000, min(values) * 1000])
+    print(table(["command", "wall p50 ms", "wall p95 ms", "min ms"], rows))
+
+    _, probe = wall([python, "-c", PROBE, "--ask", QUESTION, "--json", "--quiet"])
+    facts = json.loads(probe.strip().splitlines()[-1])
+    print(f"\nheavy modules imported by `qa --ask`: {facts['heavy'] or 'none'} ({facts['modules']} modules in all)")
+    importtime = subprocess.run(
+        [python, "-X", "importtime", "-m", "qa.cli", "--ask", QUESTION, "--json", "--quiet"],
+        env=env(), capture_output=True, text=True, check=False, cwd=ROOT,
+    )  # fmt: skip
+    lines = [line for line in importtime.stderr.splitlines() if line.startswith("import time:")]
+    torch_lines = [line for line in lines if line.rstrip().endswith(("| torch", "| sentence_transformers"))]
+    parsed = [[part.strip() for part in line.split(":", 1)[1].split("|")] for line in lines[1:]]
+    slowest = sorted(parsed, key=lambda p: -int(p[1]))[:6]
+    print(f"-X importtime: {len(lines) - 1} imports, torch lines: {len(torch_lines)}; slowest cumulative:")
+    for _, cumulative, name in slowest:
+        print(f"    {int(cumulative) / 1000:>8.1f} ms  {name}")
+
+    # Cold and warm give the same answer.
+    _, cold = wall(ask)
+    from benchmarks.common import QuietReporter
+    from qa.engine import open_engine
+
+    engine = open_engine(None, None, None, QuietReporter("[warm] "))
+    engine.ask(QUESTION)  # warm-up
+    warm_times = []
+    for _ in range(20):
+        started = time.perf_counter()
+        warm = engine.ask(QUESTION)
+        warm_times.append((time.perf_counter() - started) * 1000)
+    cold_answer = json.loads(cold.strip().splitlines()[-1])
+    warm_answer = json.loads(json.dumps(warm.to_json(), ensure_ascii=False))
+    cold_answer.pop("timings_ms", None)
+    warm_answer.pop("timings_ms", None)
+    same = cold_answer == warm_answer
+    print(f"\nwarm in-process ask: p50 {median(warm_times):.1f} ms; stages {warm.timings_ms}")
+    print(f"cold answer == warm answer (full JSON, timings excluded): {same}")
+    answer = cold_answer.get("answer") or {}
+    print(f"answer: {str(answer.get('text', cold_answer.get('verdict')))[:160]}")
+    engine.close()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
