@@ -25,6 +25,7 @@ from qa.retrieve import HybridRetriever, Retrieval, Retriever
 from qa.types import DEFAULT_FUSION, DEFAULT_TOP_K, MODES, Answer, AnswerText, Citation, Evidence, Fusion, Mode
 
 MAX_QUESTION_CHARS = 2000
+SENTENCE_EMBED_PASSAGES = 1  # passages whose sentences are compared with the question by embedding
 
 
 def default_corpus() -> Path:
@@ -120,7 +121,14 @@ class QAEngine:
         weights = term_weights(retrieval.query_terms, {t: idf for t, (_, idf) in known.items()}, self.index.size)
         vector = retrieval.query_vector
         sentence_spans = {row: sentences_of(records[row].text) for row in rows}
-        to_embed = [(row, i) for row in rows if len(sentence_spans[row]) > 1 for i in range(len(sentence_spans[row]))]
+        # Sentence embeddings cost ~21 MFLOP per token: only the best passage's sentences (the answer) are
+        # embedded; the other passages highlight their best sentence by term coverage alone.
+        to_embed = [
+            (row, i)
+            for row in rows[:SENTENCE_EMBED_PASSAGES]
+            if len(sentence_spans[row]) > 1
+            for i in range(len(sentence_spans[row]))
+        ]
         sentence_vectors: dict[int, list[np.ndarray]] = {}
         if to_embed and vector is not None:
             texts = [records[row].text[s:e] for row, i in to_embed for s, e in [sentence_spans[row][i]]]
