@@ -19,6 +19,7 @@ from index.embed import Embedder, ModelEmbedder, resolve_model
 from index.errors import QuestionError
 from index.store import default_index_dir
 from qa.answer import CredibilityRule, best_sentence, coverage, matched_terms, sentences_of, term_weights
+from qa.context_retrieval import ContextSettings, ContextualRetriever
 from qa.conversation import Conversation
 from qa.retrieve import HybridRetriever, Retriever
 from qa.types import MODES, Answer, AnswerText, Citation, Evidence, Mode
@@ -55,11 +56,13 @@ class QAEngine:
         embedder: Embedder,
         retriever: Retriever | None = None,
         credibility: CredibilityRule | None = None,
+        context_settings: ContextSettings | None = None,
     ) -> None:
         self.index = index
         self.embedder = embedder
         self.retriever = retriever or HybridRetriever(index, embedder)
         self.credibility = credibility or CredibilityRule()
+        self.contextual = ContextualRetriever(index, embedder, self.retriever, context_settings)
 
     def facts(self) -> IndexFacts:
         counts = self.index.manifest["counts"]
@@ -88,8 +91,13 @@ class QAEngine:
             raise QuestionError("top-k must be at least 1")
         cleaned = cleaned[:MAX_QUESTION_CHARS]
         started = time.perf_counter()
-        query = conversation.retrieval_query(cleaned) if conversation is not None else cleaned
-        retrieval = self.retriever.retrieve(query, mode, top_k)
+        follow_up = False
+        if conversation is not None:
+            retrieval, decision = self.contextual.retrieve(cleaned, conversation.context(cleaned), mode, top_k)
+            query, follow_up = decision.query, decision.follow_up
+        else:
+            query = cleaned
+            retrieval = self.retriever.retrieve(query, mode, top_k)
         timings = dict(retrieval.timings_ms)
 
         answer_started = time.perf_counter()
@@ -153,6 +161,7 @@ class QAEngine:
         result = Answer(
             question=cleaned,
             retrieval_query=query,
+            follow_up=follow_up,
             mode=mode,
             top_k=top_k,
             verdict=verdict,
@@ -162,7 +171,7 @@ class QAEngine:
             timings_ms=timings,
         )
         if conversation is not None:
-            conversation.add(result)
+            conversation.add(result, starts_topic=not follow_up)
         return result
 
     def _citation(self, record: PassageRecord) -> Citation:
