@@ -3,17 +3,19 @@
 Wraps the plain retriever (`qa.retrieve.Retriever`) without changing it:
 
 1. The question alone is searched (BM25 over its own terms, dense over its own embedding).
-2. Follow-up or not: if the question has a lexical cue (referring word, few content words) it is a
-   follow-up unless its own retrieval does not reach the current topic's documents within
-   `cue_topic_depth`; without a cue it is a follow-up only if its own retrieval already finds the topic's
-   documents within `plain_topic_depth` (the question is about the same thing, just phrased fully).
+2. Follow-up or not: if both retrievers of the question alone clearly prefer another document (best
+   topic BM25 score below half the best, best topic cosine more than 0.05 below the best) the question
+   points elsewhere and stands alone. Otherwise a question with a lexical cue (referring word, few
+   content words) is a follow-up; one without a cue is a follow-up only if its own retrieval already
+   finds the topic's documents within `plain_topic_depth` (same subject, phrased in full).
    Anything else stands alone: it is answered by the plain retriever, exactly as without a conversation,
    and starts a new topic.
-3. A follow-up adds two rankings to the question's own two: BM25 over its own terms (weight 1) plus the
+3. A follow-up with a cue adds two rankings to the question's own two: BM25 over its own terms (weight 1) plus the
    carried terms (weight `carried_term_weight` x their recency weight), and the dense embedding of the
    question followed by the earlier questions of the topic. The four rankings are fused by weighted RRF
    (own rankings weight 1, contextual ones `context_weight`), and passages of the documents of the
    evidence shown get a document-affinity bonus of `document_boost` x prior, in units of a rank-1 hit.
+   A follow-up without a cue has its own subject: it keeps its own two rankings and only gets the bonus.
 
 Every ranking breaks ties on the search row (the stable paragraph-id order).
 """
@@ -40,8 +42,10 @@ class ContextSettings:
     context_weight: float = 0.5  # RRF weight of the contextual rankings (the question's own rankings weigh 1)
     carried_term_weight: float = 0.4  # BM25 weight of a carried term (x its recency weight); own terms weigh 1
     document_boost: float = 1.0  # bonus for the topic's documents, in units of one rank-1 RRF hit
-    cue_topic_depth: int = 1_000_000  # with a cue: follow-up unless the topic is absent from the own top-N
     plain_topic_depth: int = 10  # without a cue: follow-up only if the topic is in the own top-N
+    # The question alone "points elsewhere" when both retrievers prefer another document clearly:
+    elsewhere_bm25_ratio: float = 0.5  # best topic BM25 score < this x the best BM25 score
+    elsewhere_dense_gap: float = 0.05  # best topic cosine < the best cosine - this
 
 
 @dataclass(frozen=True)
@@ -94,7 +98,8 @@ class ContextualRetriever:
         plain = reciprocal_rank_fusion([r for r in (own_bm25[0], own_dense[0]) if r], k=self.rrf_k)
         topic_rows = self._topic_rows(context)
         topic_rank = next((rank for rank, (row, _) in enumerate(plain, start=1) if row in topic_rows), None)
-        follow_up, reason = self._decide(context, topic_rank)
+        elsewhere = self._points_elsewhere(own_bm25[1], own_dense[1], own_terms, own_vector, topic_rows)
+        follow_up, reason = self._decide(context, topic_rank, elsewhere)
         timings["decide"] = (time.perf_counter() - started) * 1000
         if not follow_up:
             retrieval = self.base.retrieve(question, mode, k)
@@ -109,8 +114,10 @@ class ContextualRetriever:
         weights = {t: 1.0 for t in own_terms}
         for stem, weight in carried.items():
             weights.setdefault(stem, weight)
-        ctx_bm25 = self._bm25(weights, list(weights), depth) if use_bm25 else ([], {})
-        ctx_dense = self._dense(context_vector, depth) if use_dense else ([], {})
+        # A question without a cue has its own subject: it only prefers the topic's documents.
+        borrow_words = context.cue
+        ctx_bm25 = self._bm25(weights, list(weights), depth) if use_bm25 and borrow_words else ([], {})
+        ctx_dense = self._dense(context_vector, depth) if use_dense and borrow_words else ([], {})
         rankings: list[list[int]] = []
         rank_weights: list[float] = []
         for ranking, weight in (
@@ -127,7 +134,8 @@ class ContextualRetriever:
         bonus = s.document_boost / (self.rrf_k + 1)
         for row in list(fused):
             if row in prior:
-                fused[row] += bonus * prior[row]
+                # without a cue every topic document is equally welcome; with one, the latest evidence counts most
+                fused[row] += bonus * (prior[row] if borrow_words else 1.0)
         ranked = sorted(fused.items(), key=lambda item: (-item[1], item[0]))[:k]
         bm25_rank = {row: rank for rank, row in enumerate(ctx_bm25[0], start=1)}
         dense_rank = {row: rank for rank, row in enumerate(ctx_dense[0], start=1)}
@@ -143,25 +151,62 @@ class ContextualRetriever:
             for row, score in ranked
         ]
         timings["fuse"] = (time.perf_counter() - started) * 1000
+        if not borrow_words:
+            bm25_rank = {row: rank for rank, row in enumerate(own_bm25[0], start=1)}
+            dense_rank = {row: rank for rank, row in enumerate(own_dense[0], start=1)}
+            candidates = [
+                Candidate(row, score, bm25_rank.get(row), own_bm25[1].get(row), dense_rank.get(row), own_dense[1].get(row))
+                for row, score in ranked
+            ]
+            shown = f"{question} [+ context: same documents]"
+            return Retrieval(candidates, own_terms, own_vector, timings), ContextDecision(True, reason, topic_rank, shown)
         terms = own_terms + [t for t in carried if t not in set(own_terms)]
-        vector = context_vector if use_dense or mode == "bm25" else None
         return (
-            Retrieval(candidates, terms, vector, timings),
+            Retrieval(candidates, terms, context_vector, timings),
             ContextDecision(True, reason, topic_rank, describe_query(question, context)),
         )
 
-    def _decide(self, context: TopicContext, topic_rank: int | None) -> tuple[bool, str]:
-        s = self.settings
-        where = "not found" if topic_rank is None else f"rank {topic_rank}"
+    def _decide(self, context: TopicContext, topic_rank: int | None, elsewhere: bool) -> tuple[bool, str]:
+        where = "not in its top results" if topic_rank is None else f"at rank {topic_rank}"
+        if elsewhere:
+            return False, f"the question alone clearly points to other documents (topic {where})"
         if context.cue:
-            if topic_rank is not None and topic_rank <= s.cue_topic_depth:
-                return True, f"refers back (topic documents at {where} for the question alone)"
-            if topic_rank is None and s.cue_topic_depth >= 1_000_000:
-                return True, "refers back (topic documents not reached by the question alone)"
-            return False, f"refers back, but the question alone points elsewhere (topic {where})"
-        if topic_rank is not None and topic_rank <= s.plain_topic_depth:
-            return True, f"same topic (topic documents at {where} for the question alone)"
-        return False, f"stands alone (topic documents at {where} for the question alone)"
+            return True, f"refers back (topic documents {where} for the question alone)"
+        if topic_rank is not None and topic_rank <= self.settings.plain_topic_depth:
+            return True, f"same topic (topic documents {where} for the question alone)"
+        return False, f"stands alone (topic documents {where} for the question alone)"
+
+    def _points_elsewhere(
+        self,
+        bm25_scores: dict[int, float],
+        dense_scores: dict[int, float],
+        own_terms: list[str],
+        own_vector: npt.NDArray[np.float32],
+        topic_rows: frozenset[int],
+    ) -> bool:
+        """Both retrievers of the question alone clearly prefer a passage outside the topic's documents."""
+        if not topic_rows or not bm25_scores or not dense_scores:
+            return False
+        best = max(bm25_scores.values())
+        full = self._bm25_full({t: 1.0 for t in own_terms})
+        rows = np.fromiter(sorted(topic_rows), dtype=np.int64)
+        topic_best = float(full[rows].max()) if full is not None else 0.0
+        cosine_best = max(dense_scores.values())
+        topic_cosine = float((np.asarray(self.index.vectors[rows]) @ own_vector).max())
+        s = self.settings
+        return topic_best < s.elsewhere_bm25_ratio * best and topic_cosine < cosine_best - s.elsewhere_dense_gap
+
+    def _bm25_full(self, weights: dict[str, float]) -> npt.NDArray[np.float64] | None:
+        info = self.index.term_info(list(weights))
+        known = [(info[t][0], w) for t, w in weights.items() if t in info]
+        if not known:
+            return None
+        scorer = self.index.bm25
+        total = np.zeros(self.index.size, dtype=np.float64)
+        for term_id, weight in known:
+            lo, hi = int(scorer.indptr[term_id]), int(scorer.indptr[term_id + 1])
+            total[scorer.rows[lo:hi]] += weight * scorer.weights[lo:hi]
+        return total
 
     def _bm25(
         self, weights: dict[str, float], order: list[str], depth: int
