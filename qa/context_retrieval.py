@@ -155,11 +155,15 @@ class ContextualRetriever:
             bm25_rank = {row: rank for rank, row in enumerate(own_bm25[0], start=1)}
             dense_rank = {row: rank for rank, row in enumerate(own_dense[0], start=1)}
             candidates = [
-                Candidate(row, score, bm25_rank.get(row), own_bm25[1].get(row), dense_rank.get(row), own_dense[1].get(row))
+                Candidate(
+                    row, score, bm25_rank.get(row), own_bm25[1].get(row), dense_rank.get(row), own_dense[1].get(row)
+                )
                 for row, score in ranked
             ]
             shown = f"{question} [+ context: same documents]"
-            return Retrieval(candidates, own_terms, own_vector, timings), ContextDecision(True, reason, topic_rank, shown)
+            return Retrieval(candidates, own_terms, own_vector, timings), ContextDecision(
+                True, reason, topic_rank, shown
+            )
         terms = own_terms + [t for t in carried if t not in set(own_terms)]
         return (
             Retrieval(candidates, terms, context_vector, timings),
@@ -208,9 +212,7 @@ class ContextualRetriever:
             total[scorer.rows[lo:hi]] += weight * scorer.weights[lo:hi]
         return total
 
-    def _bm25(
-        self, weights: dict[str, float], order: list[str], depth: int
-    ) -> tuple[list[int], dict[int, float]]:
+    def _bm25(self, weights: dict[str, float], order: list[str], depth: int) -> tuple[list[int], dict[int, float]]:
         info = self.index.term_info(order)
         known = [(info[t][0], w) for t, w in weights.items() if t in info]
         if not known:

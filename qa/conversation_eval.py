@@ -125,7 +125,9 @@ def drift_conversations(conversations: Sequence[EvalConversation]) -> list[EvalC
         for step in range(1, n):
             other = ordered[(i + step * 7) % n]
             if other.story_id != conv.story_id:
-                drifted.append(EvalConversation(f"{conv.id}->{other.id}", conv.split, other.story_id, conv.history, other.target))
+                drifted.append(
+                    EvalConversation(f"{conv.id}->{other.id}", conv.split, other.story_id, conv.history, other.target)
+                )
                 break
     return drifted
 
@@ -201,7 +203,10 @@ def evaluate(
 
 
 def format_table(reports: Sequence[EvalReport]) -> str:
-    lines = ["| set | n | alone | previous prepended | all earlier prepended | context (ours) |", "|---|---|---|---|---|---|"]
+    lines = [
+        "| set | n | alone | previous prepended | all earlier prepended | context (ours) |",
+        "|---|---|---|---|---|---|",
+    ]
     for report in reports:
         cells = []
         n = 0
@@ -222,7 +227,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Gold-document hit@1/hit@5 on the target turns of a conversational dataset (abg-coqa layout), "
         "for the question alone, naive prepending and the conversation machinery; plus a topic-drift set.",
     )
-    parser.add_argument("--dataset", type=Path, required=True, metavar="DIR", help="folder with corpus.jsonl and conversations.jsonl")
+    parser.add_argument(
+        "--dataset", type=Path, required=True, metavar="DIR", help="folder with corpus.jsonl and conversations.jsonl"
+    )
     parser.add_argument("--split", default="test", help="conversation split to score: val, test or all (default: test)")
     parser.add_argument("--limit", type=int, default=0, metavar="N", help="score only the first N conversations")
     parser.add_argument("--no-drift", action="store_true", help="skip the topic-drift set")
@@ -264,16 +271,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             sets.append((f"{args.split} drift", drift_conversations(conversations)))
         reports = []
         for name, items in sets:
-            reports.append(
-                evaluate(
-                    engine,
-                    items,
-                    source.doc_id,
-                    name,
-                    args.mode,
-                    progress=lambda done, total, name=name: reporter.progress(f"scoring {name}", done, total),
-                )
-            )
+
+            def progress(done: int, total: int, stage: str = f"scoring {name}") -> None:
+                reporter.progress(stage, done, total)
+
+            reports.append(evaluate(engine, items, source.doc_id, name, args.mode, progress=progress))
         engine.close()
     except QAError as exc:
         print(f"qa: error: {safe_line(str(exc))}", file=sys.stderr)
@@ -282,7 +284,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("qa: interrupted", file=sys.stderr)
         return 130
     if args.json:
-        print(json.dumps({"reports": [r.as_json() for r in reports], "seconds": round(time.perf_counter() - started, 1)}))
+        print(
+            json.dumps({"reports": [r.as_json() for r in reports], "seconds": round(time.perf_counter() - started, 1)})
+        )
     else:
         print(format_table(reports))
     return 0

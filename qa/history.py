@@ -101,27 +101,29 @@ def save_conversation(conversation: Conversation, title: str | None = None, path
     ]
     with _connect(path) as connection, connection:
         saved_id = conversation.saved_id
-        exists = (
+        if (
             saved_id is not None
-            and connection.execute("SELECT 1 FROM conversations WHERE id = ?", (saved_id,)).fetchone() is not None
-        )
-        if exists:
+            and connection.execute("SELECT 1 FROM conversations WHERE id = ?", (saved_id,)).fetchone()
+        ):
             if title is None:
                 connection.execute("UPDATE conversations SET updated = ? WHERE id = ?", (now, saved_id))
             else:
-                connection.execute("UPDATE conversations SET updated = ?, title = ? WHERE id = ?", (now, name, saved_id))
+                connection.execute(
+                    "UPDATE conversations SET updated = ?, title = ? WHERE id = ?", (now, name, saved_id)
+                )
             connection.execute("DELETE FROM turns WHERE conversation = ?", (saved_id,))
         else:
             cursor = connection.execute(
                 "INSERT INTO conversations (title, created, updated) VALUES (?, ?, ?)", (name, now, now)
             )
             saved_id = int(cursor.lastrowid or 0)
+        stored_id = int(saved_id)
         connection.executemany(
             "INSERT INTO turns (conversation, position, question, answer_json) VALUES (?, ?, ?, ?)",
-            [(saved_id, *row) for row in rows],
+            [(stored_id, *row) for row in rows],
         )
-    conversation.saved_id = saved_id
-    return int(saved_id)
+    conversation.saved_id = stored_id
+    return stored_id
 
 
 def list_conversations(path: Path | None = None) -> list[SavedConversation]:
@@ -173,7 +175,10 @@ def answer_from_json(data: dict[str, Any]) -> Answer:
         None
         if raw_answer is None
         else AnswerText(
-            str(raw_answer["text"]), int(raw_answer["passage"]), int(raw_answer["char_start"]), int(raw_answer["char_end"])
+            str(raw_answer["text"]),
+            int(raw_answer["passage"]),
+            int(raw_answer["char_start"]),
+            int(raw_answer["char_end"]),
         )
     )
     return Answer(

@@ -1,9 +1,9 @@
 from __future__ import annotations
 
 import pytest
+from conversation_helpers import COORDINATED, DEPOT, answer
 
 from qa.conversation import Conversation, content_words, describe_query, has_follow_up_cue
-from conversation_helpers import COORDINATED, DEPOT, answer
 
 
 @pytest.mark.parametrize(
@@ -16,7 +16,11 @@ def test_dependent_questions_have_a_cue(question: str) -> None:
 
 @pytest.mark.parametrize(
     "question",
-    ["How many people live in Idlib province?", "Who struck the weapons depot in Idlib?", "When did Russia intervene in Syria?"],
+    [
+        "How many people live in Idlib province?",
+        "Who struck the weapons depot in Idlib?",
+        "When did Russia intervene in Syria?",
+    ],
 )
 def test_self_contained_questions_have_no_cue(question: str) -> None:
     assert not has_follow_up_cue(question)
@@ -35,7 +39,9 @@ def test_first_question_has_no_context() -> None:
 
 def test_context_carries_question_and_answer_terms_below_own_terms() -> None:
     conversation = Conversation()
-    conversation.add(answer("Who struck the weapons depot in Idlib?", [("seeds/a.txt", 1, DEPOT), ("seeds/b.txt", 2, COORDINATED)]))
+    conversation.add(
+        answer("Who struck the weapons depot in Idlib?", [("seeds/a.txt", 1, DEPOT), ("seeds/b.txt", 2, COORDINATED)])
+    )
     context = conversation.context("Was it coordinated with anyone?")
     assert context is not None and context.cue
     words = dict(context.terms)
@@ -79,7 +85,11 @@ def test_new_topic_and_clear() -> None:
 def test_context_is_deterministic() -> None:
     def build() -> Conversation:
         c = Conversation()
-        c.add(answer("Who struck the weapons depot in Idlib?", [("seeds/a.txt", 1, DEPOT), ("seeds/b.txt", 2, COORDINATED)]))
+        c.add(
+            answer(
+                "Who struck the weapons depot in Idlib?", [("seeds/a.txt", 1, DEPOT), ("seeds/b.txt", 2, COORDINATED)]
+            )
+        )
         return c
 
     assert build().context("And then?") == build().context("And then?")

@@ -21,8 +21,8 @@ from qa.conversation_eval import EvalReport, drift_conversations, evaluate, form
 from qa.engine import QAEngine
 from qa.progress import StderrReporter
 
-CONVERSATIONS = 40
-STORIES = 80  # the slice's stories plus distractors, in corpus order
+CONVERSATIONS = 12
+STORIES = 30  # the slice's stories plus distractors, in corpus order
 
 
 def _dataset() -> Path:

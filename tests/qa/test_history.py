@@ -21,9 +21,14 @@ from qa.history import (
 
 def _conversation() -> Conversation:
     conversation = Conversation()
-    conversation.add(answer("Who struck the weapons depot in Idlib?", [("seeds/a.txt", 1, DEPOT), ("seeds/b.txt", 8, COORDINATED)]))
+    conversation.add(
+        answer("Who struck the weapons depot in Idlib?", [("seeds/a.txt", 1, DEPOT), ("seeds/b.txt", 8, COORDINATED)])
+    )
     conversation.add(answer("Was it coordinated with anyone?", [("seeds/a.txt", 8, COORDINATED)], follow_up=True))
-    conversation.add(answer("How many people live in Idlib?", [("seeds/b.txt", 4, "Four million people live there.")]), starts_topic=True)
+    conversation.add(
+        answer("How many people live in Idlib?", [("seeds/b.txt", 4, "Four million people live there.")]),
+        starts_topic=True,
+    )
     conversation.add(answer("Who controls it?", [("seeds/b.txt", 8, "HTS holds half of it.")], follow_up=True))
     return conversation
 
