@@ -61,7 +61,7 @@ def test_example_conversation(engine: QAEngine) -> None:
     conversation = Conversation()
     first = engine.ask("Who struck the weapons depot in Idlib?", conversation=conversation)
     second = engine.ask("Was it coordinated with anyone?", conversation=conversation)
-    third = engine.ask("How many people has the Syrian war killed since 2011?", conversation=conversation)
+    third = engine.ask("What did Sergey Lavrov say about the Free Syrian Army?", conversation=conversation)
     assert not first.follow_up and first.retrieval_query == first.question
     assert second.follow_up
     assert second.retrieval_query.startswith("Was it coordinated with anyone? [+ context: ")
@@ -69,6 +69,6 @@ def test_example_conversation(engine: QAEngine) -> None:
     assert second.passages[0].id in {"seeds/000_a6242c36691dad2e.txt#p8", "seeds/001_1b964a6f03f87240.txt#p2"}
     # a question that stands alone is not dragged back, and starts a new topic
     assert not third.follow_up and third.retrieval_query == third.question
-    assert third.passages[0].id == "seeds/001_1b964a6f03f87240.txt#p10"
+    assert third.passages[0].id.startswith("seeds/003_5955d54851c696b3.txt#p1")
     assert conversation.topic_start == 2
     assert second.to_json()["retrieval_query"] == second.retrieval_query
