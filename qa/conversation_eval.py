@@ -115,7 +115,7 @@ def load_conversations(path: Path, split: str | None = None) -> list[EvalConvers
 
 
 def drift_conversations(conversations: Sequence[EvalConversation]) -> list[EvalConversation]:
-    """History of conversation i, target of the next conversation (in id order) about another story."""
+    """History of conversation i (in id order), target of conversation i + 7k for the first k with another story."""
     ordered = sorted(conversations, key=lambda c: c.id)
     drifted = []
     n = len(ordered)
