@@ -190,6 +190,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from qa.eval_cli import main as eval_main
 
         return eval_main(args_list[1:])
+    if args_list[:1] == ["eval-conversations"]:
+        from qa.conversation_eval import main as conversation_eval_main
+
+        return conversation_eval_main(args_list[1:])
     parser = build_parser()
     args = parser.parse_args(args_list)
     _single_thread_numerics()

@@ -1,7 +1,17 @@
-"""Conversation state: earlier turns, and the retrieval query a follow-up question stands for.
+"""Conversation state: the turns so far, the current topic, and the context a follow-up leaves out.
 
-Deterministic, no language model: a question that depends on earlier turns (pronouns, few content
-words) borrows the key terms of the previous question and of the answer the user was shown.
+Deterministic, no language model. The conversation keeps the answers the user was shown; from the
+turns of the current topic it offers a `TopicContext`:
+
+- carried terms: content words of the earlier questions and of the answer sentences shown, weighted by
+  recency (the latest turn counts most) and always below the question's own words;
+- a context text for the dense query (the earlier questions of the topic, latest first);
+- a document prior: the documents of the evidence shown, weighted by rank and recency;
+- a lexical cue: does the question look dependent (a referring word, or fewer than three content words)?
+
+Whether a question really is a follow-up is decided at retrieval time (`qa.context_retrieval`), from how
+the question alone retrieves: a question whose own words find the current topic's documents, or that
+has a lexical cue and does not clearly point elsewhere, is a follow-up; anything else starts a new topic.
 """
 
 from __future__ import annotations
@@ -12,46 +22,145 @@ from dataclasses import dataclass, field
 from index.tokenize import STOPWORDS, tokenize
 from qa.types import Answer
 
-_WORD = re.compile(r"[\w'’]+")
+_WORD = re.compile(r"[\w'’-]+")
 _REFERRING = frozenset(
     """it its it's they them their theirs he him his she her hers this that these those there then
-    such one ones same former latter""".split()
+    such one ones same former latter another other others else""".split()
 )
-_STANDALONE_MIN_TERMS = 4  # a question with this many content terms and no referring word stands alone
+# Question words and fillers that carry no topic of their own.
+_FILLERS = frozenset(
+    """what whats what's who whom whose which when where why how did does do was were is are be been
+    many much long kind sort anything something anyone someone happen happened happens say said tell
+    told know think get got go went else yes no ok okay please thanks thank like really""".split()
+)
+FEW_CONTENT_WORDS = 3  # a question with fewer content words than this depends on its context
+RECENCY_DECAY = 0.5  # each turn further back counts half as much
+ANSWER_TERM_WEIGHT = 0.5  # words of an answer sentence shown, relative to the words of a question asked
+MAX_CARRIED_TERMS = 12
+MAX_CONTEXT_QUESTIONS = 2
+DOCUMENT_PRIOR_FLOOR = 0.15  # documents with a smaller prior are not preferred at all
+
+
+def content_words(text: str) -> list[str]:
+    """Words of `text` that name something: no stopwords, referring words or question fillers."""
+    words = []
+    for raw in _WORD.findall(text):
+        word = raw.strip("'’-")
+        lowered = word.lower()
+        if not word or lowered in STOPWORDS or lowered in _REFERRING or lowered in _FILLERS:
+            continue
+        if not tokenize(word):
+            continue
+        words.append(word)
+    return words
+
+
+def has_follow_up_cue(question: str) -> bool:
+    """A referring word ("it", "they", "that") or fewer than `FEW_CONTENT_WORDS` content words."""
+    words = [w.lower().strip("'’-") for w in _WORD.findall(question)]
+    if any(w in _REFERRING for w in words):
+        return True
+    return len(content_words(question)) < FEW_CONTENT_WORDS
+
+
+@dataclass(frozen=True)
+class TopicContext:
+    """What the current topic can lend to the next question."""
+
+    terms: tuple[tuple[str, float], ...]  # carried words (as written) and weights in (0, 1], best first
+    text: str  # earlier questions of the topic, latest first (for the dense query)
+    documents: tuple[tuple[str, float], ...]  # document path -> prior in (0, 1], best first
+    cue: bool  # the question looks dependent on its own (referring word, few content words)
+
+    def summary(self, limit: int = 6) -> str:
+        return " ".join(word for word, _ in self.terms[:limit])
 
 
 @dataclass
 class Conversation:
-    """The turns so far; `retrieval_query` decides what the next question searches for."""
+    """The turns so far. `topic_start` is where the current topic began (an index into `turns`)."""
 
     turns: list[Answer] = field(default_factory=list)
+    topic_start: int = 0
+    saved_id: int | None = None  # its id in the history (`qa.history`) once saved or reopened
 
     def clear(self) -> None:
+        """Forget everything: the next question starts a new conversation (saved later under a new id)."""
         self.turns.clear()
+        self.topic_start = 0
+        self.saved_id = None
 
-    def add(self, answer: Answer) -> None:
+    def new_topic(self) -> None:
+        """Keep the turns (for history and export) but borrow nothing from them any more."""
+        self.topic_start = len(self.turns)
+
+    def add(self, answer: Answer, *, starts_topic: bool = False) -> None:
+        if starts_topic:
+            self.new_topic()
         self.turns.append(answer)
 
+    @property
+    def topic_turns(self) -> list[Answer]:
+        return self.turns[self.topic_start :]
+
     def is_follow_up(self, question: str) -> bool:
-        if not self.turns:
-            return False
-        words = [w.lower().strip("'’") for w in _WORD.findall(question)]
-        refers = any(w in _REFERRING for w in words)
-        content = [w for w in words if w not in STOPWORDS and w not in _REFERRING]
-        return refers or len(content) < _STANDALONE_MIN_TERMS - 1
+        """The lexical test alone: there is a topic and the question looks dependent on it."""
+        return bool(self.topic_turns) and has_follow_up_cue(question)
+
+    def context(self, question: str) -> TopicContext | None:
+        """What the current topic lends to `question` (None when there is no topic)."""
+        topic = self.topic_turns
+        if not topic:
+            return None
+        own = set(tokenize(question))
+        weights: dict[str, float] = {}
+        spelling: dict[str, str] = {}
+        order: dict[str, int] = {}
+        documents: dict[str, float] = {}
+        questions: list[str] = []
+        for age, turn in enumerate(reversed(topic)):
+            decay = RECENCY_DECAY**age
+            if len(questions) < MAX_CONTEXT_QUESTIONS:
+                questions.append(turn.question)
+            sources = [(turn.question, 1.0)]
+            if turn.answer is not None:
+                sources.append((turn.answer.text, ANSWER_TERM_WEIGHT))
+            elif turn.passages:
+                sources.append((turn.passages[0].answer_sentence.text, ANSWER_TERM_WEIGHT))
+            for text, weight in sources:
+                for word in content_words(text):
+                    stems = tokenize(word)
+                    if not stems or set(stems) <= own:
+                        continue
+                    key = " ".join(stems)
+                    order.setdefault(key, len(order))
+                    spelling.setdefault(key, word)
+                    weights[key] = max(weights.get(key, 0.0), decay * weight)
+            for evidence in turn.passages:
+                path = evidence.citation.path
+                documents[path] = documents.get(path, 0.0) + decay / evidence.rank
+        ranked = sorted(weights, key=lambda key: (-weights[key], order[key]))[:MAX_CARRIED_TERMS]
+        top = max(documents.values(), default=0.0)
+        prior = sorted(
+            ((path, value / top) for path, value in documents.items() if top and value / top >= DOCUMENT_PRIOR_FLOOR),
+            key=lambda item: (-item[1], item[0]),
+        )
+        return TopicContext(
+            terms=tuple((spelling[key], round(weights[key], 6)) for key in ranked),
+            text=" ".join(questions),
+            documents=tuple(prior),
+            cue=has_follow_up_cue(question),
+        )
 
     def retrieval_query(self, question: str) -> str:
-        """The question itself, or, for a follow-up, the question plus the context it leaves out."""
-        if not self.is_follow_up(question):
+        """A readable account of what a follow-up would search for (the engine reports the final one)."""
+        context = self.context(question)
+        if context is None or not context.cue:
             return question
-        previous = self.turns[-1]
-        own = set(tokenize(question))
-        context = [previous.question]
-        if previous.answer is not None:
-            context.append(previous.answer.text)
-        extra = " ".join(context)
-        carried = [w for w in _WORD.findall(extra) if tokenize(w) and not set(tokenize(w)) <= own]
-        seen: dict[str, None] = {}
-        for word in carried:
-            seen.setdefault(word, None)
-        return question if not seen else f"{question} {' '.join(list(seen)[:24])}"
+        return describe_query(question, context)
+
+
+def describe_query(question: str, context: TopicContext) -> str:
+    """`Was it coordinated with anyone? [+ context: weapons depot Idlib Russian]`"""
+    summary = context.summary()
+    return f"{question} [+ context: {summary}]" if summary else f"{question} [+ context: same documents]"

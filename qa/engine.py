@@ -20,6 +20,7 @@ from index.errors import QuestionError
 from index.store import default_index_dir
 from qa.answer import CredibilityRule, best_sentence, coverage, matched_terms, sentences_of, term_weights
 from qa.citations import CitationChecker
+from qa.context_retrieval import ContextSettings, ContextualRetriever
 from qa.conversation import Conversation
 from qa.retrieve import HybridRetriever, Retrieval, Retriever
 from qa.types import DEFAULT_FUSION, DEFAULT_TOP_K, MODES, Answer, AnswerText, Citation, Evidence, Fusion, Mode
@@ -57,6 +58,7 @@ class QAEngine:
         retriever: Retriever | None = None,
         credibility: CredibilityRule | None = None,
         source: DocumentSource | None = None,
+        context_settings: ContextSettings | None = None,
     ) -> None:
         self.index = index
         self.embedder = embedder
@@ -64,6 +66,7 @@ class QAEngine:
         self.credibility = credibility or CredibilityRule()
         # With the source, every answer re-checks its citations against the files (see qa.citations).
         self.checker = CitationChecker(source) if source is not None else None
+        self.contextual = ContextualRetriever(index, embedder, self.retriever, context_settings)
 
     def verify_citation(self, evidence: Evidence) -> bool:
         """True when the cited file still holds `evidence.text` at the cited offsets and lines.
@@ -103,15 +106,22 @@ class QAEngine:
             raise QuestionError("top-k must be at least 1")
         cleaned = cleaned[:MAX_QUESTION_CHARS]
         started = time.perf_counter()
-        query = conversation.retrieval_query(cleaned) if conversation is not None else cleaned
-        retrieval = self.retriever.retrieve(query, mode, top_k)
-        result = self.compose(cleaned, query, mode, top_k, retrieval)
+        follow_up = False
+        if conversation is not None:
+            retrieval, decision = self.contextual.retrieve(cleaned, conversation.context(cleaned), mode, top_k)
+            query, follow_up = decision.query, decision.follow_up
+        else:
+            query = cleaned
+            retrieval = self.retriever.retrieve(query, mode, top_k)
+        result = self.compose(cleaned, query, mode, top_k, retrieval, follow_up)
         result.timings_ms["total"] = (time.perf_counter() - started) * 1000
         if conversation is not None:
-            conversation.add(result)
+            conversation.add(result, starts_topic=not follow_up)
         return result
 
-    def compose(self, question: str, query: str, mode: Mode, top_k: int, retrieval: Retrieval) -> Answer:
+    def compose(
+        self, question: str, query: str, mode: Mode, top_k: int, retrieval: Retrieval, follow_up: bool = False
+    ) -> Answer:
         """The answer built from a finished retrieval: answer sentences, citations and the verdict."""
         timings = dict(retrieval.timings_ms)
         answer_started = time.perf_counter()
@@ -182,6 +192,7 @@ class QAEngine:
         return Answer(
             question=question,
             retrieval_query=query,
+            follow_up=follow_up,
             mode=mode,
             top_k=top_k,
             verdict=verdict,

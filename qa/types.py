@@ -115,11 +115,13 @@ class Answer:
     answer: AnswerText | None
     passages: tuple[Evidence, ...]
     timings_ms: dict[str, float] = field(default_factory=dict)
+    follow_up: bool = False  # retrieval borrowed context from earlier turns of the conversation
 
     def to_json(self) -> dict[str, Any]:
         return {
             "question": self.question,
             "retrieval_query": self.retrieval_query,
+            "follow_up": self.follow_up,
             "mode": self.mode,
             "top_k": self.top_k,
             "verdict": self.verdict,

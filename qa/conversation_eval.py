@@ -1,0 +1,329 @@
+"""`qa eval-conversations`: does the conversation machinery find the right document for follow-up questions?
+
+Dataset layout (abg-coqa, see its README.txt): `corpus.jsonl` ({"id","title","text"} per story) and
+`conversations.jsonl` ({"id","split","story_id","turns":[{"text","answers","gold","is_target"}, ...]}).
+Only target turns are scored: gold story hit@1 / hit@5, documents ranked by their best passage.
+
+Methods, all over the same index and the same retriever:
+  alone     the target question by itself
+  previous  the previous question prepended
+  all       all earlier questions prepended
+  context   ours: each history turn is asked in order through `Conversation` + `QAEngine.ask` (the user
+            sees real answers), then the target turn is retrieved with that conversation's context.
+
+The drift set pairs the history of one conversation with the target turn of a conversation about another
+story (a topic change): a good mechanism keeps hit@1 at least at the "alone" level there.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from index.embed import Embedder, ProgressFn
+from index.errors import QAError
+from qa.context_retrieval import ContextSettings
+from qa.conversation import Conversation
+from qa.engine import QAEngine
+from qa.types import Mode
+
+METHODS = ("alone", "previous", "all", "context")
+DOC_DEPTH = 30  # passages retrieved to rank documents (enough for 5 distinct documents)
+
+
+@dataclass(frozen=True)
+class EvalTurn:
+    text: str
+    gold: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class EvalConversation:
+    id: str
+    split: str
+    story_id: str
+    history: tuple[EvalTurn, ...]
+    target: EvalTurn
+
+
+@dataclass
+class MethodScore:
+    hits1: int = 0
+    hits5: int = 0
+    count: int = 0
+    follow_ups: int = 0  # target turns treated as follow-ups (context method only)
+
+    def add(self, ranked_docs: Sequence[str], gold: Iterable[str]) -> None:
+        wanted = set(gold)
+        self.count += 1
+        self.hits1 += bool(ranked_docs[:1] and ranked_docs[0] in wanted)
+        self.hits5 += bool(wanted & set(ranked_docs[:5]))
+
+    def as_json(self) -> dict[str, Any]:
+        n = max(self.count, 1)
+        return {
+            "hit@1": round(self.hits1 / n, 4),
+            "hit@5": round(self.hits5 / n, 4),
+            "n": self.count,
+            "follow_ups": self.follow_ups,
+        }
+
+
+@dataclass
+class EvalReport:
+    name: str
+    scores: dict[str, MethodScore] = field(default_factory=lambda: {m: MethodScore() for m in METHODS})
+
+    def as_json(self) -> dict[str, Any]:
+        return {"set": self.name, "methods": {m: s.as_json() for m, s in self.scores.items()}}
+
+
+def load_conversations(path: Path, split: str | None = None) -> list[EvalConversation]:
+    conversations = []
+    with open(path, encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+                turns = [EvalTurn(str(t["text"]), tuple(str(g) for g in t["gold"])) for t in record["turns"]]
+                targets = [i for i, t in enumerate(record["turns"]) if t.get("is_target")]
+            except (ValueError, KeyError, TypeError) as exc:
+                raise QAError(f"{path.name} line {number} is not a conversation record: {exc}") from None
+            if split and record.get("split") != split:
+                continue
+            target = targets[-1] if targets else len(turns) - 1
+            conversations.append(
+                EvalConversation(
+                    id=str(record["id"]),
+                    split=str(record.get("split", "")),
+                    story_id=str(record.get("story_id", turns[target].gold[0] if turns[target].gold else "")),
+                    history=tuple(turns[:target]),
+                    target=turns[target],
+                )
+            )
+    return conversations
+
+
+def drift_conversations(conversations: Sequence[EvalConversation]) -> list[EvalConversation]:
+    """History of conversation i (in id order), target of conversation i + 7k for the first k with another story."""
+    ordered = sorted(conversations, key=lambda c: c.id)
+    drifted = []
+    n = len(ordered)
+    for i, conv in enumerate(ordered):
+        if not conv.history:
+            continue
+        for step in range(1, n):
+            other = ordered[(i + step * 7) % n]
+            if other.story_id != conv.story_id:
+                drifted.append(
+                    EvalConversation(f"{conv.id}->{other.id}", conv.split, other.story_id, conv.history, other.target)
+                )
+                break
+    return drifted
+
+
+class CachingEmbedder:
+    """Memoises query embeddings by text (evaluation asks the same sentences many times)."""
+
+    def __init__(self, inner: Embedder) -> None:
+        self.inner = inner
+        self.model_id = inner.model_id
+        self._cache: dict[str, npt.NDArray[np.float32]] = {}
+
+    @property
+    def dimension(self) -> int:
+        return self.inner.dimension
+
+    def embed_passages(self, texts: list[str], progress: ProgressFn | None = None) -> npt.NDArray[np.float32]:
+        return self.inner.embed_passages(texts, progress)
+
+    def embed_queries(self, texts: list[str]) -> npt.NDArray[np.float32]:
+        missing = list(dict.fromkeys(t for t in texts if t not in self._cache))
+        if missing:
+            for text, vector in zip(missing, self.inner.embed_queries(missing), strict=True):
+                self._cache[text] = vector
+        if not texts:
+            return np.zeros((0, self.dimension), np.float32)
+        return np.vstack([self._cache[t] for t in texts])
+
+
+def ranked_documents(engine: QAEngine, rows: Sequence[int], doc_id: Callable[[str], str]) -> list[str]:
+    records = engine.index.passages(rows)
+    docs: list[str] = []
+    for row in rows:
+        name = doc_id(engine.index.document(records[row].doc).path)
+        if name not in docs:
+            docs.append(name)
+    return docs
+
+
+def evaluate(
+    engine: QAEngine,
+    conversations: Sequence[EvalConversation],
+    doc_id: Callable[[str], str],
+    name: str,
+    mode: Mode = "hybrid",
+    methods: Sequence[str] = METHODS,
+    progress: Callable[[int, int], None] | None = None,
+) -> EvalReport:
+    report = EvalReport(name, {m: MethodScore() for m in methods})
+    for done, conv in enumerate(conversations, start=1):
+        target = conv.target.text
+        earlier = [t.text for t in conv.history]
+        plain = {
+            "alone": target,
+            "previous": " ".join(earlier[-1:] + [target]),
+            "all": " ".join(earlier + [target]),
+        }
+        for method in methods:
+            if method in plain:
+                retrieval = engine.retriever.retrieve(plain[method], mode, DOC_DEPTH)
+            else:
+                conversation = Conversation()
+                for turn in conv.history:
+                    engine.ask(turn.text, mode=mode, conversation=conversation)
+                context = conversation.context(target)
+                retrieval, decision = engine.contextual.retrieve(target, context, mode, DOC_DEPTH)
+                report.scores[method].follow_ups += decision.follow_up
+            docs = ranked_documents(engine, [c.row for c in retrieval.candidates], doc_id)
+            report.scores[method].add(docs, conv.target.gold)
+        if progress is not None:
+            progress(done, len(conversations))
+    return report
+
+
+def format_table(reports: Sequence[EvalReport]) -> str:
+    lines = [
+        "| set | n | alone | previous prepended | all earlier prepended | context (ours) |",
+        "|---|---|---|---|---|---|",
+    ]
+    for report in reports:
+        cells = []
+        n = 0
+        for method in METHODS:
+            score = report.scores.get(method)
+            if score is None or not score.count:
+                cells.append("–")
+                continue
+            n = score.count
+            cells.append(f"{score.hits1 / score.count:.3f} / {score.hits5 / score.count:.3f}")
+        lines.append(f"| {report.name} | {n} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="qa eval-conversations",
+        description="Gold-document hit@1/hit@5 on the target turns of a conversational dataset (abg-coqa layout), "
+        "for the question alone, naive prepending and the conversation machinery; plus a topic-drift set.",
+    )
+    parser.add_argument(
+        "--dataset", type=Path, required=True, metavar="DIR", help="folder with corpus.jsonl and conversations.jsonl"
+    )
+    parser.add_argument("--split", default="test", help="conversation split to score: val, test or all (default: test)")
+    parser.add_argument("--limit", type=int, default=0, metavar="N", help="score only the first N conversations")
+    parser.add_argument("--no-drift", action="store_true", help="skip the topic-drift set")
+    parser.add_argument("--mode", choices=("hybrid", "bm25", "dense"), default="hybrid")
+    parser.add_argument("--index-dir", type=Path, metavar="DIR", help="index location (default: under $QA_HOME)")
+    parser.add_argument("--model", metavar="NAME_OR_PATH")
+    parser.add_argument("--json", action="store_true", help="print the results as one JSON object")
+    parser.add_argument("--quiet", "-q", action="store_true")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from index.builder import open_index
+    from index.embed import ModelEmbedder, resolve_model
+    from index.jsonl_source import JsonlSource
+    from index.store import default_index_dir
+    from qa.escape import safe_line
+    from qa.progress import StderrReporter
+
+    args = build_parser().parse_args(argv)
+    reporter = StderrReporter(quiet=args.quiet)
+    try:
+        corpus = args.dataset / "corpus.jsonl"
+        dialogues = args.dataset / "conversations.jsonl"
+        if not dialogues.is_file():
+            raise QAError(f"no conversations.jsonl in {args.dataset}")
+        source = JsonlSource(corpus)
+        embedder = CachingEmbedder(ModelEmbedder(resolve_model(args.model)))
+        directory = args.index_dir or default_index_dir(corpus.resolve())
+        index = open_index(source, directory, embedder, reporter)
+        engine = QAEngine(index, embedder, context_settings=ContextSettings())
+        split = None if args.split == "all" else args.split
+        conversations = load_conversations(dialogues, split)
+        if args.limit:
+            conversations = conversations[: args.limit]
+        started = time.perf_counter()
+        sets = [(f"{args.split}", conversations)]
+        if not args.no_drift:
+            sets.append((f"{args.split} drift", drift_conversations(conversations)))
+        reports = []
+        for name, items in sets:
+
+            def progress(done: int, total: int, stage: str = f"scoring {name}") -> None:
+                reporter.progress(stage, done, total)
+
+            reports.append(evaluate(engine, items, source.doc_id, name, args.mode, progress=progress))
+        engine.close()
+    except QAError as exc:
+        print(f"qa: error: {safe_line(str(exc))}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("qa: interrupted", file=sys.stderr)
+        return 130
+    if args.json:
+        print(
+            json.dumps({"reports": [r.as_json() for r in reports], "seconds": round(time.perf_counter() - started, 1)})
+        )
+    else:
+        print(format_table(reports))
+    return 0
+
+
+def load_passage_conversations(path: Path) -> list[list[EvalTurn]]:
+    """Conversations whose gold are passage ids (`tests/data/seed_conversations.jsonl`)."""
+    conversations = []
+    with open(path, encoding="utf-8") as handle:
+        for line in handle:
+            if line.strip():
+                record = json.loads(line)
+                conversations.append([EvalTurn(str(t["text"]), tuple(t["gold"])) for t in record["turns"]])
+    return conversations
+
+
+def evaluate_passages(
+    engine: QAEngine, conversations: Sequence[Sequence[EvalTurn]], name: str, mode: Mode = "hybrid"
+) -> EvalReport:
+    """Passage-level hit@1/hit@5 on every turn after the first (each turn in turn is the target)."""
+    report = EvalReport(name)
+    for turns in conversations:
+        conversation = Conversation()
+        for position, turn in enumerate(turns):
+            if position:
+                earlier = [t.text for t in turns[:position]]
+                plain = {
+                    "alone": turn.text,
+                    "previous": " ".join(earlier[-1:] + [turn.text]),
+                    "all": " ".join(earlier + [turn.text]),
+                }
+                for method, query in plain.items():
+                    retrieval = engine.retriever.retrieve(query, mode, 5)
+                    records = engine.index.passages([c.row for c in retrieval.candidates])
+                    report.scores[method].add([records[c.row].id for c in retrieval.candidates], turn.gold)
+            answer = engine.ask(turn.text, mode=mode, conversation=conversation)
+            if position:
+                report.scores["context"].add([p.id for p in answer.passages], turn.gold)
+                report.scores["context"].follow_ups += answer.follow_up
+    return report

@@ -1,0 +1,51 @@
+"""Export a conversation to Markdown: each question, what retrieval searched for, the answer, and the
+evidence passages with their citations (`path:lines (¶n)`), so the export can be checked against the files.
+
+Corpus text is data: control characters are escaped and every passage is quoted, so a document cannot
+inject headings or links into the structure of the export.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from qa.escape import safe_line, safe_text
+from qa.types import Answer
+
+EXCERPT_MAX_CHARS = 600
+
+
+def _quote(text: str) -> str:
+    flat = " ".join(safe_text(text).split())
+    if len(flat) > EXCERPT_MAX_CHARS:
+        flat = flat[: EXCERPT_MAX_CHARS - 1].rstrip() + "…"
+    return "> " + flat
+
+
+def _code(text: str) -> str:
+    return "`" + safe_line(text).replace("`", "'") + "`"
+
+
+def conversation_markdown(turns: Sequence[Answer], title: str | None = None) -> str:
+    """The conversation as Markdown, one section per turn, every passage with its citation."""
+    lines: list[str] = [f"# {safe_line(title or (turns[0].question if turns else 'Conversation'))}", ""]
+    for number, turn in enumerate(turns, start=1):
+        lines += [f"## {number}. {safe_line(turn.question)}", ""]
+        if turn.retrieval_query != turn.question:
+            lines += [f"*Searched for:* {safe_line(turn.retrieval_query)}", ""]
+        if turn.answer is not None and turn.passages:
+            cited = turn.passages[turn.answer.passage - 1]
+            lines += [
+                f"**Answer:** {safe_line(turn.answer.text)} [{turn.answer.passage}]",
+                "",
+                f"Source: {_code(cited.citation.location())}",
+                "",
+            ]
+        else:
+            lines += [f"**No credible evidence:** {safe_line(turn.reason)}", ""]
+        if turn.passages:
+            lines += ["Evidence:", ""]
+            for evidence in turn.passages:
+                lines += [f"{evidence.rank}. {_code(evidence.citation.location())} — {_code(evidence.id)}", ""]
+                lines += ["   " + _quote(evidence.text), ""]
+    return "\n".join(lines).rstrip() + "\n"

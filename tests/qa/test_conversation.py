@@ -1,0 +1,103 @@
+from __future__ import annotations
+
+import pytest
+from conversation_helpers import COORDINATED, DEPOT, answer
+
+from qa.conversation import Conversation, content_words, describe_query, has_follow_up_cue
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["Was it coordinated with anyone?", "How did Turkey react?", "Why?", "Who else was there?", "is it flat?"],
+)
+def test_dependent_questions_have_a_cue(question: str) -> None:
+    assert has_follow_up_cue(question)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "How many people live in Idlib province?",
+        "Who struck the weapons depot in Idlib?",
+        "When did Russia intervene in Syria?",
+    ],
+)
+def test_self_contained_questions_have_no_cue(question: str) -> None:
+    assert not has_follow_up_cue(question)
+
+
+def test_content_words_drop_fillers_and_referring_words() -> None:
+    assert content_words("What did they say about the depot in Idlib?") == ["depot", "Idlib"]
+
+
+def test_first_question_has_no_context() -> None:
+    conversation = Conversation()
+    assert conversation.context("Who struck the depot?") is None
+    assert not conversation.is_follow_up("Was it coordinated?")
+    assert conversation.retrieval_query("Was it coordinated?") == "Was it coordinated?"
+
+
+def test_context_carries_question_and_answer_terms_below_own_terms() -> None:
+    conversation = Conversation()
+    conversation.add(
+        answer("Who struck the weapons depot in Idlib?", [("seeds/a.txt", 1, DEPOT), ("seeds/b.txt", 2, COORDINATED)])
+    )
+    context = conversation.context("Was it coordinated with anyone?")
+    assert context is not None and context.cue
+    words = dict(context.terms)
+    # the earlier question's words weigh 1, the answer sentence's words half, never the question's own
+    assert words["depot"] == 1.0 and words["Idlib"] == 1.0
+    assert words["fighter"] == 0.5
+    assert "coordinated" not in words
+    # the documents shown, weighted by rank: the first one counts most
+    assert context.documents == (("seeds/a.txt", 1.0), ("seeds/b.txt", 0.5))
+    assert conversation.retrieval_query("Was it coordinated with anyone?").startswith(
+        "Was it coordinated with anyone? [+ context: struck weapons depot Idlib"
+    )
+
+
+def test_recent_turns_count_more() -> None:
+    conversation = Conversation()
+    conversation.add(answer("Who struck the weapons depot in Idlib?", [("seeds/a.txt", 1, DEPOT)]))
+    conversation.add(answer("Was it coordinated with Turkey?", [("seeds/b.txt", 8, COORDINATED)], follow_up=True))
+    context = conversation.context("How did Ankara react?")
+    assert context is not None
+    words = dict(context.terms)
+    assert words["Turkey"] == 1.0 and words["depot"] == 0.5
+    assert dict(context.documents)["seeds/b.txt"] == 1.0
+    assert context.text == "Was it coordinated with Turkey? Who struck the weapons depot in Idlib?"
+
+
+def test_new_topic_and_clear() -> None:
+    conversation = Conversation()
+    conversation.add(answer("Who struck the weapons depot in Idlib?", [("seeds/a.txt", 1, DEPOT)]))
+    conversation.add(answer("How many people live in Idlib?", [("seeds/b.txt", 4, "Four million.")]), starts_topic=True)
+    context = conversation.context("Who controls it?")
+    assert context is not None
+    assert "depot" not in dict(context.terms)  # the standalone question started a new topic
+    assert len(conversation.turns) == 2 and conversation.topic_start == 1
+    conversation.saved_id = 3
+    conversation.clear()
+    assert conversation.turns == [] and conversation.context("Who controls it?") is None
+    assert conversation.saved_id is None
+
+
+def test_context_is_deterministic() -> None:
+    def build() -> Conversation:
+        c = Conversation()
+        c.add(
+            answer(
+                "Who struck the weapons depot in Idlib?", [("seeds/a.txt", 1, DEPOT), ("seeds/b.txt", 2, COORDINATED)]
+            )
+        )
+        return c
+
+    assert build().context("And then?") == build().context("And then?")
+
+
+def test_describe_query_without_terms() -> None:
+    conversation = Conversation()
+    conversation.add(answer("Idlib?", [("seeds/a.txt", 1, "Idlib.")]))
+    context = conversation.context("Idlib?")
+    assert context is not None
+    assert describe_query("Idlib?", context) == "Idlib? [+ context: same documents]"

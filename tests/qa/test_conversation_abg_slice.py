@@ -1,0 +1,82 @@
+"""Regression on a small slice of abg-coqa: follow-ups must find their story, topic changes must not suffer.
+
+The dataset lives beside the repository (`<repo>/../shared/eval/abg-coqa`) or in `$QA_EVAL_DIR`; the test
+skips when it is absent. The slice: the first val conversations, their stories plus distractor stories,
+indexed into a temporary folder through the normal JSONL source.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from index.builder import open_index
+from index.embed import ModelEmbedder, resolve_model
+from index.jsonl_source import JsonlSource
+from qa.conversation_eval import EvalReport, drift_conversations, evaluate, format_table, load_conversations
+from qa.engine import QAEngine
+from qa.progress import StderrReporter
+
+CONVERSATIONS = 12
+STORIES = 30  # the slice's stories plus distractors, in corpus order
+
+
+def _dataset() -> Path:
+    explicit = os.environ.get("QA_EVAL_DIR")
+    if explicit:
+        return Path(explicit)
+    return Path(__file__).resolve().parents[2].parent / "shared" / "eval" / "abg-coqa"
+
+
+DATASET = _dataset()
+pytestmark = pytest.mark.skipif(
+    not (DATASET / "conversations.jsonl").is_file() or not (DATASET / "corpus.jsonl").is_file(),
+    reason=f"abg-coqa not found at {DATASET} (set QA_EVAL_DIR to the folder with corpus.jsonl and conversations.jsonl)",
+)
+
+
+@pytest.fixture(scope="module")
+def slice_reports(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[EvalReport, EvalReport]]:
+    conversations = [c for c in load_conversations(DATASET / "conversations.jsonl", "val") if c.history][:CONVERSATIONS]
+    wanted = {c.story_id for c in conversations}
+    folder = tmp_path_factory.mktemp("abg-slice") / "abg-slice"
+    folder.mkdir()
+    kept = 0
+    with open(DATASET / "corpus.jsonl", encoding="utf-8") as source, open(folder / "corpus.jsonl", "w") as out:
+        for line in source:
+            record = json.loads(line)
+            if record["id"] in wanted or kept < STORIES - len(wanted):
+                kept += record["id"] not in wanted
+                out.write(line)
+    jsonl = JsonlSource(folder / "corpus.jsonl")
+    embedder = ModelEmbedder(resolve_model(None))
+    index = open_index(jsonl, folder.parent / "index", embedder, StderrReporter(quiet=True))
+    engine = QAEngine(index, embedder)
+    follow = evaluate(engine, conversations, jsonl.doc_id, "abg-coqa val slice")
+    drift = evaluate(engine, drift_conversations(conversations), jsonl.doc_id, "abg-coqa val slice drift")
+    print("\n" + format_table([follow, drift]))
+    yield follow, drift
+    engine.close()
+
+
+# Measured on this slice (12 val conversations, 30 stories): follow-ups hit@1 alone 5/12, all earlier
+# prepended 11/12, context 9/12; drift set alone 5/12, all earlier prepended 0/12, context 4/12.
+
+
+def test_follow_ups_beat_the_question_alone(slice_reports: tuple[EvalReport, EvalReport]) -> None:
+    follow, _ = slice_reports
+    s = follow.scores
+    assert s["context"].hits1 >= s["alone"].hits1 + 3
+    assert s["context"].hits5 >= s["alone"].hits5
+
+
+def test_topic_changes_cost_little(slice_reports: tuple[EvalReport, EvalReport]) -> None:
+    _, drift = slice_reports
+    s = drift.scores
+    # Known shortfall: one drift target of the slice is wrongly kept as a follow-up (4 vs 5 alone).
+    assert s["context"].hits1 >= s["alone"].hits1 - 1
+    assert s["context"].hits1 >= s["all"].hits1 + 3

@@ -1,0 +1,124 @@
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from conversation_helpers import COORDINATED, DEPOT, answer
+
+from qa.conversation import Conversation
+from qa.export import conversation_markdown
+from qa.history import (
+    HistoryError,
+    answer_from_json,
+    delete_conversation,
+    history_path,
+    list_conversations,
+    load_conversation,
+    save_conversation,
+)
+
+
+def _conversation() -> Conversation:
+    conversation = Conversation()
+    conversation.add(
+        answer("Who struck the weapons depot in Idlib?", [("seeds/a.txt", 1, DEPOT), ("seeds/b.txt", 8, COORDINATED)])
+    )
+    conversation.add(answer("Was it coordinated with anyone?", [("seeds/a.txt", 8, COORDINATED)], follow_up=True))
+    conversation.add(
+        answer("How many people live in Idlib?", [("seeds/b.txt", 4, "Four million people live there.")]),
+        starts_topic=True,
+    )
+    conversation.add(answer("Who controls it?", [("seeds/b.txt", 8, "HTS holds half of it.")], follow_up=True))
+    return conversation
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("QA_HOME", str(tmp_path / "qa-home"))
+    return tmp_path / "qa-home"
+
+
+def test_answer_json_round_trip() -> None:
+    original = _conversation().turns[0]
+    restored = answer_from_json(original.to_json())
+    assert restored.to_json() == original.to_json()
+
+
+def test_save_list_reopen_round_trip(home: Path) -> None:
+    conversation = _conversation()
+    saved = save_conversation(conversation)
+    assert history_path() == home / "history.sqlite" and history_path().is_file()
+    assert conversation.saved_id == saved
+    listed = list_conversations()
+    assert [(c.id, c.title, c.turns) for c in listed] == [(saved, "Who struck the weapons depot in Idlib?", 4)]
+
+    reopened = load_conversation(saved)
+    assert [t.to_json() for t in reopened.turns] == [t.to_json() for t in conversation.turns]
+    assert reopened.topic_start == conversation.topic_start == 2
+    assert reopened.context("And the rest?") == conversation.context("And the rest?")
+    assert reopened.saved_id == saved
+
+
+def test_saving_again_updates_the_same_conversation(home: Path) -> None:
+    conversation = _conversation()
+    first = save_conversation(conversation)
+    conversation.add(answer("Since when?", [("seeds/b.txt", 9, "Since 2015.")], follow_up=True))
+    assert save_conversation(conversation, title="Idlib") == first
+    (only,) = list_conversations()
+    assert (only.id, only.title, only.turns) == (first, "Idlib", 5)
+    other = Conversation()
+    other.add(answer("What did Lavrov say?", [("seeds/c.txt", 11, "Ready for contact.")]))
+    second = save_conversation(other)
+    assert second != first
+    assert [c.id for c in list_conversations()] == [second, first]
+    assert delete_conversation(first) and not delete_conversation(first)
+    assert [c.id for c in list_conversations()] == [second]
+
+
+def test_history_survives_a_new_process_view(home: Path) -> None:
+    saved = save_conversation(_conversation())
+    # another connection (as another process would open it) sees the committed conversation whole
+    with sqlite3.connect(history_path()) as connection:
+        assert connection.execute("SELECT count(*) FROM turns WHERE conversation = ?", (saved,)).fetchone() == (4,)
+
+
+def test_refusals(home: Path) -> None:
+    with pytest.raises(HistoryError, match="no turns"):
+        save_conversation(Conversation())
+    with pytest.raises(HistoryError, match="no saved conversation"):
+        load_conversation(42)
+    history_path().write_bytes(b"this is not a database" * 100)
+    with pytest.raises(HistoryError, match="damaged"):
+        list_conversations()
+
+
+def test_failed_save_leaves_the_previous_version(home: Path) -> None:
+    conversation = _conversation()
+    saved = save_conversation(conversation)
+    conversation.add(answer("Since when?", [("seeds/b.txt", 9, "Since 2015.")], follow_up=True))
+    # a value SQLite cannot bind fails the save half-way, after the old turns were deleted
+    object.__setattr__(conversation.turns[-1], "question", ["not", "text"])
+    with pytest.raises(HistoryError):
+        save_conversation(conversation)
+    reopened = load_conversation(saved)
+    assert [t.question for t in reopened.turns] == [t.question for t in conversation.turns[:4]]
+
+
+def test_markdown_export_has_citations() -> None:
+    conversation = _conversation()
+    text = conversation_markdown(conversation.turns)
+    assert text.startswith("# Who struck the weapons depot in Idlib?\n")
+    assert "## 2. Was it coordinated with anyone?" in text
+    assert "*Searched for:* Was it coordinated with anyone? [+ context: x]" in text
+    assert "Source: `seeds/a.txt:1 (¶1)`" in text
+    assert "1. `seeds/a.txt:8 (¶8)` — `seeds/a.txt#p8`" in text
+    assert "> Russia said the Wednesday attack was coordinated with Turkey." in text
+
+
+def test_markdown_export_escapes_corpus_text() -> None:
+    conversation = Conversation()
+    conversation.add(answer("What?", [("seeds/x.txt", 1, "# Heading\x1b[2J\nline two")]))
+    text = conversation_markdown(conversation.turns, title="Export")
+    assert "\x1b" not in text and "\\x1b[2J" in text
+    assert "> # Heading" in text  # quoted: cannot become a heading of the export
