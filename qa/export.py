@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from qa.escape import safe_line, safe_text
+from qa.render import why_line
 from qa.types import Answer
 
 EXCERPT_MAX_CHARS = 600
@@ -48,4 +49,5 @@ def conversation_markdown(turns: Sequence[Answer], title: str | None = None) -> 
             for evidence in turn.passages:
                 lines += [f"{evidence.rank}. {_code(evidence.citation.location())} — {_code(evidence.id)}", ""]
                 lines += ["   " + _quote(evidence.text), ""]
+                lines += [f"   *why: {why_line(evidence)}*", ""]
     return "\n".join(lines).rstrip() + "\n"

@@ -309,9 +309,9 @@ async def test_export_writes_markdown_with_citations(make_app: Callable[..., QAA
         for answer in app.answers:
             for evidence in answer.passages:
                 assert f"`{evidence.citation.location()}`" in markdown
-        assert "No good evidence in this corpus" in markdown
+        assert "**No credible evidence:**" in markdown
         top = app.answers[-1].passages[0]
-        assert f"*why: fused {top.score:.4f} · BM25 #{top.bm25_rank}" in markdown
+        assert f"*why: score {top.score:.4f} · bm25 #{top.bm25_rank}" in markdown
 
 
 async def test_command_palette_lists_the_actions(make_app: Callable[..., QAApp]) -> None:
