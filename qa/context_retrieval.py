@@ -120,9 +120,11 @@ class ContextualRetriever:
         ctx_dense = self._dense(context_vector, depth) if use_dense and borrow_words else ([], {})
         rankings: list[list[int]] = []
         rank_weights: list[float] = []
+        # The question's own ranking is the default retrieval's (fused exactly as a standalone question is),
+        # worth its two retrievers; the contextual rankings add to it.
+        own_ranking = [c.row for c in self.base.retrieve(question, mode, depth).candidates]
         for ranking, weight in (
-            (own_bm25[0], 1.0),
-            (own_dense[0], 1.0),
+            (own_ranking, 2.0),
             (ctx_bm25[0], s.context_weight),
             (ctx_dense[0], s.context_weight),
         ):

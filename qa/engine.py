@@ -18,6 +18,7 @@ from index.corpus_index import CorpusIndex
 from index.embed import Embedder, ModelEmbedder, resolve_model
 from index.errors import QuestionError
 from index.store import default_index_dir
+from index.tokenize import tokenize
 from qa.answer import CredibilityRule, best_sentence, coverage, matched_terms, sentences_of, term_weights
 from qa.citations import CitationChecker
 from qa.context_retrieval import ContextSettings, ContextualRetriever
@@ -179,7 +180,11 @@ class QAEngine:
             top = evidence[0]
             top_row = retrieval.candidates[0].row
             cosine = float(np.asarray(self.index.vectors[top_row]) @ vector)
-            verdict, reason = self.credibility.judge(cosine, coverage(top.text, weights))
+            # Coverage of the question's own words: context carried into a follow-up must not dilute it.
+            own_terms = tokenize(question)
+            own_known = self.index.term_info(own_terms)
+            own_weights = term_weights(own_terms, {t: idf for t, (_, idf) in own_known.items()}, self.index.size)
+            verdict, reason = self.credibility.judge(cosine, coverage(top.text, own_weights))
         else:
             verdict, reason = "no_credible_evidence", "no passage matches any word of the question"
         answer_text = None
