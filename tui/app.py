@@ -30,6 +30,7 @@ from index.errors import QAError
 from qa.conversation import Conversation
 from qa.engine import DEFAULT_TOP_K, QAEngine, open_engine
 from qa.escape import safe_line
+from qa.history import list_conversations, load_conversation, save_conversation
 from qa.types import MODES, Answer, Evidence, Mode
 from tui.export import citation_line, write_export
 from tui.messages import Answered, AskFailed, BuildNoted, BuildProgressed, EngineFailed, EngineReady
@@ -62,6 +63,7 @@ class QAApp(App[int]):
         Binding("ctrl+y", "copy_citation", "Copy cite"),
         Binding("ctrl+o", "open_selected", "Source", show=False),
         Binding("ctrl+s", "export", "Export"),
+        Binding("ctrl+r", "reopen", "Reopen", show=False),
         Binding("f2", "cycle_mode", "Mode"),
         Binding("f3", "top_k(-1)", "k-1", show=False),
         Binding("f4", "top_k(1)", "k+1", show=False),
@@ -360,7 +362,35 @@ class QAApp(App[int]):
             self.notify(f"Cannot write the export: {exc}", severity="error", markup=False)
             return
         self.last_export: Path = path
-        self.notify(safe_line(str(path)), title="Conversation exported", markup=False, timeout=8)
+        try:  # also kept in the local history, so Ctrl+R can reopen it
+            self.last_saved_id: int | None = save_conversation(self.conversation)
+        except QAError as exc:
+            self.last_saved_id = None
+            self.notify(safe_line(str(exc)), title="Not saved to history", severity="warning", markup=False)
+        saved = f" (history #{self.last_saved_id})" if self.last_saved_id is not None else ""
+        self.notify(safe_line(str(path)) + saved, title="Conversation exported", markup=False, timeout=8)
+
+    def action_reopen(self) -> None:
+        """Reopen the most recently saved conversation: its turns are shown again and follow-ups continue it."""
+        try:
+            saved = list_conversations()
+            if not saved:
+                self.notify("No saved conversation yet: Ctrl+S saves one.", severity="warning")
+                return
+            conversation = load_conversation(saved[0].id)
+        except QAError as exc:
+            self.notify(safe_line(str(exc)), title="Cannot reopen", severity="error", markup=False)
+            return
+        self.action_new_topic()
+        self.conversation = conversation
+        self.answers = list(conversation.turns)
+        self.query_one("#welcome").display = False
+        for answer in conversation.turns:
+            self._request_id += 1
+            self.conversation_view.mount(QuestionBubble(answer.question, self._request_id))
+            self.conversation_view.mount(AnswerCard(answer, self._request_id))
+        self.conversation_view.scroll_end(animate=False)
+        self.notify(f"Reopened: {safe_line(saved[0].title)} ({len(conversation.turns)} turns)", markup=False)
 
     def action_cycle_mode(self) -> None:
         self.set_mode(MODES[(MODES.index(self.mode) + 1) % len(MODES)])
@@ -383,7 +413,10 @@ class QAApp(App[int]):
         yield SystemCommand("New topic", "Clear the conversation (Ctrl+N)", self.action_new_topic)
         yield SystemCommand("Copy citation", "Copy the selected citation (Ctrl+Y)", self.action_copy_citation)
         yield SystemCommand("Open source", "Open the selected passage's document (Ctrl+O)", self.action_open_selected)
-        yield SystemCommand("Export conversation", "Save it as Markdown (Ctrl+S)", self.action_export)
+        yield SystemCommand(
+            "Export conversation", "Save it as Markdown and in the history (Ctrl+S)", self.action_export
+        )
+        yield SystemCommand("Reopen conversation", "Reopen the last saved conversation (Ctrl+R)", self.action_reopen)
         for mode in MODES:
             yield SystemCommand(f"Mode: {mode}", f"Retrieve with {mode} (F2 cycles)", lambda m=mode: self.set_mode(m))
         yield SystemCommand("More passages", "top-k + 1 (F4)", lambda: self.action_top_k(1))

@@ -343,3 +343,22 @@ async def test_help_screen_lists_keys(make_app: Callable[..., QAApp]) -> None:
         await pilot.press("escape")
         assert not isinstance(app.screen, HelpScreen)
         assert app.is_running
+
+
+async def test_saved_conversation_reopens_and_continues(make_app: Callable[..., QAApp]) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ask(pilot, DEPOT)
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert app.last_saved_id is not None
+        await pilot.press("ctrl+n")
+        await pilot.pause()
+        assert app.answers == [] and app.conversation.turns == []
+        await pilot.press("ctrl+r")
+        await pilot.pause()
+        assert [a.question for a in app.answers] == [DEPOT]
+        assert [a.question for a in app.conversation.turns] == [DEPOT]
+        assert len(app.query(AnswerCard)) == 1
+        await ask(pilot, "Was it coordinated with anyone?")
+        assert app.answers[-1].follow_up  # the reopened topic carries on
