@@ -185,7 +185,23 @@ def _answer_all(engine: QAEngine, args: argparse.Namespace) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Every entry point (`qa`, `qa eval`, `qa eval-conversations`) reports errors here, the same way."""
     args_list = list(sys.argv[1:] if argv is None else argv)
+    prog = "qa eval" if args_list[:1] == ["eval"] else PROG
+    try:
+        return _dispatch(args_list)
+    except QAError as exc:
+        print(f"{prog}: error: {safe_line(str(exc))}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"{prog}: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        sys.stderr.close()  # the reader went away (e.g. `| head`): not an error
+        return 0
+
+
+def _dispatch(args_list: list[str]) -> int:
     if args_list[:1] == ["eval"]:
         from qa.eval_cli import main as eval_main
 
@@ -194,32 +210,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         from qa.conversation_eval import main as conversation_eval_main
 
         return conversation_eval_main(args_list[1:])
-    parser = build_parser()
-    args = parser.parse_args(args_list)
+    args = build_parser().parse_args(args_list)
     _single_thread_numerics()
-    try:
-        if not args.ask and not args.questions:
-            return _run_tui(args)
-        from qa.engine import open_engine
-        from qa.progress import StderrReporter
+    if not args.ask and not args.questions:
+        return _run_tui(args)
+    from qa.engine import open_engine
+    from qa.progress import StderrReporter
 
-        reporter = StderrReporter(quiet=args.quiet)
-        engine = open_engine(
-            args.corpus, args.index_dir, args.model, reporter, rebuild=args.rebuild, fusion=args.fusion
-        )
-        try:
-            _answer_all(engine, args)
-        finally:
-            engine.close()
-    except QAError as exc:
-        print(f"qa: error: {safe_line(str(exc))}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("qa: interrupted", file=sys.stderr)
-        return 130
-    except BrokenPipeError:
-        sys.stderr.close()  # the reader went away (e.g. `| head`): not an error
-        return 0
+    reporter = StderrReporter(quiet=args.quiet)
+    engine = open_engine(args.corpus, args.index_dir, args.model, reporter, rebuild=args.rebuild, fusion=args.fusion)
+    try:
+        _answer_all(engine, args)
+    finally:
+        engine.close()
     return 0
 
 

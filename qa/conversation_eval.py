@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -246,43 +245,35 @@ def main(argv: Sequence[str] | None = None) -> int:
     from index.embed import ModelEmbedder, resolve_model
     from index.jsonl_source import JsonlSource
     from index.store import default_index_dir
-    from qa.escape import safe_line
     from qa.progress import StderrReporter
 
     args = build_parser().parse_args(argv)
-    reporter = StderrReporter(quiet=args.quiet)
-    try:
-        corpus = args.dataset / "corpus.jsonl"
-        dialogues = args.dataset / "conversations.jsonl"
-        if not dialogues.is_file():
-            raise QAError(f"no conversations.jsonl in {args.dataset}")
-        source = JsonlSource(corpus)
-        embedder = CachingEmbedder(ModelEmbedder(resolve_model(args.model)))
-        directory = args.index_dir or default_index_dir(corpus.resolve())
-        index = open_index(source, directory, embedder, reporter)
-        engine = QAEngine(index, embedder, context_settings=ContextSettings())
-        split = None if args.split == "all" else args.split
-        conversations = load_conversations(dialogues, split)
-        if args.limit:
-            conversations = conversations[: args.limit]
-        started = time.perf_counter()
-        sets = [(f"{args.split}", conversations)]
-        if not args.no_drift:
-            sets.append((f"{args.split} drift", drift_conversations(conversations)))
-        reports = []
-        for name, items in sets:
+    reporter = StderrReporter(quiet=args.quiet)  # errors are reported by qa.cli.main
+    corpus = args.dataset / "corpus.jsonl"
+    dialogues = args.dataset / "conversations.jsonl"
+    if not dialogues.is_file():
+        raise QAError(f"no conversations.jsonl in {args.dataset}")
+    source = JsonlSource(corpus)
+    embedder = CachingEmbedder(ModelEmbedder(resolve_model(args.model)))
+    directory = args.index_dir or default_index_dir(corpus.resolve())
+    index = open_index(source, directory, embedder, reporter)
+    engine = QAEngine(index, embedder, context_settings=ContextSettings())
+    split = None if args.split == "all" else args.split
+    conversations = load_conversations(dialogues, split)
+    if args.limit:
+        conversations = conversations[: args.limit]
+    started = time.perf_counter()
+    sets = [(f"{args.split}", conversations)]
+    if not args.no_drift:
+        sets.append((f"{args.split} drift", drift_conversations(conversations)))
+    reports = []
+    for name, items in sets:
 
-            def progress(done: int, total: int, stage: str = f"scoring {name}") -> None:
-                reporter.progress(stage, done, total)
+        def progress(done: int, total: int, stage: str = f"scoring {name}") -> None:
+            reporter.progress(stage, done, total)
 
-            reports.append(evaluate(engine, items, source.doc_id, name, args.mode, progress=progress))
-        engine.close()
-    except QAError as exc:
-        print(f"qa: error: {safe_line(str(exc))}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("qa: interrupted", file=sys.stderr)
-        return 130
+        reports.append(evaluate(engine, items, source.doc_id, name, args.mode, progress=progress))
+    engine.close()
     if args.json:
         print(
             json.dumps({"reports": [r.as_json() for r in reports], "seconds": round(time.perf_counter() - started, 1)})

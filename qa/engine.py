@@ -182,8 +182,10 @@ class QAEngine:
             cosine = float(np.asarray(self.index.vectors[top_row]) @ vector)
             # Coverage of the question's own words: context carried into a follow-up must not dilute it.
             own_terms = tokenize(question)
-            own_known = self.index.term_info(own_terms)
-            own_weights = term_weights(own_terms, {t: idf for t, (_, idf) in own_known.items()}, self.index.size)
+            own_weights = weights
+            if own_terms != retrieval.query_terms:
+                own_known = self.index.term_info(own_terms)
+                own_weights = term_weights(own_terms, {t: idf for t, (_, idf) in own_known.items()}, self.index.size)
             verdict, reason = self.credibility.judge(cosine, coverage(top.text, own_weights))
         else:
             verdict, reason = "no_credible_evidence", "no passage matches any word of the question"

@@ -29,7 +29,6 @@ from index.errors import QAError
 from index.jsonl_source import JsonlSource
 from index.store import default_index_dir
 from qa.engine import QAEngine
-from qa.escape import safe_line
 from qa.eval import (
     DEEP_METRICS,
     RANK_METRICS,
@@ -302,14 +301,7 @@ def run_eval(args: argparse.Namespace, reporter: BuildReporter, embedder_: Embed
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(list(sys.argv[1:] if argv is None else argv))
     reporter = StderrReporter(quiet=args.quiet)
-    try:
-        report = run_eval(args, reporter)
-    except QAError as exc:
-        print(f"qa eval: error: {safe_line(str(exc))}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("qa eval: interrupted", file=sys.stderr)
-        return 130
+    report = run_eval(args, reporter)  # errors are reported by qa.cli.main
     print(
         f"{report['dataset']}: {report['queries']} queries (split {report['split']}"
         + (f", first {report['limit']} of the file" if report["limit"] else "")
