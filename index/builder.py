@@ -24,6 +24,7 @@ from index.corpus_index import CorpusIndex
 from index.dense import check_vectors
 from index.embed import Embedder
 from index.errors import CorpusError, IndexStoreError, ModelError
+from index.interrupts import deferred_interrupts, raise_if_interrupted
 from index.paragraphs import PassageSpan, split_document
 from index.store import (
     Generation,
@@ -138,7 +139,7 @@ def open_index(
     loaded, _, _ = usable()
     if loaded is not None:
         return loaded
-    with write_errors_reported(index_dir), update_lock(index_dir, reporter.note):
+    with deferred_interrupts(), write_errors_reported(index_dir), update_lock(index_dir, reporter.note):
         loaded, previous, reason = usable()  # another process may have finished the work meanwhile
         if loaded is not None:
             return loaded
@@ -326,6 +327,7 @@ def build_generation(
         reporter.progress("indexing", 0, len(entries))
         while True:
             item = prepared.get()
+            raise_if_interrupted()
             if item is _END:
                 break
             if isinstance(item, BaseException):
@@ -385,6 +387,7 @@ def build_generation(
         if search_rows == 0:
             raise CorpusError(f"no passages to search in {source.identity} (only titles and fragments)")
         vectors.finish(search_rows)
+        raise_if_interrupted()
         dense = _build_approximate_index(writer, previous, embedder.model_id, search_rows, reporter)
         arrays = bm25.finish()
         catalog.add_terms(

@@ -19,6 +19,7 @@ import numpy.typing as npt
 from index.bert_numpy import NumpyBertEncoder
 from index.dense import check_vectors, normalize
 from index.errors import ModelError
+from index.interrupts import raise_if_interrupted
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 DEFAULT_MODEL_ID = "sentence-transformers/all-MiniLM-L6-v2"
@@ -214,6 +215,7 @@ class ModelEmbedder:
         out = np.zeros((len(texts), self.dimension), np.float32)
         done = 0
         for start in range(0, len(order), self.batch_size):
+            raise_if_interrupted()
             batch = order[start : start + self.batch_size]
             vectors = model.encode(
                 [texts[i] for i in batch],
