@@ -59,18 +59,6 @@ def matched_terms(text: str, weights: Mapping[str, float]) -> tuple[tuple[str, .
     return tuple(words), tuple(spans)
 
 
-def best_sentence_coverage(text: str, weights: Mapping[str, float]) -> float:
-    """The largest share of the query's idf mass that one sentence of `text` covers."""
-    total = sum(weights.values())
-    if total <= 0:
-        return 0.0
-    best = 0.0
-    for start, end in sentences_of(text):
-        present = {term for term, _, _ in term_spans(text[start:end])}
-        best = max(best, sum(w for term, w in weights.items() if term in present) / total)
-    return best
-
-
 def sentences_of(text: str) -> list[tuple[int, int]]:
     return sentence_spans(text) or [(0, len(text))]
 

@@ -122,7 +122,8 @@ class ContextualRetriever:
         rank_weights: list[float] = []
         # The question's own ranking is the default retrieval's (fused exactly as a standalone question is),
         # worth its two retrievers; the contextual rankings add to it.
-        own_ranking = [c.row for c in self.base.retrieve(question, mode, depth).candidates]
+        own = self.base.retrieve(question, mode, depth)
+        own_ranking = [c.row for c in own.candidates]
         for ranking, weight in (
             (own_ranking, 2.0),
             (ctx_bm25[0], s.context_weight),
@@ -163,7 +164,7 @@ class ContextualRetriever:
                 for row, score in ranked
             ]
             shown = f"{question} [+ context: same documents]"
-            return Retrieval(candidates, own_terms, own_vector, timings), ContextDecision(
+            return Retrieval(candidates, own_terms, own_vector, timings, own.sentence_vectors), ContextDecision(
                 True, reason, topic_rank, shown
             )
         terms = own_terms + [t for t in carried if t not in set(own_terms)]

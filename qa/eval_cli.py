@@ -11,6 +11,7 @@ per question, since every mode embeds it) plus the searches, fusion and re-ranki
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 import time
@@ -43,13 +44,13 @@ from qa.eval import (
     select_queries,
 )
 from qa.progress import StderrReporter
+from qa.rerank import RerankSettings
 from qa.retrieve import (
     CANDIDATE_DEPTH,
     DEFAULT_FUSION,
+    DEFAULT_RERANK,
     FUSIONS,
     LEXICAL_WEIGHT,
-    RERANK_DEPTH,
-    SENTENCE_WEIGHT,
     Fusion,
     HybridRetriever,
     Retrieval,
@@ -125,10 +126,30 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--sentence-weight",
         type=float,
-        default=SENTENCE_WEIGHT,
-        help="convex fusion: weight of the best-sentence term coverage (0 = off)",
+        default=DEFAULT_RERANK.coverage_weight,
+        help="convex fusion: weight of the best sentence's term coverage (0 = off)",
     )
-    parser.add_argument("--rerank-depth", type=int, default=RERANK_DEPTH, help="candidates given the sentence bonus")
+    parser.add_argument(
+        "--phrase-weight", type=float, default=DEFAULT_RERANK.phrase_weight, help="weight of question term pairs"
+    )
+    parser.add_argument(
+        "--proximity-weight", type=float, default=DEFAULT_RERANK.proximity_weight, help="weight of term proximity"
+    )
+    parser.add_argument(
+        "--sentence-cosine-weight",
+        type=float,
+        default=DEFAULT_RERANK.cosine_weight,
+        help="weight of the best sentence cosine (0 = embed no sentences)",
+    )
+    parser.add_argument(
+        "--rerank-depth", type=int, default=DEFAULT_RERANK.depth, help="candidates given the sentence features"
+    )
+    parser.add_argument(
+        "--cosine-depth",
+        type=int,
+        default=DEFAULT_RERANK.cosine_depth,
+        help="candidates whose best-covered sentences are embedded",
+    )
     parser.add_argument("--depth", type=int, default=CANDIDATE_DEPTH, help="candidates per retriever (as qa --ask)")
     parser.add_argument("--deep-depth", type=int, default=DEEP_DEPTH, help="candidate depth behind recall@100")
     parser.add_argument("--no-title", action="store_true", help="index without the entry title as passage context")
@@ -157,6 +178,18 @@ def entry_ids(index: CorpusIndex, source: JsonlSource) -> list[str]:
     return [source.doc_id(index.document(records[row].doc).path) for row in range(index.size)]
 
 
+def rerank_settings(args: argparse.Namespace) -> RerankSettings:
+    return dataclasses.replace(
+        DEFAULT_RERANK,
+        coverage_weight=args.sentence_weight,
+        phrase_weight=args.phrase_weight,
+        proximity_weight=args.proximity_weight,
+        cosine_weight=args.sentence_cosine_weight,
+        depth=args.rerank_depth,
+        cosine_depth=args.cosine_depth,
+    )
+
+
 def _mode_runs(args: argparse.Namespace, index: CorpusIndex, embedder: Embedder) -> list[ModeRun]:
     runs = []
     for label in _modes(args.modes):
@@ -169,8 +202,7 @@ def _mode_runs(args: argparse.Namespace, index: CorpusIndex, embedder: Embedder)
                 depth=depth,
                 fusion=fusion,
                 lexical_weight=args.lexical_weight,
-                sentence_weight=args.sentence_weight,
-                rerank_depth=args.rerank_depth,
+                rerank_settings=rerank_settings(args),
             )
             for depth in (args.depth, max(args.deep_depth, args.depth))
         )
@@ -285,8 +317,7 @@ def run_eval(args: argparse.Namespace, reporter: BuildReporter, embedder_: Embed
         "settings": {
             "fusion": args.fusion,
             "lexical_weight": args.lexical_weight,
-            "sentence_weight": args.sentence_weight,
-            "rerank_depth": args.rerank_depth,
+            "rerank": dataclasses.asdict(rerank_settings(args)),
             "depth": args.depth,
             "deep_depth": args.deep_depth,
             "index": settings.as_manifest(),

@@ -19,14 +19,14 @@ import numpy.typing as npt
 from index.corpus_index import CorpusIndex
 from index.embed import Embedder
 from index.tokenize import tokenize
-from qa.answer import best_sentence_coverage, term_weights
+from qa.answer import term_weights
 from qa.fusion import RRF_K, convex_fusion, reciprocal_rank_fusion
+from qa.rerank import RerankSettings, query_pairs, rerank
 from qa.types import DEFAULT_FUSION, FUSIONS, Fusion, Mode
 
 CANDIDATE_DEPTH = 100
 LEXICAL_WEIGHT = 0.4  # convex fusion: weight of normalised BM25 (1 - weight goes to the cosine)
-SENTENCE_WEIGHT = 0.3  # convex fusion: bonus weight of the best sentence's share of the query terms
-RERANK_DEPTH = 30  # how many fused candidates get the sentence bonus
+DEFAULT_RERANK = RerankSettings()  # the sentence-level second stage of convex fusion (qa/rerank.py)
 
 
 @dataclass(frozen=True)
@@ -47,6 +47,7 @@ class Retrieval:
     query_terms: list[str]
     query_vector: npt.NDArray[np.float32] | None
     timings_ms: dict[str, float] = field(default_factory=dict)
+    sentence_vectors: dict[str, npt.NDArray[np.float32]] = field(default_factory=dict)  # embedded on the way
 
 
 class Retriever(Protocol):
@@ -64,8 +65,7 @@ class HybridRetriever:
         rrf_k: int = RRF_K,
         fusion: Fusion = DEFAULT_FUSION,
         lexical_weight: float = LEXICAL_WEIGHT,
-        sentence_weight: float = SENTENCE_WEIGHT,
-        rerank_depth: int = RERANK_DEPTH,
+        rerank_settings: RerankSettings = DEFAULT_RERANK,
     ) -> None:
         if fusion not in FUSIONS:
             raise ValueError(f"unknown fusion {fusion!r}")
@@ -75,8 +75,7 @@ class HybridRetriever:
         self.rrf_k = rrf_k
         self.fusion = fusion
         self.lexical_weight = lexical_weight
-        self.sentence_weight = sentence_weight
-        self.rerank_depth = rerank_depth
+        self.rerank_settings = rerank_settings
 
     def retrieve(self, query: str, mode: Mode, k: int) -> Retrieval:
         timings: dict[str, float] = {}
@@ -106,6 +105,7 @@ class HybridRetriever:
             timings["dense"] = (time.perf_counter() - started) * 1000
 
         started = time.perf_counter()
+        sentence_vectors: dict[str, npt.NDArray[np.float32]] = {}
         bm25_rank = {row: rank for rank, row in enumerate(bm25_rows, start=1)}
         dense_rank = {row: rank for rank, row in enumerate(dense_rows, start=1)}
         if mode == "hybrid" and self.fusion == "rrf":
@@ -119,8 +119,8 @@ class HybridRetriever:
                 [dense_scores[row] for row in union],
                 self.lexical_weight,
             )
-            if self.sentence_weight > 0:
-                fused = self._sentence_rerank(terms, fused)
+            if self.rerank_settings.enabled:
+                fused = self._rerank(terms, vector, fused, sentence_vectors)
         elif mode == "bm25":
             fused = [(row, bm25_scores[row]) for row in bm25_rows]
         else:
@@ -137,24 +137,30 @@ class HybridRetriever:
             for row, score in fused[:k]
         ]
         timings["fuse"] = (time.perf_counter() - started) * 1000
-        return Retrieval(candidates, terms, vector, timings)
+        return Retrieval(candidates, terms, vector, timings, sentence_vectors)
 
-    def _sentence_rerank(self, terms: list[str], fused: list[tuple[int, float]]) -> list[tuple[int, float]]:
-        """Add `sentence_weight` x (idf share of the query terms found in the passage's best sentence) to
-        the fused score of the first `rerank_depth` candidates: evidence concentrated in one sentence
-        beats the same words scattered over a passage. The rest keeps its order below them."""
-        head, tail = fused[: self.rerank_depth], fused[self.rerank_depth :]
-        if not head:
-            return fused
+    def _rerank(
+        self,
+        terms: list[str],
+        vector: npt.NDArray[np.float32],
+        fused: list[tuple[int, float]],
+        sentence_vectors: dict[str, npt.NDArray[np.float32]],
+    ) -> list[tuple[int, float]]:
+        """The sentence-level second stage (qa/rerank.py) over the first fused candidates."""
         info = self.index.term_info(terms)
         weights = term_weights(terms, {t: idf for t, (_, idf) in info.items()}, self.index.size)
-        records = self.index.passages([row for row, _ in head])
-        rescored = [
-            (row, score + self.sentence_weight * best_sentence_coverage(records[row].text, weights))
-            for row, score in head
-        ]
-        rescored.sort(key=lambda item: (-item[1], item[0]))
-        return rescored + tail  # the tail's fused scores are below every head score already
+        records = self.index.passages([row for row, _ in fused[: self.rerank_settings.depth]])
+        texts = {row: record.text for row, record in records.items()}
+        return rerank(
+            fused,
+            texts,
+            weights,
+            query_pairs(terms),
+            vector,
+            self.embedder.embed_queries,
+            sentence_vectors,
+            self.rerank_settings,
+        )
 
     def _complete_scores(
         self,

@@ -129,13 +129,3 @@ def test_convex_fusion_normalises_and_breaks_ties_by_row() -> None:
     assert [row for row, _ in fused] == [5, 9, 3]
     with pytest.raises(ValueError):
         convex_fusion([1], [1.0, 2.0], [1.0], 0.5)
-
-
-def test_best_sentence_coverage_prefers_concentrated_evidence() -> None:
-    from qa.answer import best_sentence_coverage
-
-    weights = {"depot": 2.0, "idlib": 1.0, "jet": 1.0}
-    assert best_sentence_coverage("Jets struck a depot in Idlib. Nothing else.", weights) == 1.0
-    assert best_sentence_coverage("Jets flew. A depot burned. Idlib waited.", weights) == 0.5
-    assert best_sentence_coverage("Unrelated text.", weights) == 0.0
-    assert best_sentence_coverage("Anything.", {}) == 0.0

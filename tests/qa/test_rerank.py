@@ -1,0 +1,95 @@
+"""The sentence-level second stage: its features, its order guarantees, and the embeddings it shares."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from index.tokenize import tokenize
+from qa.rerank import RerankSettings, query_pairs, rerank, sentence_features
+
+WEIGHTS = {"depot": 2.0, "idlib": 1.0, "jet": 1.0}
+LEXICAL_ONLY = RerankSettings(cosine_weight=0.0)
+
+
+def test_coverage_counts_the_best_single_sentence() -> None:
+    assert sentence_features("Jets struck a depot in Idlib. Nothing else.", WEIGHTS, []).coverage == 1.0
+    assert sentence_features("Jets flew. A depot burned. Idlib waited.", WEIGHTS, []).coverage == 0.5
+    assert sentence_features("Unrelated text.", WEIGHTS, []).coverage == 0.0
+    assert sentence_features("Anything.", {}, []).coverage == 0.0
+
+
+def test_phrases_reward_the_question_word_order_inside_one_sentence() -> None:
+    pairs = query_pairs(tokenize("Which weapons depot did the jets strike?"))
+    assert pairs == [("weapon", "depot"), ("depot", "jet"), ("jet", "strike")]
+    assert sentence_features("The weapons depot burned.", {}, pairs).phrases == 1 / 3
+    assert sentence_features("A depot of weapons burned.", {}, pairs).phrases == 0.0
+    assert sentence_features("Weapons. Depot.", {}, pairs).phrases == 0.0  # pairs do not cross sentences
+
+
+def test_proximity_is_distinct_terms_over_the_shortest_window() -> None:
+    near = sentence_features("Jets hit the depot near Idlib today.", WEIGHTS, []).proximity
+    far = sentence_features("Jets flew for hours over hills and rivers. Later, the depot in Idlib.", WEIGHTS, [])
+    assert near == 3 / 5  # jet .. idlib: 3 question terms in a run of 5 terms (jet hit depot near idlib)
+    assert 0 < far.proximity < near
+    assert sentence_features("Nothing matches.", WEIGHTS, []).proximity == 0.0
+
+
+def test_rerank_moves_concentrated_evidence_up_and_keeps_the_tail_below() -> None:
+    texts = {
+        1: "Jets flew over the hills. A depot stood there. Idlib was quiet.",
+        2: "Jets struck the depot in Idlib on Monday.",
+        3: "Weather report for the coast.",
+    }
+    fused = [(1, 0.9), (2, 0.85), (3, 0.1)]
+    ranked = rerank(fused, texts, WEIGHTS, [], None, _never_embed, {}, RerankSettings(cosine_weight=0.0, depth=2))
+    assert [row for row, _ in ranked] == [2, 1, 3]
+    assert ranked[-1] == (3, 0.1)  # beyond the depth: untouched
+    scores = [score for _, score in ranked]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_sentence_cosines_embed_only_the_best_covered_sentences_once(embedder) -> None:  # type: ignore[no-untyped-def]
+    texts = {
+        1: "The harbour froze in winter. Jets struck the depot in Idlib. Ships waited outside.",
+        2: "A depot in Idlib was hit by jets, officials said. Nobody was hurt.",
+    }
+    question = "Which depot did jets strike in Idlib?"
+    vector = embedder.embed_queries([question])[0]
+    embedded: list[str] = []
+
+    def embed(sentences: list[str]) -> np.ndarray:
+        embedded.extend(sentences)
+        return embedder.embed_queries(sentences)
+
+    cache: dict[str, np.ndarray] = {}
+    settings = RerankSettings(cosine_depth=2, sentences_per_passage=1)
+    ranked = rerank([(1, 0.5), (2, 0.5)], texts, WEIGHTS, [], vector, embed, cache, settings)
+    assert sorted(embedded) == ["A depot in Idlib was hit by jets, officials said.", "Jets struck the depot in Idlib."]
+    assert set(cache) == set(embedded)
+    for sentence, sentence_vector in cache.items():
+        assert np.allclose(sentence_vector, embedder.embed_queries([sentence])[0], atol=1e-5)
+    rerank([(1, 0.5), (2, 0.5)], texts, WEIGHTS, [], vector, embed, cache, settings)
+    assert len(embedded) == 2  # the second pass reuses the cache
+    assert {row for row, _ in ranked} == {1, 2}
+
+
+def test_the_answer_reuses_the_sentences_the_ranking_embedded(seeds_engine, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    question = "How many people live in Idlib?"
+    retrieval = seeds_engine.retriever.retrieve(question, "hybrid", 5)
+    assert retrieval.sentence_vectors  # the top candidates' best-covered sentences
+    embedded: list[str] = []
+    inner = seeds_engine.embedder.embed_queries
+
+    def counting(texts: list[str]) -> np.ndarray:
+        embedded.extend(texts)
+        return inner(texts)
+
+    monkeypatch.setattr(seeds_engine.embedder, "embed_queries", counting)
+    answer = seeds_engine.compose(question, question, "hybrid", 5, retrieval)
+    assert not set(embedded) & set(retrieval.sentence_vectors)
+    top = answer.passages[0]
+    assert "3 million" in top.answer_sentence.text or "people" in top.answer_sentence.text.lower()
+
+
+def _never_embed(sentences: list[str]) -> np.ndarray:
+    raise AssertionError(f"nothing should be embedded: {sentences}")
