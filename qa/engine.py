@@ -143,13 +143,12 @@ class QAEngine:
         sentence_vectors: dict[int, list[np.ndarray]] = {}
         if to_embed and vector is not None:
             texts = [records[row].text[s:e] for row, i in to_embed for s, e in [sentence_spans[row][i]]]
-            known_vectors = retrieval.sentence_vectors  # those the re-ranking embedded already
-            missing = list(dict.fromkeys(t for t in texts if t not in known_vectors))
+            by_text = dict(retrieval.sentence_vectors)  # those the re-ranking embedded already
+            missing = list(dict.fromkeys(t for t in texts if t not in by_text))
             if missing:
-                embedded = self.embedder.embed_queries(missing)
-                known_vectors = {**known_vectors, **dict(zip(missing, embedded, strict=True))}
+                by_text.update(zip(missing, self.embedder.embed_queries(missing), strict=True))
             for (row, _), text in zip(to_embed, texts, strict=True):
-                sentence_vectors.setdefault(row, []).append(known_vectors[text])
+                sentence_vectors.setdefault(row, []).append(by_text[text])
         evidence = []
         for rank, candidate in enumerate(retrieval.candidates, start=1):
             record = records[candidate.row]

@@ -61,6 +61,15 @@ RANK_DEPTH = 100  # passages read from the normal retrieval (enough for hit@20 b
 DEEP_DEPTH = 400  # candidate depth of the eval-only retrieval behind recall@100
 ALL_MODES = ("bm25", "dense", "hybrid", "hybrid-rrf", "hybrid-convex")
 DEFAULT_MODES = ("bm25", "dense", "hybrid-rrf", "hybrid")
+# The second stage's settings (qa/rerank.py) that `qa eval` can vary: flag, RerankSettings field, type, help.
+RERANK_FLAGS: tuple[tuple[str, str, type, str], ...] = (
+    ("--sentence-weight", "coverage_weight", float, "weight of the best sentence's term coverage (0 = off)"),
+    ("--phrase-weight", "phrase_weight", float, "weight of question term pairs"),
+    ("--proximity-weight", "proximity_weight", float, "weight of term proximity"),
+    ("--sentence-cosine-weight", "cosine_weight", float, "weight of the best sentence cosine (0 = embed no sentences)"),
+    ("--rerank-depth", "depth", int, "candidates given the sentence features"),
+    ("--cosine-depth", "cosine_depth", int, "candidates whose best-covered sentences are embedded"),
+)
 ANSWER_KEYS = ("answer@1", "answer_in_sentence", "sentence_given_gold@1")
 
 
@@ -123,33 +132,16 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--lexical-weight", type=float, default=LEXICAL_WEIGHT, help="convex fusion: weight of BM25 (0..1)"
     )
-    parser.add_argument(
-        "--sentence-weight",
-        type=float,
-        default=DEFAULT_RERANK.coverage_weight,
-        help="convex fusion: weight of the best sentence's term coverage (0 = off)",
-    )
-    parser.add_argument(
-        "--phrase-weight", type=float, default=DEFAULT_RERANK.phrase_weight, help="weight of question term pairs"
-    )
-    parser.add_argument(
-        "--proximity-weight", type=float, default=DEFAULT_RERANK.proximity_weight, help="weight of term proximity"
-    )
-    parser.add_argument(
-        "--sentence-cosine-weight",
-        type=float,
-        default=DEFAULT_RERANK.cosine_weight,
-        help="weight of the best sentence cosine (0 = embed no sentences)",
-    )
-    parser.add_argument(
-        "--rerank-depth", type=int, default=DEFAULT_RERANK.depth, help="candidates given the sentence features"
-    )
-    parser.add_argument(
-        "--cosine-depth",
-        type=int,
-        default=DEFAULT_RERANK.cosine_depth,
-        help="candidates whose best-covered sentences are embedded",
-    )
+    for flag, setting, kind, help_text in RERANK_FLAGS:
+        default = getattr(DEFAULT_RERANK, setting)
+        parser.add_argument(
+            flag,
+            dest=setting,
+            type=kind,
+            default=default,
+            metavar=kind.__name__.upper(),
+            help=f"{help_text} (default: {default})",
+        )
     parser.add_argument("--depth", type=int, default=CANDIDATE_DEPTH, help="candidates per retriever (as qa --ask)")
     parser.add_argument("--deep-depth", type=int, default=DEEP_DEPTH, help="candidate depth behind recall@100")
     parser.add_argument("--no-title", action="store_true", help="index without the entry title as passage context")
@@ -179,15 +171,7 @@ def entry_ids(index: CorpusIndex, source: JsonlSource) -> list[str]:
 
 
 def rerank_settings(args: argparse.Namespace) -> RerankSettings:
-    return dataclasses.replace(
-        DEFAULT_RERANK,
-        coverage_weight=args.sentence_weight,
-        phrase_weight=args.phrase_weight,
-        proximity_weight=args.proximity_weight,
-        cosine_weight=args.sentence_cosine_weight,
-        depth=args.rerank_depth,
-        cosine_depth=args.cosine_depth,
-    )
+    return dataclasses.replace(DEFAULT_RERANK, **{setting: getattr(args, setting) for _, setting, _, _ in RERANK_FLAGS})
 
 
 def _mode_runs(args: argparse.Namespace, index: CorpusIndex, embedder: Embedder) -> list[ModeRun]:
