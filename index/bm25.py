@@ -132,26 +132,43 @@ class BM25Scorer:
         self.weights = weights
         self.n_docs = n_docs
 
-    def scores(self, term_ids: Sequence[int | None]) -> npt.NDArray[np.float64]:
+    def scores(
+        self, term_ids: Sequence[int | None], query_weights: Sequence[float] | None = None
+    ) -> npt.NDArray[np.float64]:
         """Scores of every passage, equal to `BM25Okapi.get_scores` for the same tokens.
 
-        Unknown tokens (None) contribute nothing; repeated tokens count once per occurrence.
+        Unknown tokens (None) contribute nothing; repeated tokens count once per occurrence. With
+        `query_weights` (one per token) each token's contribution is multiplied by its weight.
         """
+        if query_weights is not None and len(query_weights) != len(term_ids):
+            raise ValueError("one query weight per token")
         total = np.zeros(self.n_docs, dtype=np.float64)
-        for term_id in term_ids:
+        for position, term_id in enumerate(term_ids):
             if term_id is None:
                 continue
             lo, hi = int(self.indptr[term_id]), int(self.indptr[term_id + 1])
-            total[self.rows[lo:hi]] += self.weights[lo:hi]
+            if query_weights is None:
+                total[self.rows[lo:hi]] += self.weights[lo:hi]
+            else:
+                total[self.rows[lo:hi]] += query_weights[position] * self.weights[lo:hi]
         return total
 
-    def top(self, term_ids: list[int | None], k: int) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
+    def top(
+        self, term_ids: Sequence[int | None], k: int, query_weights: Sequence[float] | None = None
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
         """The `k` best passages that match at least one query term: (rows, scores), best first,
         ties broken by row (that is, by paragraph id order)."""
-        known = [t for t in term_ids if t is not None]
-        if not known or k <= 0:
+        if query_weights is not None and len(query_weights) != len(term_ids):
+            raise ValueError("one query weight per token")
+        pairs = [
+            (t, 1.0 if query_weights is None else query_weights[i])
+            for i, t in enumerate(term_ids)
+            if t is not None and (query_weights is None or query_weights[i] > 0)
+        ]
+        if not pairs or k <= 0:
             return np.zeros(0, np.int64), np.zeros(0, np.float64)
-        total = self.scores(known)
+        known = [t for t, _ in pairs]
+        total = self.scores(known, None if query_weights is None else [w for _, w in pairs])
         touched = np.flatnonzero(total)  # passages matching at least one term (with a non-zero weight)
         touched_scores = total[touched]
         if len(touched) > k:

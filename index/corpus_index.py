@@ -89,10 +89,18 @@ class CorpusIndex:
         """term -> (vocabulary id, idf) for the indexed terms among `terms`."""
         return self.catalog.term_ids(terms)
 
-    def bm25_top(self, terms: Sequence[str], k: int) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
+    def bm25_top(
+        self, terms: Sequence[str], k: int, weights: Sequence[float] | None = None
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
+        """The `k` best passages for `terms` (one optional query weight per term)."""
         info = self.term_info(terms)
         ids: list[int | None] = [info[t][0] if t in info else None for t in terms]
-        return self.bm25.top(ids, k)
+        return self.bm25.top(ids, k, weights)
+
+    def bm25_scores(self, terms: Sequence[str], weights: Sequence[float] | None = None) -> npt.NDArray[np.float64]:
+        """BM25 scores of every passage for `terms` (one optional query weight per term)."""
+        info = self.term_info(terms)
+        return self.bm25.scores([info[t][0] if t in info else None for t in terms], weights)
 
     def close(self) -> None:
         self.catalog.close()

@@ -1,60 +1,67 @@
-"""Retrieval for a question asked inside a conversation: decide whether it follows up, then search with context.
+"""Retrieval for a question asked inside a conversation: search with the topic's context, decide whether
+the question really follows up, and let the context choose the documents and the question the passages.
 
 Wraps the plain retriever (`qa.retrieve.Retriever`) without changing it:
 
-1. The question alone is searched (BM25 over its own terms, dense over its own embedding).
-2. Follow-up or not: if both retrievers of the question alone clearly prefer another document (best
-   topic BM25 score below half the best, best topic cosine more than 0.05 below the best) the question
-   points elsewhere and stands alone. Otherwise a question with a lexical cue (referring word, few
-   content words) is a follow-up; one without a cue is a follow-up only if its own retrieval already
-   finds the topic's documents within `plain_topic_depth` (same subject, phrased in full).
-   Anything else stands alone: it is answered by the plain retriever, exactly as without a conversation,
-   and starts a new topic.
-3. A follow-up with a cue adds two rankings to the question's own two: BM25 over its own terms (weight 1) plus the
-   carried terms (weight `carried_term_weight` x their recency weight), and the dense embedding of the
-   question followed by the earlier questions of the topic. The four rankings are fused by weighted RRF
-   (own rankings weight 1, contextual ones `context_weight`), and passages of the documents of the
-   evidence shown get a document-affinity bonus of `document_boost` x prior, in units of a rank-1 hit.
-   A follow-up without a cue has its own subject: it keeps its own two rankings and only gets the bonus.
+1. The contextual search: BM25 over the question's own terms (weight 1) plus the words carried from the
+   topic's earlier questions (weight `carried_term_weight` x their recency weight, always below 1), and a
+   dense query that mixes the question's own embedding (`question_vector_weight`) with the embedding of the
+   topic's earlier questions followed by this one. Fused and re-ranked exactly as a standalone question is.
+   The question is also searched alone, as without a conversation.
+2. Follow-up or not, judged on the document the contextual search puts first (the topic document):
+   - a complete question (no referring word, enough content words) whose own search finds the same
+     document needs no context: it is answered alone, and the topic goes on if that document gave the
+     latest answer (otherwise it begins a new topic);
+   - the topic document holds at least `topic_coverage` of the question's own idf mass: follow-up;
+   - both retrievers of the question alone clearly prefer another document (the topic document's best
+     BM25 score below `elsewhere_bm25_ratio` x the best, its best cosine more than `elsewhere_dense_gap`
+     below the best): the question points elsewhere, is answered alone and starts a new topic;
+   - anything else (too vague to point anywhere by itself) is a follow-up.
+3. A follow-up keeps the contextual ranking's sequence of documents, but each slot shows that document's
+   passage the question's own ranking likes best: the context picks the story, the question's own words
+   the paragraph within it.
 
-Every ranking breaks ties on the search row (the stable paragraph-id order).
+Settings were chosen on the validation split of abg-coqa (with its topic-drift set) and the seed
+conversations, never on the test split. Every ranking breaks ties on the search row.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import numpy.typing as npt
 
 from index.corpus_index import CorpusIndex
 from index.embed import Embedder
-from index.tokenize import tokenize
+from index.tokenize import term_spans, tokenize
+from qa.answer import term_weights
 from qa.conversation import TopicContext, describe_query
-from qa.fusion import RRF_K, reciprocal_rank_fusion
-from qa.retrieve import CANDIDATE_DEPTH, Candidate, Retrieval, Retriever
+from qa.retrieve import CANDIDATE_DEPTH, Candidate, Retrieval, Retriever, SearchQuery
 from qa.types import Mode
+
+DOCUMENT_CACHE = 256  # documents whose rows and terms are kept between questions
 
 
 @dataclass(frozen=True)
 class ContextSettings:
-    context_weight: float = 0.5  # RRF weight of the contextual rankings (the question's own rankings weigh 1)
-    carried_term_weight: float = 0.4  # BM25 weight of a carried term (x its recency weight); own terms weigh 1
-    document_boost: float = 1.0  # bonus for the topic's documents, in units of one rank-1 RRF hit
-    plain_topic_depth: int = 10  # without a cue: follow-up only if the topic is in the own top-N
-    # The question alone "points elsewhere" when both retrievers prefer another document clearly:
-    elsewhere_bm25_ratio: float = 0.5  # best topic BM25 score < this x the best BM25 score
-    elsewhere_dense_gap: float = 0.05  # best topic cosine < the best cosine - this
+    carried_term_weight: float = 0.8  # BM25 weight of a carried word (x its recency weight); own words weigh 1
+    question_vector_weight: float = 0.3  # dense query: this x the question's vector + the rest x the context's
+    topic_coverage: float = 0.7  # follow-up when the topic document holds this share of the question's idf mass
+    # Otherwise the question alone "points elsewhere" when both retrievers prefer another document clearly:
+    elsewhere_bm25_ratio: float = 0.7  # topic document's best BM25 score < this x the best BM25 score
+    elsewhere_dense_gap: float = 0.2  # topic document's best cosine < the best cosine - this
 
 
 @dataclass(frozen=True)
 class ContextDecision:
     """Why a question was (not) treated as a follow-up, and what retrieval searched for."""
 
-    follow_up: bool
+    follow_up: bool  # retrieval used the topic's context
+    new_topic: bool  # the question clearly points elsewhere: later questions borrow nothing from before it
     reason: str
-    topic_rank: int | None  # best rank of a topic-document passage when the question is searched alone
+    topic_document: str | None  # path of the document the contextual search put first
     query: str  # human-readable: the question, plus "[+ context: ...]" for a follow-up
 
 
@@ -66,199 +73,154 @@ class ContextualRetriever:
         base: Retriever,
         settings: ContextSettings | None = None,
         depth: int = CANDIDATE_DEPTH,
-        rrf_k: int = RRF_K,
     ) -> None:
         self.index = index
         self.embedder = embedder
         self.base = base
         self.settings = settings or ContextSettings()
         self.depth = depth
-        self.rrf_k = rrf_k
-        self._doc_numbers: dict[str, int] | None = None
-        self._doc_rows: dict[int, frozenset[int]] = {}
+        self._document_terms: dict[int, frozenset[str]] = {}
+        self._document_rows: dict[int, npt.NDArray[np.int64]] = {}
 
     def retrieve(
         self, question: str, context: TopicContext | None, mode: Mode, k: int
     ) -> tuple[Retrieval, ContextDecision]:
         if context is None:
-            return self.base.retrieve(question, mode, k), ContextDecision(False, "first question", None, question)
-        timings: dict[str, float] = {}
-        started = time.perf_counter()
-        depth = max(self.depth, k)
-        own_terms = tokenize(question)
-        dense_text = f"{question} {context.text}".strip()
-        own_vector, context_vector = self.embedder.embed_queries([question, dense_text])
-        timings["embed"] = (time.perf_counter() - started) * 1000
-
-        started = time.perf_counter()
-        use_bm25 = mode in ("hybrid", "bm25")
-        use_dense = mode in ("hybrid", "dense")
-        own_bm25 = self._bm25({t: 1.0 for t in own_terms}, own_terms, depth) if use_bm25 else ([], {})
-        own_dense = self._dense(own_vector, depth) if use_dense else ([], {})
-        plain = reciprocal_rank_fusion([r for r in (own_bm25[0], own_dense[0]) if r], k=self.rrf_k)
-        topic_rows = self._topic_rows(context)
-        topic_rank = next((rank for rank, (row, _) in enumerate(plain, start=1) if row in topic_rows), None)
-        elsewhere = self._points_elsewhere(own_bm25[1], own_dense[1], own_terms, own_vector, topic_rows)
-        follow_up, reason = self._decide(context, topic_rank, elsewhere)
-        timings["decide"] = (time.perf_counter() - started) * 1000
-        if not follow_up:
-            retrieval = self.base.retrieve(question, mode, k)
-            return retrieval, ContextDecision(False, reason, topic_rank, question)
-
-        started = time.perf_counter()
+            return self.base.retrieve(question, mode, k), ContextDecision(False, True, "first question", None, question)
         s = self.settings
+        started = time.perf_counter()
+        own_terms = tokenize(question)
+        own_vector, context_vector = self.embedder.embed_queries([question, f"{context.text} {question}".strip()])
+        mixed = s.question_vector_weight * own_vector + (1 - s.question_vector_weight) * context_vector
+        vector = (mixed / max(float(np.linalg.norm(mixed)), 1e-12)).astype(np.float32)
+        embed_ms = (time.perf_counter() - started) * 1000
+
         carried: dict[str, float] = {}
         for word, weight in context.terms:
             for stem in tokenize(word):
-                carried[stem] = max(carried.get(stem, 0.0), weight * s.carried_term_weight)
-        weights = {t: 1.0 for t in own_terms}
-        for stem, weight in carried.items():
-            weights.setdefault(stem, weight)
-        # A question without a cue has its own subject: it only prefers the topic's documents.
-        borrow_words = context.cue
-        ctx_bm25 = self._bm25(weights, list(weights), depth) if use_bm25 and borrow_words else ([], {})
-        ctx_dense = self._dense(context_vector, depth) if use_dense and borrow_words else ([], {})
-        rankings: list[list[int]] = []
-        rank_weights: list[float] = []
-        # The question's own ranking is the default retrieval's (fused exactly as a standalone question is),
-        # worth its two retrievers; the contextual rankings add to it.
-        own = self.base.retrieve(question, mode, depth)
-        own_ranking = [c.row for c in own.candidates]
-        for ranking, weight in (
-            (own_ranking, 2.0),
-            (ctx_bm25[0], s.context_weight),
-            (ctx_dense[0], s.context_weight),
-        ):
-            if ranking:
-                rankings.append(ranking)
-                rank_weights.append(weight)
-        fused = dict(reciprocal_rank_fusion(rankings, k=self.rrf_k, weights=rank_weights)) if rankings else {}
-        prior = self._row_prior(context)
-        bonus = s.document_boost / (self.rrf_k + 1)
-        for row in list(fused):
-            if row in prior:
-                # without a cue every topic document is equally welcome; with one, the latest evidence counts most
-                fused[row] += bonus * (prior[row] if borrow_words else 1.0)
-        ranked = sorted(fused.items(), key=lambda item: (-item[1], item[0]))[:k]
-        bm25_rank = {row: rank for rank, row in enumerate(ctx_bm25[0], start=1)}
-        dense_rank = {row: rank for rank, row in enumerate(ctx_dense[0], start=1)}
-        candidates = [
-            Candidate(
-                row=row,
-                score=score,
-                bm25_rank=bm25_rank.get(row),
-                bm25_score=ctx_bm25[1].get(row),
-                dense_rank=dense_rank.get(row),
-                dense_score=ctx_dense[1].get(row),
+                if stem not in own_terms:
+                    carried[stem] = max(carried.get(stem, 0.0), weight * s.carried_term_weight)
+        contextual = self.base.search(SearchQuery(own_terms, vector, carried), mode, max(self.depth, k))
+
+        started = time.perf_counter()
+        topic_doc = self._document_of(contextual.candidates[0].row) if contextual.candidates else None
+        alone = self.base.retrieve(question, mode, max(self.depth, k))
+        alone_doc = self._document_of(alone.candidates[0].row) if alone.candidates else None
+        follow_up, new_topic, reason = self._decide(own_terms, own_vector, topic_doc, alone_doc, context.cue, mode)
+        if not follow_up and not new_topic and alone_doc is not None:
+            # answered alone; a document other than the latest answer's begins a new topic
+            new_topic = self.index.document(alone_doc).path not in context.last_documents
+        decide_ms = (time.perf_counter() - started) * 1000
+        topic_path = self.index.document(topic_doc).path if topic_doc is not None else None
+        if not follow_up:
+            alone.timings_ms["decide"] = decide_ms
+            standalone = Retrieval(
+                alone.candidates[:k], alone.query_terms, alone.query_vector, alone.timings_ms, alone.sentence_vectors
             )
-            for row, score in ranked
-        ]
-        timings["fuse"] = (time.perf_counter() - started) * 1000
-        if not borrow_words:
-            bm25_rank = {row: rank for rank, row in enumerate(own_bm25[0], start=1)}
-            dense_rank = {row: rank for rank, row in enumerate(own_dense[0], start=1)}
-            candidates = [
-                Candidate(
-                    row, score, bm25_rank.get(row), own_bm25[1].get(row), dense_rank.get(row), own_dense[1].get(row)
-                )
-                for row, score in ranked
-            ]
-            shown = f"{question} [+ context: same documents]"
-            return Retrieval(candidates, own_terms, own_vector, timings, own.sentence_vectors), ContextDecision(
-                True, reason, topic_rank, shown
-            )
-        terms = own_terms + [t for t in carried if t not in set(own_terms)]
-        return (
-            Retrieval(candidates, terms, context_vector, timings),
-            ContextDecision(True, reason, topic_rank, describe_query(question, context)),
+            return standalone, ContextDecision(False, new_topic, reason, topic_path, question)
+        started = time.perf_counter()
+        candidates = self._combine(alone.candidates, contextual.candidates)[:k]
+        timings = {"embed": embed_ms, **contextual.timings_ms, "decide": decide_ms}
+        timings["combine"] = (time.perf_counter() - started) * 1000
+        retrieval = Retrieval(
+            candidates,
+            own_terms + [t for t in carried if t not in own_terms],
+            vector,
+            timings,
+            {**contextual.sentence_vectors, **alone.sentence_vectors},
         )
+        return retrieval, ContextDecision(True, False, reason, topic_path, describe_query(question, context))
 
-    def _decide(self, context: TopicContext, topic_rank: int | None, elsewhere: bool) -> tuple[bool, str]:
-        where = "not in its top results" if topic_rank is None else f"at rank {topic_rank}"
-        if elsewhere:
-            return False, f"the question alone clearly points to other documents (topic {where})"
-        if context.cue:
-            return True, f"refers back (topic documents {where} for the question alone)"
-        if topic_rank is not None and topic_rank <= self.settings.plain_topic_depth:
-            return True, f"same topic (topic documents {where} for the question alone)"
-        return False, f"stands alone (topic documents {where} for the question alone)"
+    def _combine(self, alone: list[Candidate], contextual: list[Candidate]) -> list[Candidate]:
+        """The contextual ranking's sequence of documents, each slot filled with that document's passage the
+        question's own ranking likes best (among those not shown yet): the context chooses the story, the
+        question's own words the paragraph within it. Scores stay the contextual ones, slot by slot."""
+        own_rank = {c.row: rank for rank, c in enumerate(alone)}
+        by_row = {c.row: c for c in contextual} | {c.row: c for c in alone}
+        records = self.index.passages(list(by_row))
+        context_rank = {c.row: rank for rank, c in enumerate(contextual)}
+        per_document: dict[int, list[int]] = {}
+        for row in sorted(by_row, key=lambda r: (own_rank.get(r, len(alone)), context_rank.get(r, len(contextual)), r)):
+            if row in context_rank or row in own_rank:
+                per_document.setdefault(records[row].doc, []).append(row)
+        combined: list[Candidate] = []
+        for slot in contextual:
+            rows = per_document[records[slot.row].doc]
+            combined.append(replace(by_row[rows.pop(0)], score=slot.score))
+        return combined
 
-    def _points_elsewhere(
+    def _decide(
         self,
-        bm25_scores: dict[int, float],
-        dense_scores: dict[int, float],
         own_terms: list[str],
         own_vector: npt.NDArray[np.float32],
-        topic_rows: frozenset[int],
-    ) -> bool:
-        """Both retrievers of the question alone clearly prefer a passage outside the topic's documents."""
-        if not topic_rows or not bm25_scores or not dense_scores:
-            return False
-        best = max(bm25_scores.values())
-        full = self._bm25_full({t: 1.0 for t in own_terms})
-        rows = np.fromiter(sorted(topic_rows), dtype=np.int64)
-        topic_best = float(full[rows].max()) if full is not None else 0.0
-        cosine_best = max(dense_scores.values())
-        topic_cosine = float((np.asarray(self.index.vectors[rows]) @ own_vector).max())
+        topic_doc: int | None,
+        alone_doc: int | None,
+        cue: bool,
+        mode: Mode,
+    ) -> tuple[bool, bool, str]:
+        """(follow-up, new topic, reason)."""
+        if topic_doc is None:
+            return False, True, "the context finds nothing"
+        if topic_doc == alone_doc and not cue:
+            return False, False, "a complete question that finds the topic's document by itself"
         s = self.settings
-        return topic_best < s.elsewhere_bm25_ratio * best and topic_cosine < cosine_best - s.elsewhere_dense_gap
+        held = self._coverage(own_terms, topic_doc)
+        if held >= s.topic_coverage:
+            return True, False, f"the topic's document holds {held:.0%} of the question's words"
+        if self._points_elsewhere(own_terms, own_vector, topic_doc, mode):
+            return False, True, "the question alone clearly points to other documents"
+        return True, False, f"too vague to stand alone (the topic's document holds {held:.0%} of its words)"
 
-    def _bm25_full(self, weights: dict[str, float]) -> npt.NDArray[np.float64] | None:
-        info = self.index.term_info(list(weights))
-        known = [(info[t][0], w) for t, w in weights.items() if t in info]
-        if not known:
-            return None
-        scorer = self.index.bm25
-        total = np.zeros(self.index.size, dtype=np.float64)
-        for term_id, weight in known:
-            lo, hi = int(scorer.indptr[term_id]), int(scorer.indptr[term_id + 1])
-            total[scorer.rows[lo:hi]] += weight * scorer.weights[lo:hi]
-        return total
+    def _coverage(self, own_terms: list[str], doc: int) -> float:
+        """Share of the question's idf mass whose terms occur somewhere in document `doc`."""
+        if not own_terms:
+            return 0.0
+        info = self.index.term_info(own_terms)
+        weights = term_weights(own_terms, {t: idf for t, (_, idf) in info.items()}, self.index.size)
+        total = sum(weights.values())
+        if total <= 0:
+            return 0.0
+        present = self._terms_of(doc)
+        return sum(w for t, w in weights.items() if t in present) / total
 
-    def _bm25(self, weights: dict[str, float], order: list[str], depth: int) -> tuple[list[int], dict[int, float]]:
-        info = self.index.term_info(order)
-        known = [(info[t][0], w) for t, w in weights.items() if t in info]
-        if not known:
-            return [], {}
-        scorer = self.index.bm25
-        total = np.zeros(self.index.size, dtype=np.float64)
-        touched: set[int] = set()
-        for term_id, weight in known:
-            lo, hi = int(scorer.indptr[term_id]), int(scorer.indptr[term_id + 1])
-            rows = scorer.rows[lo:hi]
-            total[rows] += weight * scorer.weights[lo:hi]
-            touched.update(rows.tolist())
-        rows_arr = np.fromiter(sorted(touched), dtype=np.int64)
-        scores = total[rows_arr]
-        order_idx = np.lexsort((rows_arr, -scores))[:depth]
-        top = rows_arr[order_idx].tolist()
-        return top, dict(zip(top, scores[order_idx].tolist(), strict=True))
+    def _points_elsewhere(
+        self, own_terms: list[str], own_vector: npt.NDArray[np.float32], doc: int, mode: Mode
+    ) -> bool:
+        """Both retrievers of the question alone clearly prefer a passage outside document `doc`."""
+        s = self.settings
+        rows = self._rows_of(doc)
+        if not rows.size:
+            return True
+        lexical = dense = True  # a retriever the mode does not use does not object
+        if mode in ("hybrid", "bm25"):
+            _, best = self.index.bm25_top(own_terms, 1)
+            if best.size:
+                topic_best = float(self.index.bm25_scores(own_terms)[rows].max())
+                lexical = topic_best < s.elsewhere_bm25_ratio * float(best[0])
+            else:
+                lexical = False
+        if mode in ("hybrid", "dense"):
+            _, cosines = self.index.dense.search(own_vector, 1)
+            topic_cosine = float((np.asarray(self.index.vectors[rows]) @ own_vector).max())
+            dense = bool(cosines.size) and topic_cosine < float(cosines[0]) - s.elsewhere_dense_gap
+        return lexical and dense
 
-    def _dense(self, vector: npt.NDArray[np.float32], depth: int) -> tuple[list[int], dict[int, float]]:
-        rows, cosines = self.index.dense.search(vector, depth)
-        listed = rows.tolist()
-        return listed, dict(zip(listed, cosines.tolist(), strict=True))
+    def _document_of(self, row: int) -> int:
+        return self.index.passages([row])[row].doc
 
-    def _doc_number(self, path: str) -> int | None:
-        if self._doc_numbers is None:
-            self._doc_numbers = {d.path: d.doc for d in self.index.documents()}
-        return self._doc_numbers.get(path)
-
-    def _rows_of(self, doc: int) -> frozenset[int]:
-        if doc not in self._doc_rows:
+    def _rows_of(self, doc: int) -> npt.NDArray[np.int64]:
+        if doc not in self._document_rows:
+            if len(self._document_rows) >= DOCUMENT_CACHE:
+                self._document_rows.clear()
             records = self.index.catalog.passages_of_document(doc)
-            self._doc_rows[doc] = frozenset(r.search_row for r in records if r.search_row is not None)
-        return self._doc_rows[doc]
+            rows = sorted(r.search_row for r in records if r.search_row is not None)
+            self._document_rows[doc] = np.asarray(rows, dtype=np.int64)
+        return self._document_rows[doc]
 
-    def _row_prior(self, context: TopicContext) -> dict[int, float]:
-        prior: dict[int, float] = {}
-        for path, weight in context.documents:
-            doc = self._doc_number(path)
-            if doc is None:
-                continue
-            for row in self._rows_of(doc):
-                prior[row] = max(prior.get(row, 0.0), weight)
-        return prior
-
-    def _topic_rows(self, context: TopicContext) -> frozenset[int]:
-        return frozenset(self._row_prior(context))
+    def _terms_of(self, doc: int) -> frozenset[str]:
+        if doc not in self._document_terms:
+            if len(self._document_terms) >= DOCUMENT_CACHE:
+                self._document_terms.clear()
+            records = self.index.catalog.passages_of_document(doc)
+            self._document_terms[doc] = frozenset(t for r in records for t, _, _ in term_spans(r.text))
+        return self._document_terms[doc]

@@ -5,13 +5,13 @@ turns of the current topic it offers a `TopicContext`:
 
 - carried terms: content words of the earlier questions and of the answer sentences shown, weighted by
   recency (the latest turn counts most) and always below the question's own words;
-- a context text for the dense query (the earlier questions of the topic, latest first);
-- a document prior: the documents of the evidence shown, weighted by rank and recency;
+- a context text for the dense query (the latest earlier questions of the topic, in the order asked);
 - a lexical cue: does the question look dependent (a referring word, or fewer than three content words)?
+  Shown to the user; the retrieval decision does not need it.
 
-Whether a question really is a follow-up is decided at retrieval time (`qa.context_retrieval`), from how
-the question alone retrieves: a question whose own words find the current topic's documents, or that
-has a lexical cue and does not clearly point elsewhere, is a follow-up; anything else starts a new topic.
+Whether a question really is a follow-up is decided at retrieval time (`qa.context_retrieval`): a
+question whose words the topic's document holds, or that is too vague to point anywhere by itself, is a
+follow-up; one whose own words clearly find other documents starts a new topic.
 """
 
 from __future__ import annotations
@@ -34,11 +34,10 @@ _FILLERS = frozenset(
     told know think get got go went else yes no ok okay please thanks thank like really""".split()
 )
 FEW_CONTENT_WORDS = 3  # a question with fewer content words than this depends on its context
-RECENCY_DECAY = 0.5  # each turn further back counts half as much
-ANSWER_TERM_WEIGHT = 0.5  # words of an answer sentence shown, relative to the words of a question asked
+RECENCY_DECAY = 1.0  # every turn of the topic counts the same (abg-coqa val: 1.0 > 0.7 > 0.5)
+ANSWER_TERM_WEIGHT = 0.0  # words of the answer sentences shown (abg-coqa val: carrying them at 0.25-0.5 hurt)
 MAX_CARRIED_TERMS = 12
 MAX_CONTEXT_QUESTIONS = 2
-DOCUMENT_PRIOR_FLOOR = 0.15  # documents with a smaller prior are not preferred at all
 
 
 def content_words(text: str) -> list[str]:
@@ -68,8 +67,8 @@ class TopicContext:
     """What the current topic can lend to the next question."""
 
     terms: tuple[tuple[str, float], ...]  # carried words (as written) and weights in (0, 1], best first
-    text: str  # earlier questions of the topic, latest first (for the dense query)
-    documents: tuple[tuple[str, float], ...]  # document path -> prior in (0, 1], best first
+    text: str  # the latest earlier questions of the topic, in the order asked (for the dense query)
+    last_documents: tuple[str, ...]  # path of the document of the latest turn's first evidence passage
     cue: bool  # the question looks dependent on its own (referring word, few content words)
 
     def summary(self, limit: int = 6) -> str:
@@ -83,6 +82,8 @@ class Conversation:
     turns: list[Answer] = field(default_factory=list)
     topic_start: int = 0
     saved_id: int | None = None  # its id in the history (`qa.history`) once saved or reopened
+    recency_decay: float = RECENCY_DECAY  # weight of a turn's words per turn back
+    answer_term_weight: float = ANSWER_TERM_WEIGHT  # weight of the words of the answers shown
 
     def clear(self) -> None:
         """Forget everything: the next question starts a new conversation (saved later under a new id)."""
@@ -116,17 +117,20 @@ class Conversation:
         weights: dict[str, float] = {}
         spelling: dict[str, str] = {}
         order: dict[str, int] = {}
-        documents: dict[str, float] = {}
         questions: list[str] = []
         for age, turn in enumerate(reversed(topic)):
-            decay = RECENCY_DECAY**age
+            decay = self.recency_decay**age
             if len(questions) < MAX_CONTEXT_QUESTIONS:
                 questions.append(turn.question)
             sources = [(turn.question, 1.0)]
-            if turn.answer is not None:
-                sources.append((turn.answer.text, ANSWER_TERM_WEIGHT))
-            elif turn.passages:
-                sources.append((turn.passages[0].answer_sentence.text, ANSWER_TERM_WEIGHT))
+            if self.answer_term_weight > 0:
+                shown = (
+                    turn.answer
+                    if turn.answer is not None
+                    else (turn.passages[0].answer_sentence if turn.passages else None)
+                )
+                if shown is not None:
+                    sources.append((shown.text, self.answer_term_weight))
             for text, weight in sources:
                 for word in content_words(text):
                     stems = tokenize(word)
@@ -136,26 +140,18 @@ class Conversation:
                     order.setdefault(key, len(order))
                     spelling.setdefault(key, word)
                     weights[key] = max(weights.get(key, 0.0), decay * weight)
-            for evidence in turn.passages:
-                path = evidence.citation.path
-                documents[path] = documents.get(path, 0.0) + decay / evidence.rank
         ranked = sorted(weights, key=lambda key: (-weights[key], order[key]))[:MAX_CARRIED_TERMS]
-        top = max(documents.values(), default=0.0)
-        prior = sorted(
-            ((path, value / top) for path, value in documents.items() if top and value / top >= DOCUMENT_PRIOR_FLOOR),
-            key=lambda item: (-item[1], item[0]),
-        )
         return TopicContext(
             terms=tuple((spelling[key], round(weights[key], 6)) for key in ranked),
-            text=" ".join(questions),
-            documents=tuple(prior),
+            text=" ".join(reversed(questions)),
+            last_documents=tuple(e.citation.path for e in topic[-1].passages[:1]),
             cue=has_follow_up_cue(question),
         )
 
     def retrieval_query(self, question: str) -> str:
         """A readable account of what a follow-up would search for (the engine reports the final one)."""
         context = self.context(question)
-        if context is None or not context.cue:
+        if context is None:
             return question
         return describe_query(question, context)
 

@@ -107,17 +107,17 @@ class QAEngine:
             raise QuestionError("top-k must be at least 1")
         cleaned = cleaned[:MAX_QUESTION_CHARS]
         started = time.perf_counter()
-        follow_up = False
+        follow_up, new_topic = False, True
         if conversation is not None:
             retrieval, decision = self.contextual.retrieve(cleaned, conversation.context(cleaned), mode, top_k)
-            query, follow_up = decision.query, decision.follow_up
+            query, follow_up, new_topic = decision.query, decision.follow_up, decision.new_topic
         else:
             query = cleaned
             retrieval = self.retriever.retrieve(query, mode, top_k)
         result = self.compose(cleaned, query, mode, top_k, retrieval, follow_up)
         result.timings_ms["total"] = (time.perf_counter() - started) * 1000
         if conversation is not None:
-            conversation.add(result, starts_topic=not follow_up)
+            conversation.add(result, starts_topic=new_topic)
         return result
 
     def compose(

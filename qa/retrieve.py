@@ -50,8 +50,30 @@ class Retrieval:
     sentence_vectors: dict[str, npt.NDArray[np.float32]] = field(default_factory=dict)  # embedded on the way
 
 
+@dataclass(frozen=True)
+class SearchQuery:
+    """What one search looks for: the question's own terms (in order; each occurrence weighs 1 in BM25),
+    terms carried from elsewhere (a conversation) with BM25 weights below 1, and the dense query vector."""
+
+    terms: list[str]
+    vector: npt.NDArray[np.float32]
+    carried: dict[str, float] = field(default_factory=dict)  # term not among `terms` -> weight in (0, 1]
+
+    def bm25_terms(self) -> tuple[list[str], list[float]]:
+        carried = [(t, w) for t, w in self.carried.items() if t not in set(self.terms) and w > 0]
+        return self.terms + [t for t, _ in carried], [1.0] * len(self.terms) + [w for _, w in carried]
+
+
 class Retriever(Protocol):
-    def retrieve(self, query: str, mode: Mode, k: int) -> Retrieval: ...
+    """A search engine over one index (FAISS + BM25 here; a Qdrant engine later)."""
+
+    def retrieve(self, query: str, mode: Mode, k: int) -> Retrieval:
+        """Search for a question as typed."""
+        ...
+
+    def search(self, query: SearchQuery, mode: Mode, k: int) -> Retrieval:
+        """Search for prepared terms and vector (a follow-up with its carried context)."""
+        ...
 
 
 class HybridRetriever:
@@ -78,19 +100,26 @@ class HybridRetriever:
         self.rerank_settings = rerank_settings
 
     def retrieve(self, query: str, mode: Mode, k: int) -> Retrieval:
-        timings: dict[str, float] = {}
-        terms = tokenize(query)
-        depth = max(self.depth, k)
-
         started = time.perf_counter()
         vector = self.embedder.embed_queries([query])[0]
-        timings["embed"] = (time.perf_counter() - started) * 1000
+        embed_ms = (time.perf_counter() - started) * 1000
+        retrieval = self.search(SearchQuery(tokenize(query), vector), mode, k)
+        stages = dict(retrieval.timings_ms)
+        retrieval.timings_ms.clear()
+        retrieval.timings_ms.update(embed=embed_ms, **stages)
+        return retrieval
+
+    def search(self, query: SearchQuery, mode: Mode, k: int) -> Retrieval:
+        timings: dict[str, float] = {}
+        terms, vector = query.terms, query.vector
+        bm25_terms, bm25_weights = query.bm25_terms()
+        depth = max(self.depth, k)
 
         bm25_rows: list[int] = []
         bm25_scores: dict[int, float] = {}
         if mode in ("hybrid", "bm25"):
             started = time.perf_counter()
-            rows, scores = self.index.bm25_top(terms, depth)
+            rows, scores = self.index.bm25_top(bm25_terms, depth, bm25_weights)
             bm25_rows = rows.tolist()
             bm25_scores = dict(zip(bm25_rows, scores.tolist(), strict=True))
             timings["bm25"] = (time.perf_counter() - started) * 1000
@@ -112,7 +141,7 @@ class HybridRetriever:
             fused = reciprocal_rank_fusion([bm25_rows, dense_rows], k=self.rrf_k)
         elif mode == "hybrid":
             union = sorted(set(bm25_rows) | set(dense_rows))
-            self._complete_scores(terms, vector, union, bm25_scores, dense_scores)
+            self._complete_scores(bm25_terms, bm25_weights, vector, union, bm25_scores, dense_scores)
             fused = convex_fusion(
                 union,
                 [bm25_scores[row] for row in union],
@@ -120,7 +149,7 @@ class HybridRetriever:
                 self.lexical_weight,
             )
             if self.rerank_settings.enabled:
-                fused = self._rerank(terms, vector, fused, sentence_vectors)
+                fused = self._rerank(query, fused, sentence_vectors)
         elif mode == "bm25":
             fused = [(row, bm25_scores[row]) for row in bm25_rows]
         else:
@@ -141,14 +170,18 @@ class HybridRetriever:
 
     def _rerank(
         self,
-        terms: list[str],
-        vector: npt.NDArray[np.float32],
+        query: SearchQuery,
         fused: list[tuple[int, float]],
         sentence_vectors: dict[str, npt.NDArray[np.float32]],
     ) -> list[tuple[int, float]]:
-        """The sentence-level second stage (qa/rerank.py) over the first fused candidates."""
-        info = self.index.term_info(terms)
-        weights = term_weights(terms, {t: idf for t, (_, idf) in info.items()}, self.index.size)
+        """The sentence-level second stage (qa/rerank.py) over the first fused candidates; a carried term
+        counts with its idf times its weight."""
+        terms, vector = query.terms, query.vector
+        carried = {t: w for t, w in query.carried.items() if t not in set(terms)}
+        info = self.index.term_info(terms + list(carried))
+        idf = {t: value for t, (_, value) in info.items()}
+        weights = term_weights(terms, idf, self.index.size)
+        weights.update((t, w * idf[t]) for t, w in carried.items() if t in idf)
         records = self.index.passages([row for row, _ in fused[: self.rerank_settings.depth]])
         texts = {row: record.text for row, record in records.items()}
         return rerank(
@@ -165,6 +198,7 @@ class HybridRetriever:
     def _complete_scores(
         self,
         terms: list[str],
+        term_weights: list[float],
         vector: npt.NDArray[np.float32],
         rows: list[int],
         bm25_scores: dict[int, float],
@@ -173,8 +207,7 @@ class HybridRetriever:
         """Fill in the exact BM25 score and cosine of candidates that only one retriever returned."""
         lacking_bm25 = [row for row in rows if row not in bm25_scores]
         if lacking_bm25:
-            info = self.index.term_info(terms)
-            all_scores = self.index.bm25.scores([info[t][0] for t in terms if t in info])
+            all_scores = self.index.bm25_scores(terms, term_weights)
             bm25_scores.update(zip(lacking_bm25, all_scores[lacking_bm25].tolist(), strict=True))
         lacking_dense = [row for row in rows if row not in dense_scores]
         if lacking_dense:
