@@ -64,3 +64,20 @@ def test_top_is_sorted_with_ties_broken_by_row() -> None:
     rows, _ = scorer.top([ids["a"]], 2)
     assert rows.tolist() == [0, 1]
     assert scorer.top([None], 5)[0].size == 0
+
+
+def test_query_weights_scale_each_token_and_zero_weights_match_nothing() -> None:
+    corpus = [["depot", "idlib", "strike"], ["turkey", "ceasefire"], ["depot", "turkey"], ["weather"]]
+    reference = BM25Okapi(corpus)
+    scorer, ids = _scorer(corpus)
+    single = {t: reference.get_scores([t]) for t in ("depot", "turkey")}
+    weighted = scorer.scores([ids["depot"], ids["turkey"]], [1.0, 0.4])
+    np.testing.assert_allclose(weighted, single["depot"] + 0.4 * single["turkey"], atol=1e-9)
+    rows, scores = scorer.top([ids["depot"], ids["turkey"]], 10, [1.0, 0.4])
+    np.testing.assert_allclose(scores, weighted[rows], atol=1e-12)
+    assert rows.tolist() == sorted(rows.tolist(), key=lambda r: (-weighted[r], r))
+    # a zero-weight token neither scores nor lets a passage match
+    rows, _ = scorer.top([ids["depot"], ids["turkey"]], 10, [1.0, 0.0])
+    assert 1 not in rows.tolist()
+    with pytest.raises(ValueError):
+        scorer.scores([ids["depot"]], [1.0, 2.0])
