@@ -64,19 +64,19 @@ def slice_reports(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Ev
 
 
 # Measured on this slice (12 val conversations, 30 stories): follow-ups hit@1 alone 5/12, all earlier
-# prepended 11/12, context 9/12; drift set alone 5/12, all earlier prepended 0/12, context 4/12.
+# prepended 11/12, context 11/12; drift set alone 5/12, all earlier prepended 1/12, context 5/12.
 
 
 def test_follow_ups_beat_the_question_alone(slice_reports: tuple[EvalReport, EvalReport]) -> None:
     follow, _ = slice_reports
     s = follow.scores
-    assert s["context"].hits1 >= s["alone"].hits1 + 3
+    assert s["context"].hits1 >= s["alone"].hits1 + 5
     assert s["context"].hits5 >= s["alone"].hits5
 
 
 def test_topic_changes_cost_little(slice_reports: tuple[EvalReport, EvalReport]) -> None:
     _, drift = slice_reports
     s = drift.scores
-    # Known shortfall: one drift target of the slice is wrongly kept as a follow-up (4 vs 5 alone).
+    # one tie may flip; on the full val drift set ours is 0.014 below alone (docs/conversation.md)
     assert s["context"].hits1 >= s["alone"].hits1 - 1
     assert s["context"].hits1 >= s["all"].hits1 + 3
