@@ -22,7 +22,7 @@ from index.tokenize import tokenize
 from qa.answer import CredibilityRule, best_sentence, coverage, matched_terms, sentences_of, term_weights
 from qa.citations import CitationChecker
 from qa.context_retrieval import ContextSettings, ContextualRetriever
-from qa.conversation import Conversation
+from qa.conversation import Conversation, content_words
 from qa.retrieve import HybridRetriever, Retrieval, Retriever
 from qa.types import DEFAULT_FUSION, DEFAULT_TOP_K, MODES, Answer, AnswerText, Citation, Evidence, Fusion, Mode
 
@@ -183,8 +183,11 @@ class QAEngine:
             top = evidence[0]
             top_row = retrieval.candidates[0].row
             cosine = float(np.asarray(self.index.vectors[top_row]) @ vector)
-            # Coverage of the question's own words: context carried into a follow-up must not dilute it.
+            # Coverage of the question's own words: context carried into a follow-up must not dilute it, and
+            # a follow-up's fillers ("anyone", "else") name nothing the passage should hold.
             own_terms = tokenize(question)
+            if follow_up:
+                own_terms = [t for word in content_words(question) for t in tokenize(word)] or own_terms
             own_weights = weights
             if own_terms != retrieval.query_terms:
                 own_known = self.index.term_info(own_terms)

@@ -70,6 +70,8 @@ def test_example_conversation(engine: QAEngine) -> None:
     assert second.retrieval_query.startswith("Was it coordinated with anyone? [+ context: ")
     assert "depot" in second.retrieval_query
     assert second.passages[0].id in {"seeds/000_a6242c36691dad2e.txt#p8", "seeds/001_1b964a6f03f87240.txt#p2"}
+    # answered, not "no good evidence": a follow-up's fillers ("anyone") do not count against its coverage
+    assert second.answer is not None
     # a question that stands alone is not dragged back, and starts a new topic
     assert not third.follow_up and third.retrieval_query == third.question
     assert third.passages[0].id.startswith("seeds/003_5955d54851c696b3.txt#p1")
