@@ -61,7 +61,6 @@ class ContextDecision:
     follow_up: bool  # retrieval used the topic's context
     new_topic: bool  # the question clearly points elsewhere: later questions borrow nothing from before it
     reason: str
-    topic_document: str | None  # path of the document the contextual search put first
     query: str  # human-readable: the question, plus "[+ context: ...]" for a follow-up
 
 
@@ -79,14 +78,13 @@ class ContextualRetriever:
         self.base = base
         self.settings = settings or ContextSettings()
         self.depth = depth
-        self._document_terms: dict[int, frozenset[str]] = {}
-        self._document_rows: dict[int, npt.NDArray[np.int64]] = {}
+        self._documents: dict[int, tuple[npt.NDArray[np.int64], frozenset[str]]] = {}  # doc -> (rows, terms)
 
     def retrieve(
         self, question: str, context: TopicContext | None, mode: Mode, k: int
     ) -> tuple[Retrieval, ContextDecision]:
         if context is None:
-            return self.base.retrieve(question, mode, k), ContextDecision(False, True, "first question", None, question)
+            return self.base.retrieve(question, mode, k), ContextDecision(False, True, "first question", question)
         s = self.settings
         started = time.perf_counter()
         own_terms = tokenize(question)
@@ -100,36 +98,31 @@ class ContextualRetriever:
             for stem in tokenize(word):
                 if stem not in own_terms:
                     carried[stem] = max(carried.get(stem, 0.0), weight * s.carried_term_weight)
-        contextual = self.base.search(SearchQuery(own_terms, vector, carried), mode, max(self.depth, k))
+        depth = max(self.depth, k)
+        contextual = self.base.search(SearchQuery(own_terms, vector, carried), mode, depth)
+        alone = self.base.search(SearchQuery(own_terms, own_vector), mode, depth)  # embedded above already
 
         started = time.perf_counter()
         topic_doc = self._document_of(contextual.candidates[0].row) if contextual.candidates else None
-        alone = self.base.retrieve(question, mode, max(self.depth, k))
         alone_doc = self._document_of(alone.candidates[0].row) if alone.candidates else None
-        follow_up, new_topic, reason = self._decide(own_terms, own_vector, topic_doc, alone_doc, context.cue, mode)
-        if not follow_up and not new_topic and alone_doc is not None:
-            # answered alone; a document other than the latest answer's begins a new topic
-            new_topic = self.index.document(alone_doc).path not in context.last_documents
+        follow_up, new_topic, reason = self._decide(own_terms, own_vector, topic_doc, alone_doc, context, mode)
         decide_ms = (time.perf_counter() - started) * 1000
-        topic_path = self.index.document(topic_doc).path if topic_doc is not None else None
         if not follow_up:
-            alone.timings_ms["decide"] = decide_ms
-            standalone = Retrieval(
-                alone.candidates[:k], alone.query_terms, alone.query_vector, alone.timings_ms, alone.sentence_vectors
-            )
-            return standalone, ContextDecision(False, new_topic, reason, topic_path, question)
+            timings = {"embed": embed_ms, **alone.timings_ms, "decide": decide_ms}
+            standalone = replace(alone, candidates=alone.candidates[:k], timings_ms=timings)
+            return standalone, ContextDecision(False, new_topic, reason, question)
         started = time.perf_counter()
         candidates = self._combine(alone.candidates, contextual.candidates)[:k]
         timings = {"embed": embed_ms, **contextual.timings_ms, "decide": decide_ms}
         timings["combine"] = (time.perf_counter() - started) * 1000
         retrieval = Retrieval(
             candidates,
-            own_terms + [t for t in carried if t not in own_terms],
+            own_terms + list(carried),
             vector,
             timings,
             {**contextual.sentence_vectors, **alone.sentence_vectors},
         )
-        return retrieval, ContextDecision(True, False, reason, topic_path, describe_query(question, context))
+        return retrieval, ContextDecision(True, False, reason, describe_query(question, context))
 
     def _combine(self, alone: list[Candidate], contextual: list[Candidate]) -> list[Candidate]:
         """The contextual ranking's sequence of documents, each slot filled with that document's passage the
@@ -141,8 +134,7 @@ class ContextualRetriever:
         context_rank = {c.row: rank for rank, c in enumerate(contextual)}
         per_document: dict[int, list[int]] = {}
         for row in sorted(by_row, key=lambda r: (own_rank.get(r, len(alone)), context_rank.get(r, len(contextual)), r)):
-            if row in context_rank or row in own_rank:
-                per_document.setdefault(records[row].doc, []).append(row)
+            per_document.setdefault(records[row].doc, []).append(row)
         combined: list[Candidate] = []
         for slot in contextual:
             rows = per_document[records[slot.row].doc]
@@ -155,14 +147,16 @@ class ContextualRetriever:
         own_vector: npt.NDArray[np.float32],
         topic_doc: int | None,
         alone_doc: int | None,
-        cue: bool,
+        context: TopicContext,
         mode: Mode,
     ) -> tuple[bool, bool, str]:
         """(follow-up, new topic, reason)."""
         if topic_doc is None:
             return False, True, "the context finds nothing"
-        if topic_doc == alone_doc and not cue:
-            return False, False, "a complete question that finds the topic's document by itself"
+        if topic_doc == alone_doc and not context.cue:
+            # the topic goes on only if this document gave the latest answer
+            new_topic = self.index.document(topic_doc).path != context.last_document
+            return False, new_topic, "a complete question that finds the topic's document by itself"
         s = self.settings
         held = self._coverage(own_terms, topic_doc)
         if held >= s.topic_coverage:
@@ -180,7 +174,7 @@ class ContextualRetriever:
         total = sum(weights.values())
         if total <= 0:
             return 0.0
-        present = self._terms_of(doc)
+        _, present = self._document(doc)
         return sum(w for t, w in weights.items() if t in present) / total
 
     def _points_elsewhere(
@@ -188,17 +182,13 @@ class ContextualRetriever:
     ) -> bool:
         """Both retrievers of the question alone clearly prefer a passage outside document `doc`."""
         s = self.settings
-        rows = self._rows_of(doc)
+        rows, _ = self._document(doc)
         if not rows.size:
             return True
         lexical = dense = True  # a retriever the mode does not use does not object
         if mode in ("hybrid", "bm25"):
-            _, best = self.index.bm25_top(own_terms, 1)
-            if best.size:
-                topic_best = float(self.index.bm25_scores(own_terms)[rows].max())
-                lexical = topic_best < s.elsewhere_bm25_ratio * float(best[0])
-            else:
-                lexical = False
+            scores = self.index.bm25_scores(own_terms)  # BM25 scores are never negative
+            lexical = float(scores[rows].max()) < s.elsewhere_bm25_ratio * float(scores.max())
         if mode in ("hybrid", "dense"):
             _, cosines = self.index.dense.search(own_vector, 1)
             topic_cosine = float((np.asarray(self.index.vectors[rows]) @ own_vector).max())
@@ -208,19 +198,13 @@ class ContextualRetriever:
     def _document_of(self, row: int) -> int:
         return self.index.passages([row])[row].doc
 
-    def _rows_of(self, doc: int) -> npt.NDArray[np.int64]:
-        if doc not in self._document_rows:
-            if len(self._document_rows) >= DOCUMENT_CACHE:
-                self._document_rows.clear()
+    def _document(self, doc: int) -> tuple[npt.NDArray[np.int64], frozenset[str]]:
+        """Search rows and indexed terms of document `doc` (one catalog read, cached)."""
+        if doc not in self._documents:
+            if len(self._documents) >= DOCUMENT_CACHE:
+                self._documents.clear()
             records = self.index.catalog.passages_of_document(doc)
-            rows = sorted(r.search_row for r in records if r.search_row is not None)
-            self._document_rows[doc] = np.asarray(rows, dtype=np.int64)
-        return self._document_rows[doc]
-
-    def _terms_of(self, doc: int) -> frozenset[str]:
-        if doc not in self._document_terms:
-            if len(self._document_terms) >= DOCUMENT_CACHE:
-                self._document_terms.clear()
-            records = self.index.catalog.passages_of_document(doc)
-            self._document_terms[doc] = frozenset(t for r in records for t, _, _ in term_spans(r.text))
-        return self._document_terms[doc]
+            rows = np.asarray(sorted(r.search_row for r in records if r.search_row is not None), dtype=np.int64)
+            terms = frozenset(t for r in records for t, _, _ in term_spans(r.text))
+            self._documents[doc] = (rows, terms)
+        return self._documents[doc]

@@ -3,9 +3,10 @@
 Deterministic, no language model. The conversation keeps the answers the user was shown; from the
 turns of the current topic it offers a `TopicContext`:
 
-- carried terms: content words of the earlier questions and of the answer sentences shown, weighted by
-  recency (the latest turn counts most) and always below the question's own words;
+- carried terms: content words of the earlier questions (and, if `answer_term_weight` > 0, of the answer
+  sentences shown), weighted by `recency_decay` per turn back (1.0 by default: every turn alike);
 - a context text for the dense query (the latest earlier questions of the topic, in the order asked);
+- the document of the latest answer;
 - a lexical cue: does the question look dependent (a referring word, or fewer than three content words)?
   Shown to the user; the retrieval decision does not need it.
 
@@ -68,7 +69,7 @@ class TopicContext:
 
     terms: tuple[tuple[str, float], ...]  # carried words (as written) and weights in (0, 1], best first
     text: str  # the latest earlier questions of the topic, in the order asked (for the dense query)
-    last_documents: tuple[str, ...]  # path of the document of the latest turn's first evidence passage
+    last_document: str | None  # path of the document of the latest turn's first evidence passage
     cue: bool  # the question looks dependent on its own (referring word, few content words)
 
     def summary(self, limit: int = 6) -> str:
@@ -144,7 +145,7 @@ class Conversation:
         return TopicContext(
             terms=tuple((spelling[key], round(weights[key], 6)) for key in ranked),
             text=" ".join(reversed(questions)),
-            last_documents=tuple(e.citation.path for e in topic[-1].passages[:1]),
+            last_document=topic[-1].passages[0].citation.path if topic[-1].passages else None,
             cue=has_follow_up_cue(question),
         )
 

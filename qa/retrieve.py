@@ -10,7 +10,7 @@ reciprocal-rank fusion (RRF, k=60) stays selectable. Ties are broken by search r
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 import numpy as np
@@ -59,9 +59,14 @@ class SearchQuery:
     vector: npt.NDArray[np.float32]
     carried: dict[str, float] = field(default_factory=dict)  # term not among `terms` -> weight in (0, 1]
 
+    def carried_terms(self) -> dict[str, float]:
+        """The carried terms that add something: not among the question's own, with a positive weight."""
+        own = set(self.terms)
+        return {t: w for t, w in self.carried.items() if t not in own and w > 0}
+
     def bm25_terms(self) -> tuple[list[str], list[float]]:
-        carried = [(t, w) for t, w in self.carried.items() if t not in set(self.terms) and w > 0]
-        return self.terms + [t for t, _ in carried], [1.0] * len(self.terms) + [w for _, w in carried]
+        carried = self.carried_terms()
+        return self.terms + list(carried), [1.0] * len(self.terms) + list(carried.values())
 
 
 class Retriever(Protocol):
@@ -104,10 +109,7 @@ class HybridRetriever:
         vector = self.embedder.embed_queries([query])[0]
         embed_ms = (time.perf_counter() - started) * 1000
         retrieval = self.search(SearchQuery(tokenize(query), vector), mode, k)
-        stages = dict(retrieval.timings_ms)
-        retrieval.timings_ms.clear()
-        retrieval.timings_ms.update(embed=embed_ms, **stages)
-        return retrieval
+        return replace(retrieval, timings_ms={"embed": embed_ms, **retrieval.timings_ms})
 
     def search(self, query: SearchQuery, mode: Mode, k: int) -> Retrieval:
         timings: dict[str, float] = {}
@@ -177,7 +179,7 @@ class HybridRetriever:
         """The sentence-level second stage (qa/rerank.py) over the first fused candidates; a carried term
         counts with its idf times its weight."""
         terms, vector = query.terms, query.vector
-        carried = {t: w for t, w in query.carried.items() if t not in set(terms)}
+        carried = query.carried_terms()
         info = self.index.term_info(terms + list(carried))
         idf = {t: value for t, (_, value) in info.items()}
         weights = term_weights(terms, idf, self.index.size)
