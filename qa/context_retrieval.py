@@ -15,7 +15,9 @@ Wraps the plain retriever (`qa.retrieve.Retriever`) without changing it:
    - the topic document holds at least `topic_coverage` of the question's own idf mass: follow-up;
    - both retrievers of the question alone clearly prefer another document (the topic document's best
      BM25 score below `elsewhere_bm25_ratio` x the best, its best cosine more than `elsewhere_dense_gap`
-     below the best): the question points elsewhere, is answered alone and starts a new topic;
+     below the best): the question points elsewhere and is answered alone; it starts a new topic only
+     if nothing in it refers back (no referring word, enough content words), otherwise the topic's
+     words stay available to the next question;
    - anything else (too vague to point anywhere by itself) is a follow-up.
 3. A follow-up keeps the contextual ranking's sequence of documents, but each slot shows that document's
    passage the question's own ranking likes best: the context picks the story, the question's own words
@@ -162,7 +164,8 @@ class ContextualRetriever:
         if held >= s.topic_coverage:
             return True, False, f"the topic's document holds {held:.0%} of the question's words"
         if self._points_elsewhere(own_terms, own_vector, topic_doc, mode):
-            return False, True, "the question alone clearly points to other documents"
+            # answered alone; a new topic only if nothing in it refers back (no referring word, not too short)
+            return False, not context.cue, "the question alone clearly points to other documents"
         return True, False, f"too vague to stand alone (the topic's document holds {held:.0%} of its words)"
 
     def _coverage(self, own_terms: list[str], doc: int) -> float:

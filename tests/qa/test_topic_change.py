@@ -1,0 +1,60 @@
+"""When a question inside a conversation points to another story: answered alone, and a new topic only if
+nothing in it refers back. Real model, real index over the seeds plus one unrelated article."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+
+import pytest
+
+from index.builder import open_index
+from index.corpus import FolderSource
+from qa.context_retrieval import ContextSettings
+from qa.conversation import Conversation
+from qa.engine import QAEngine
+from tests.conftest import SEEDS, RecordingReporter
+
+BAKERY = """Lyon bakery wins the national baguette prize
+
+The bakery of Marcel Dubois in the Croix-Rousse district of Lyon won the national baguette prize on Monday.
+The jury tasted 180 loaves before choosing his crusty sourdough baguette.
+
+Dubois bakes every loaf himself, starting at three in the morning with flour milled in the Beaujolais.
+His prize includes supplying the presidential palace with bread for a year.
+"""
+
+
+@pytest.fixture(scope="module")
+def engine(tmp_path_factory: pytest.TempPathFactory, embedder) -> Iterator[QAEngine]:  # type: ignore[no-untyped-def]
+    corpus = tmp_path_factory.mktemp("topic-change") / "corpus"
+    shutil.copytree(SEEDS, corpus)
+    (corpus / "bakery.txt").write_text(BAKERY, encoding="utf-8")
+    index = open_index(FolderSource(corpus), corpus.parent / "index", embedder, RecordingReporter())
+    engine = QAEngine(index, embedder)
+    yield engine
+    engine.close()
+
+
+def test_a_question_that_refers_back_keeps_the_topic(engine: QAEngine) -> None:
+    # "points elsewhere" judged on BM25 alone (any cosine passes), so that this short question takes that path
+    strict = QAEngine(engine.index, engine.embedder, context_settings=ContextSettings(elsewhere_dense_gap=-1.0))
+    conversation = Conversation()
+    strict.ask("Who struck the weapons depot in Idlib?", conversation=conversation)
+    other = strict.ask("And the sourdough?", conversation=conversation)
+    # its own words find the bakery article: answered alone, not dragged back to the depot story
+    assert not other.follow_up and other.retrieval_query == other.question
+    assert other.passages[0].citation.path.endswith("bakery.txt")
+    # but it is too short to stand on its own, so the depot topic is not dropped
+    assert conversation.topic_start == 0
+    follow = strict.ask("Was it coordinated with anyone?", conversation=conversation)
+    assert follow.follow_up and "depot" in follow.retrieval_query
+
+
+def test_a_question_that_stands_alone_starts_a_new_topic(engine: QAEngine) -> None:
+    conversation = Conversation()
+    engine.ask("Who struck the weapons depot in Idlib?", conversation=conversation)
+    other = engine.ask("Which Lyon bakery won the national baguette prize?", conversation=conversation)
+    assert not other.follow_up
+    assert other.passages[0].citation.path.endswith("bakery.txt")
+    assert conversation.topic_start == 1
