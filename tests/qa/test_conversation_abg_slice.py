@@ -77,6 +77,6 @@ def test_follow_ups_beat_the_question_alone(slice_reports: tuple[EvalReport, Eva
 def test_topic_changes_cost_little(slice_reports: tuple[EvalReport, EvalReport]) -> None:
     _, drift = slice_reports
     s = drift.scores
-    # one tie may flip; on the full val drift set ours is 0.014 below alone (docs/conversation.md)
+    # one tie may flip; on the full val drift set ours is 0.012 below alone (docs/conversation.md)
     assert s["context"].hits1 >= s["alone"].hits1 - 1
     assert s["context"].hits1 >= s["all"].hits1 + 3
