@@ -12,7 +12,6 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")  # as `qa` runs a question
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -20,6 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.common import median, percentile, table  # noqa: E402
 from qa.conversation import Conversation  # noqa: E402
+from qa.conversation_eval import load_passage_conversations  # noqa: E402
 from qa.engine import open_engine  # noqa: E402
 from qa.progress import StderrReporter  # noqa: E402
 
@@ -31,16 +31,16 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="times every conversation is replayed")
     args = parser.parse_args()
     engine = open_engine(None, None, None, StderrReporter(quiet=True))
-    conversations = [json.loads(line) for line in CONVERSATIONS.read_text(encoding="utf-8").splitlines() if line]
-    engine.ask(conversations[0]["turns"][0]["text"])  # warm up: index pages, encoder weights
+    conversations = load_passage_conversations(CONVERSATIONS)
+    engine.ask(conversations[0][0].text)  # warm up: index pages, encoder weights
     first: list[float] = []
     follow_ups: list[float] = []
     answered_alone: list[float] = []
     for _ in range(args.rounds):
-        for record in conversations:
+        for turns in conversations:
             conversation = Conversation()
-            for position, turn in enumerate(record["turns"]):
-                answer = engine.ask(turn["text"], conversation=conversation)
+            for position, turn in enumerate(turns):
+                answer = engine.ask(turn.text, conversation=conversation)
                 total = answer.timings_ms["total"]
                 (first if position == 0 else follow_ups if answer.follow_up else answered_alone).append(total)
     rows = [

@@ -93,14 +93,16 @@ class CorpusIndex:
         self, terms: Sequence[str], k: int, weights: Sequence[float] | None = None
     ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
         """The `k` best passages for `terms` (one optional query weight per term)."""
-        info = self.term_info(terms)
-        ids: list[int | None] = [info[t][0] if t in info else None for t in terms]
-        return self.bm25.top(ids, k, weights)
+        return self.bm25.top(self._term_ids(terms), k, weights)
 
     def bm25_scores(self, terms: Sequence[str], weights: Sequence[float] | None = None) -> npt.NDArray[np.float64]:
         """BM25 scores of every passage for `terms` (one optional query weight per term)."""
+        return self.bm25.scores(self._term_ids(terms), weights)
+
+    def _term_ids(self, terms: Sequence[str]) -> list[int | None]:
+        """Vocabulary id of each term in order (None for a term the index does not know)."""
         info = self.term_info(terms)
-        return self.bm25.scores([info[t][0] if t in info else None for t in terms], weights)
+        return [info[t][0] if t in info else None for t in terms]
 
     def close(self) -> None:
         self.catalog.close()

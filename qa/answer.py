@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
@@ -12,6 +14,9 @@ import numpy.typing as npt
 from index.sentences import sentence_spans
 from index.tokenize import term_spans
 from qa.types import Sentence, Verdict
+
+if TYPE_CHECKING:
+    from index.corpus_index import CorpusIndex
 
 SENTENCE_DENSE_WEIGHT = 0.3  # sentence score = w * cosine + (1 - w) * idf-weighted term coverage
 
@@ -39,13 +44,23 @@ def term_weights(query_terms: list[str], idf: Mapping[str, float], n_passages: i
     return {term: max(idf.get(term, unseen), 0.0) for term in dict.fromkeys(query_terms)}
 
 
-def coverage(text: str, weights: Mapping[str, float]) -> float:
-    """Share of the query's idf mass whose terms occur in `text`."""
+def index_term_weights(index: CorpusIndex, query_terms: list[str]) -> dict[str, float]:
+    """`term_weights` with the idf of `index`."""
+    known = index.term_info(query_terms)
+    return term_weights(query_terms, {t: idf for t, (_, idf) in known.items()}, index.size)
+
+
+def covered_share(weights: Mapping[str, float], present: AbstractSet[str]) -> float:
+    """Share of the query's idf mass whose terms are among `present`."""
     total = sum(weights.values())
     if total <= 0:
         return 0.0
-    present = {term for term, _, _ in term_spans(text)}
     return sum(w for term, w in weights.items() if term in present) / total
+
+
+def coverage(text: str, weights: Mapping[str, float]) -> float:
+    """Share of the query's idf mass whose terms occur in `text`."""
+    return covered_share(weights, {term for term, _, _ in term_spans(text)})
 
 
 def matched_terms(text: str, weights: Mapping[str, float]) -> tuple[tuple[str, ...], tuple[tuple[int, int], ...]]:

@@ -38,7 +38,7 @@ import numpy.typing as npt
 from index.corpus_index import CorpusIndex
 from index.embed import Embedder
 from index.tokenize import term_spans, tokenize
-from qa.answer import term_weights
+from qa.answer import covered_share, index_term_weights
 from qa.conversation import TopicContext, describe_query
 from qa.retrieve import CANDIDATE_DEPTH, Candidate, Retrieval, Retriever, SearchQuery
 from qa.types import Mode
@@ -98,10 +98,10 @@ class ContextualRetriever:
         carried: dict[str, float] = {}
         for word, weight in context.terms:
             for stem in tokenize(word):
-                if stem not in own_terms:
-                    carried[stem] = max(carried.get(stem, 0.0), weight * s.carried_term_weight)
+                carried[stem] = max(carried.get(stem, 0.0), weight * s.carried_term_weight)
+        query = SearchQuery(own_terms, vector, carried)
         depth = max(self.depth, k)
-        contextual = self.base.search(SearchQuery(own_terms, vector, carried), mode, depth)
+        contextual = self.base.search(query, mode, depth)
         alone = self.base.search(SearchQuery(own_terms, own_vector), mode, depth)  # embedded above already
 
         started = time.perf_counter()
@@ -119,7 +119,7 @@ class ContextualRetriever:
         timings["combine"] = (time.perf_counter() - started) * 1000
         retrieval = Retrieval(
             candidates,
-            own_terms + list(carried),
+            own_terms + list(query.carried_terms()),
             vector,
             timings,
             {**contextual.sentence_vectors, **alone.sentence_vectors},
@@ -172,13 +172,8 @@ class ContextualRetriever:
         """Share of the question's idf mass whose terms occur somewhere in document `doc`."""
         if not own_terms:
             return 0.0
-        info = self.index.term_info(own_terms)
-        weights = term_weights(own_terms, {t: idf for t, (_, idf) in info.items()}, self.index.size)
-        total = sum(weights.values())
-        if total <= 0:
-            return 0.0
         _, present = self._document(doc)
-        return sum(w for t, w in weights.items() if t in present) / total
+        return covered_share(index_term_weights(self.index, own_terms), present)
 
     def _points_elsewhere(
         self, own_terms: list[str], own_vector: npt.NDArray[np.float32], doc: int, mode: Mode

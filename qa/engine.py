@@ -19,7 +19,7 @@ from index.embed import Embedder, ModelEmbedder, resolve_model
 from index.errors import QuestionError
 from index.store import default_index_dir
 from index.tokenize import tokenize
-from qa.answer import CredibilityRule, best_sentence, coverage, matched_terms, sentences_of, term_weights
+from qa.answer import CredibilityRule, best_sentence, coverage, index_term_weights, matched_terms, sentences_of
 from qa.citations import CitationChecker
 from qa.context_retrieval import ContextSettings, ContextualRetriever
 from qa.conversation import Conversation, content_words
@@ -128,8 +128,7 @@ class QAEngine:
         answer_started = time.perf_counter()
         rows = [c.row for c in retrieval.candidates]
         records = self.index.passages(rows)
-        known = self.index.term_info(retrieval.query_terms)
-        weights = term_weights(retrieval.query_terms, {t: idf for t, (_, idf) in known.items()}, self.index.size)
+        weights = index_term_weights(self.index, retrieval.query_terms)
         vector = retrieval.query_vector
         sentence_spans = {row: sentences_of(records[row].text) for row in rows}
         # Sentence embeddings cost ~21 MFLOP per token: only the best passage's sentences (the answer) are
@@ -188,10 +187,7 @@ class QAEngine:
             own_terms = tokenize(question)
             if follow_up:
                 own_terms = [t for word in content_words(question) for t in tokenize(word)] or own_terms
-            own_weights = weights
-            if own_terms != retrieval.query_terms:
-                own_known = self.index.term_info(own_terms)
-                own_weights = term_weights(own_terms, {t: idf for t, (_, idf) in own_known.items()}, self.index.size)
+            own_weights = weights if own_terms == retrieval.query_terms else index_term_weights(self.index, own_terms)
             verdict, reason = self.credibility.judge(cosine, coverage(top.text, own_weights))
         else:
             verdict, reason = "no_credible_evidence", "no passage matches any word of the question"

@@ -200,7 +200,7 @@ class HybridRetriever:
     def _complete_scores(
         self,
         terms: list[str],
-        term_weights: list[float],
+        query_weights: list[float],
         vector: npt.NDArray[np.float32],
         rows: list[int],
         bm25_scores: dict[int, float],
@@ -209,7 +209,7 @@ class HybridRetriever:
         """Fill in the exact BM25 score and cosine of candidates that only one retriever returned."""
         lacking_bm25 = [row for row in rows if row not in bm25_scores]
         if lacking_bm25:
-            all_scores = self.index.bm25_scores(terms, term_weights)
+            all_scores = self.index.bm25_scores(terms, query_weights)
             bm25_scores.update(zip(lacking_bm25, all_scores[lacking_bm25].tolist(), strict=True))
         lacking_dense = [row for row in rows if row not in dense_scores]
         if lacking_dense:
