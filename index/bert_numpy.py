@@ -40,32 +40,21 @@ def read_safetensors(path: Path) -> dict[str, Array]:
 
 
 def _erf(x: Array) -> Array:
-    """erf with |error| < 1.2e-7 (Numerical Recipes erfc Chebyshev fit), vectorised."""
-    z = np.abs(x).astype(np.float64)
-    t = 1.0 / (1.0 + 0.5 * z)
-    poly = (
-        -z * z
-        - 1.26551223
-        + t
-        * (
-            1.00002368
-            + t
-            * (
-                0.37409196
-                + t
-                * (
-                    0.09678418
-                    + t
-                    * (
-                        -0.18628806
-                        + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277))))
-                    )
-                )
-            )
-        )
-    )
-    result = 1.0 - t * np.exp(poly)
-    return np.where(x >= 0, result, -result).astype(np.float32)
+    """erf with |error| < 1.2e-7 (Numerical Recipes erfc Chebyshev fit), vectorised in float32: the
+    polynomial's rounding (~1e-7) is below the fit's own error, and float32 halves its cost."""
+    z = np.abs(x, dtype=np.float32)
+    t = np.float32(1.0) / (np.float32(1.0) + np.float32(0.5) * z)
+    poly = np.full_like(z, np.float32(0.17087277))
+    for coefficient in (-0.82215223, 1.48851587, -1.13520398, 0.27886807, -0.18628806, 0.09678418, 0.37409196):
+        poly *= t
+        poly += np.float32(coefficient)
+    poly *= t
+    poly += np.float32(1.00002368)
+    poly *= t
+    poly += np.float32(-1.26551223)
+    poly -= z * z
+    result = np.float32(1.0) - t * np.exp(poly)
+    return np.copysign(result, x).astype(np.float32, copy=False)
 
 
 def _gelu(x: Array) -> Array:
@@ -89,6 +78,7 @@ class NumpyBertEncoder:
         self.eps = float(config.get("layer_norm_eps", 1e-12))
         self.dimension = int(config["hidden_size"])
         self._tokenizer = tokenizer
+        self._transposed: dict[str, Array] = {}
 
     @classmethod
     def load(cls, model_dir: Path) -> NumpyBertEncoder | None:
@@ -133,7 +123,11 @@ class NumpyBertEncoder:
         return self._t[self._p + name]
 
     def _linear(self, x: Array, name: str) -> Array:
-        out: Array = x @ self._w(name + ".weight").T + self._w(name + ".bias")
+        weight = self._transposed.get(name)
+        if weight is None:  # contiguous (in, out) copies: faster products for the few rows of a question
+            weight = self._transposed[name] = np.ascontiguousarray(self._w(name + ".weight").T)
+        out: Array = x @ weight
+        out += self._w(name + ".bias")
         return out
 
     def _forward(self, ids: list[int], type_ids: list[int]) -> Array:
