@@ -99,10 +99,10 @@ class ContextualRetriever:
         for word, weight in context.terms:
             for stem in tokenize(word):
                 carried[stem] = max(carried.get(stem, 0.0), weight * s.carried_term_weight)
-        query = SearchQuery(own_terms, vector, carried)
+        query = SearchQuery(own_terms, vector, carried, text=question)
         depth = max(self.depth, k)
         contextual = self.base.search(query, mode, depth)
-        alone = self.base.search(SearchQuery(own_terms, own_vector), mode, depth)  # embedded above already
+        alone = self.base.search(SearchQuery(own_terms, own_vector, text=question), mode, depth)  # embedded already
 
         started = time.perf_counter()
         topic_doc = self._document_of(contextual.candidates[0].row) if contextual.candidates else None

@@ -1,20 +1,27 @@
 """Second stage of the default hybrid ranking: evidence concentrated in one sentence.
 
 A question usually has its answer in one sentence, and that sentence tends to repeat the question's rare
-words, often in the same order. The first `depth` fused candidates get a bonus from three lexical
-features of their best sentence (cheap: the passage text is tokenized, nothing is embedded):
+words, often in the same order. The first `depth` fused candidates get a weighted bonus from cheap
+features (the passage text is tokenized, nothing is embedded):
 
 - coverage: the largest share of the question's idf mass that one sentence holds;
 - phrases: the largest share of the question's adjacent term pairs that one sentence holds in order;
-- proximity: distinct matched question terms / the shortest run of passage terms holding all of them.
+- proximity: distinct matched question terms / the shortest run of passage terms holding all of them;
+- passage coverage: the whole passage's share of the question's idf mass;
+- exact words: the best-covered sentence's share of the question's words as written (unstemmed);
+- answer kind: the question asks when / how many / who, and the best-covered sentence holds a year /
+  number / name that the question does not (qa/answer_kind.py);
+- the passage's own cosine (its dense score, already known).
 
-Then the first `cosine_depth` candidates get `cosine_weight` x the best cosine between the question and
-their `sentences_per_passage` best-covered sentences, embedded now (the answer stage reuses these
-vectors). Weights were tuned on the dev halves of SQuAD and SciFact (docs/quality.md).
+Then the first `cosine_depth` candidates of that order get `cosine_weight` x the best cosine between the
+question and their `sentences_per_passage` best-covered sentences, embedded now (the answer stage reuses
+these vectors). The weights were fitted (listwise logistic regression, rounded) on the dev halves of
+SQuAD and SciFact together, never on their test halves (docs/quality.md).
 """
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -22,8 +29,9 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from index.tokenize import term_spans
-from qa.answer import sentences_of
+from index.tokenize import STOPWORDS, fold, term_spans
+from qa.answer import covered_share, sentences_of
+from qa.answer_kind import AnswerKind, answer_kind, holds_answer_kind
 
 Vector = npt.NDArray[np.float32]
 EmbedFn = Callable[[list[str]], npt.NDArray[np.float32]]
@@ -31,19 +39,54 @@ EmbedFn = Callable[[list[str]], npt.NDArray[np.float32]]
 
 @dataclass(frozen=True)
 class RerankSettings:
-    coverage_weight: float = 0.3
-    phrase_weight: float = 0.2
+    coverage_weight: float = 0.4
+    phrase_weight: float = 0.4
     proximity_weight: float = 0.05
+    passage_coverage_weight: float = 0.7
+    exact_weight: float = 0.3
+    answer_kind_weight: float = 0.15
+    passage_cosine_weight: float = 0.75  # x the passage's own cosine (its dense score), clamped at 0
     depth: int = 30  # candidates given the lexical sentence features
-    cosine_weight: float = 0.3
+    cosine_weight: float = 0.6
     cosine_depth: int = 3  # candidates whose best-covered sentences are embedded
     sentences_per_passage: int = 2
 
     @property
     def enabled(self) -> bool:
-        return self.depth > 0 and (
-            self.coverage_weight > 0 or self.phrase_weight > 0 or self.proximity_weight > 0 or self.cosine_weight > 0
+        weights = (*self.lexical_weights(), self.passage_cosine_weight, self.cosine_weight)
+        return self.depth > 0 and any(w > 0 for w in weights)
+
+    def lexical_weights(self) -> tuple[float, ...]:
+        """Weights of `SentenceFeatures.lexical()`, in its order."""
+        return (
+            self.coverage_weight,
+            self.phrase_weight,
+            self.proximity_weight,
+            self.passage_coverage_weight,
+            self.exact_weight,
+            self.answer_kind_weight,
         )
+
+
+_WORD = re.compile(r"\w+")
+
+
+def surface_words(text: str) -> frozenset[str]:
+    """Distinct words of `text` as written (folded, stopwords dropped, not stemmed)."""
+    return frozenset(w for w in _WORD.findall(fold(text)) if w not in STOPWORDS)
+
+
+@dataclass(frozen=True)
+class QuestionShape:
+    """What the second stage reads from the question's text besides its terms."""
+
+    text: str
+    words: frozenset[str]  # surface words
+    kind: AnswerKind | None
+
+    @classmethod
+    def of(cls, question: str) -> QuestionShape:
+        return cls(question, surface_words(question), answer_kind(question))
 
 
 @dataclass(frozen=True)
@@ -51,8 +94,15 @@ class SentenceFeatures:
     coverage: float  # best sentence's share of the question's idf mass
     phrases: float  # best sentence's share of the question's adjacent term pairs
     proximity: float  # matched distinct terms / shortest passage run holding them all
+    passage_coverage: float  # the whole passage's share of the question's idf mass
+    exact: float  # best-covered sentence's share of the question's surface words
+    answer_kind: float  # 1.0 when the best-covered sentence holds the kind of answer the question asks for
     sentence_coverages: tuple[float, ...]  # per sentence, in order
     spans: tuple[tuple[int, int], ...]
+
+    def lexical(self) -> tuple[float, ...]:
+        """The features `RerankSettings.lexical_weights()` weigh, in that order."""
+        return (self.coverage, self.phrases, self.proximity, self.passage_coverage, self.exact, self.answer_kind)
 
 
 def query_pairs(terms: Sequence[str]) -> list[tuple[str, str]]:
@@ -60,7 +110,9 @@ def query_pairs(terms: Sequence[str]) -> list[tuple[str, str]]:
     return list(dict.fromkeys(zip(terms, terms[1:], strict=False)))
 
 
-def sentence_features(text: str, weights: Mapping[str, float], pairs: Sequence[tuple[str, str]]) -> SentenceFeatures:
+def sentence_features(
+    text: str, weights: Mapping[str, float], pairs: Sequence[tuple[str, str]], question: QuestionShape | None = None
+) -> SentenceFeatures:
     total = sum(weights.values())
     spans = sentences_of(text)
     coverages: list[float] = []
@@ -74,10 +126,20 @@ def sentence_features(text: str, weights: Mapping[str, float], pairs: Sequence[t
         if pairs:
             adjacent = set(zip(terms, terms[1:], strict=False))
             best_phrases = max(best_phrases, sum(1 for pair in pairs if pair in adjacent) / len(pairs))
+    best = min(range(len(spans)), key=lambda i: (-coverages[i], i))
+    best_text = text[spans[best][0] : spans[best][1]]
+    exact = answer = 0.0
+    if question is not None:
+        if question.words:
+            exact = len(question.words & surface_words(best_text)) / len(question.words)
+        answer = float(holds_answer_kind(question.kind, question.text, best_text))
     return SentenceFeatures(
-        coverage=max(coverages, default=0.0),
+        coverage=coverages[best],
         phrases=best_phrases,
         proximity=_proximity(passage_terms, weights),
+        passage_coverage=covered_share(weights, set(passage_terms)),
+        exact=exact,
+        answer_kind=answer,
         sentence_coverages=tuple(coverages),
         spans=tuple(spans),
     )
@@ -109,27 +171,31 @@ def rerank(
     texts: Mapping[int, str],
     weights: Mapping[str, float],
     pairs: Sequence[tuple[str, str]],
+    question: QuestionShape | None,
     query_vector: Vector | None,
     embed: EmbedFn,
     sentence_vectors: dict[str, Vector],
     settings: RerankSettings,
+    passage_cosines: Mapping[int, float] | None = None,
 ) -> list[tuple[int, float]]:
     """`fused` (row, score) best first, re-scored in its first `settings.depth` rows; the rest keeps its
-    order below them. `sentence_vectors` (sentence text -> unit vector) is read and filled."""
+    order below them. `sentence_vectors` (sentence text -> unit vector) is read and filled;
+    `passage_cosines` (row -> the passage's cosine) is needed when `settings.passage_cosine_weight` > 0."""
     head, tail = fused[: settings.depth], fused[settings.depth :]
     if not head:
         return fused
-    features = {row: sentence_features(texts[row], weights, pairs) for row, _ in head}
-    scored = [
-        (
-            row,
-            score
-            + settings.coverage_weight * features[row].coverage
-            + settings.phrase_weight * features[row].phrases
-            + settings.proximity_weight * features[row].proximity,
-        )
-        for row, score in head
-    ]
+    features = {row: sentence_features(texts[row], weights, pairs, question) for row, _ in head}
+    lexical_weights = settings.lexical_weights()
+
+    def bonus(row: int, score: float) -> float:
+        for weight, feature in zip(lexical_weights, features[row].lexical(), strict=True):
+            if weight:
+                score += weight * feature
+        if settings.passage_cosine_weight and passage_cosines is not None:
+            score += settings.passage_cosine_weight * max(0.0, passage_cosines[row])
+        return score
+
+    scored = [(row, bonus(row, score)) for row, score in head]
     scored.sort(key=lambda item: (-item[1], item[0]))
     if settings.cosine_weight > 0 and settings.cosine_depth > 0 and query_vector is not None:
         top = scored[: settings.cosine_depth]

@@ -21,7 +21,7 @@ from index.embed import Embedder
 from index.tokenize import tokenize
 from qa.answer import term_weights
 from qa.fusion import RRF_K, convex_fusion, reciprocal_rank_fusion
-from qa.rerank import RerankSettings, query_pairs, rerank
+from qa.rerank import QuestionShape, RerankSettings, query_pairs, rerank
 from qa.types import DEFAULT_FUSION, FUSIONS, Fusion, Mode
 
 CANDIDATE_DEPTH = 100
@@ -58,6 +58,7 @@ class SearchQuery:
     terms: list[str]
     vector: npt.NDArray[np.float32]
     carried: dict[str, float] = field(default_factory=dict)  # term not among `terms` -> weight in (0, 1]
+    text: str = ""  # the question as asked (the second stage reads its words and question words)
 
     def carried_terms(self) -> dict[str, float]:
         """The carried terms that add something: not among the question's own, with a positive weight."""
@@ -108,7 +109,7 @@ class HybridRetriever:
         started = time.perf_counter()
         vector = self.embedder.embed_queries([query])[0]
         embed_ms = (time.perf_counter() - started) * 1000
-        retrieval = self.search(SearchQuery(tokenize(query), vector), mode, k)
+        retrieval = self.search(SearchQuery(tokenize(query), vector, text=query), mode, k)
         return replace(retrieval, timings_ms={"embed": embed_ms, **retrieval.timings_ms})
 
     def search(self, query: SearchQuery, mode: Mode, k: int) -> Retrieval:
@@ -151,7 +152,7 @@ class HybridRetriever:
                 self.lexical_weight,
             )
             if self.rerank_settings.enabled:
-                fused = self._rerank(query, fused, sentence_vectors)
+                fused = self._rerank(query, fused, sentence_vectors, dense_scores)
         elif mode == "bm25":
             fused = [(row, bm25_scores[row]) for row in bm25_rows]
         else:
@@ -175,6 +176,7 @@ class HybridRetriever:
         query: SearchQuery,
         fused: list[tuple[int, float]],
         sentence_vectors: dict[str, npt.NDArray[np.float32]],
+        cosines: dict[int, float],
     ) -> list[tuple[int, float]]:
         """The sentence-level second stage (qa/rerank.py) over the first fused candidates; a carried term
         counts with its idf times its weight."""
@@ -191,10 +193,12 @@ class HybridRetriever:
             texts,
             weights,
             query_pairs(terms),
+            QuestionShape.of(query.text) if query.text else None,
             vector,
             self.embedder.embed_queries,
             sentence_vectors,
             self.rerank_settings,
+            cosines,
         )
 
     def _complete_scores(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from index.tokenize import tokenize
-from qa.rerank import RerankSettings, query_pairs, rerank, sentence_features
+from qa.rerank import QuestionShape, RerankSettings, query_pairs, rerank, sentence_features
 
 WEIGHTS = {"depot": 2.0, "idlib": 1.0, "jet": 1.0}
 LEXICAL_ONLY = RerankSettings(cosine_weight=0.0)
@@ -41,7 +41,7 @@ def test_rerank_moves_concentrated_evidence_up_and_keeps_the_tail_below() -> Non
         3: "Weather report for the coast.",
     }
     fused = [(1, 0.9), (2, 0.85), (3, 0.1)]
-    ranked = rerank(fused, texts, WEIGHTS, [], None, _never_embed, {}, RerankSettings(cosine_weight=0.0, depth=2))
+    ranked = rerank(fused, texts, WEIGHTS, [], None, None, _never_embed, {}, RerankSettings(cosine_weight=0.0, depth=2))
     assert [row for row, _ in ranked] == [2, 1, 3]
     assert ranked[-1] == (3, 0.1)  # beyond the depth: untouched
     scores = [score for _, score in ranked]
@@ -63,12 +63,12 @@ def test_sentence_cosines_embed_only_the_best_covered_sentences_once(embedder) -
 
     cache: dict[str, np.ndarray] = {}
     settings = RerankSettings(cosine_depth=2, sentences_per_passage=1)
-    ranked = rerank([(1, 0.5), (2, 0.5)], texts, WEIGHTS, [], vector, embed, cache, settings)
+    ranked = rerank([(1, 0.5), (2, 0.5)], texts, WEIGHTS, [], None, vector, embed, cache, settings)
     assert sorted(embedded) == ["A depot in Idlib was hit by jets, officials said.", "Jets struck the depot in Idlib."]
     assert set(cache) == set(embedded)
     for sentence, sentence_vector in cache.items():
         assert np.allclose(sentence_vector, embedder.embed_queries([sentence])[0], atol=1e-5)
-    rerank([(1, 0.5), (2, 0.5)], texts, WEIGHTS, [], vector, embed, cache, settings)
+    rerank([(1, 0.5), (2, 0.5)], texts, WEIGHTS, [], None, vector, embed, cache, settings)
     assert len(embedded) == 2  # the second pass reuses the cache
     assert {row for row, _ in ranked} == {1, 2}
 
@@ -93,3 +93,33 @@ def test_the_answer_reuses_the_sentences_the_ranking_embedded(seeds_engine, monk
 
 def _never_embed(sentences: list[str]) -> np.ndarray:
     raise AssertionError(f"nothing should be embedded: {sentences}")
+
+
+def test_passage_coverage_and_exact_words() -> None:
+    question = QuestionShape.of("Which depot did the jets strike in Idlib?")
+    assert question.words == frozenset({"depot", "jets", "strike", "idlib"})
+    features = sentence_features("Jets struck a depot. Idlib was quiet.", WEIGHTS, [], question)
+    assert features.passage_coverage == 1.0  # every term somewhere in the passage
+    assert features.coverage == 0.75  # the best sentence: jet + depot (3 of 4 idf units)
+    assert features.exact == 2 / 4  # "jets", "depot" as written; "struck" is not "strike"
+    assert sentence_features("Nothing here.", WEIGHTS, [], question).exact == 0.0
+    assert sentence_features("Jets struck a depot.", WEIGHTS, [], None).exact == 0.0  # no question text: off
+
+
+def test_answer_kind_of_the_best_sentence() -> None:
+    when = QuestionShape.of("When did jets strike the depot in Idlib?")
+    dated = sentence_features("Jets struck the depot in Idlib in 2019.", WEIGHTS, [], when)
+    undated = sentence_features("Jets struck the depot in Idlib at night.", WEIGHTS, [], when)
+    assert (dated.answer_kind, undated.answer_kind) == (1.0, 0.0)
+    claim = QuestionShape.of("Jets struck a depot in Idlib in 2019.")  # no question word: no expected kind
+    assert sentence_features("Jets struck the depot in Idlib in 2019.", WEIGHTS, [], claim).answer_kind == 0.0
+
+
+def test_the_second_stage_weighs_the_new_features_only_when_asked() -> None:
+    texts = {1: "Jets struck the depot in Idlib at night.", 2: "Jets struck the depot in Idlib in 2019."}
+    question = QuestionShape.of("When did jets strike the depot in Idlib?")
+    fused = [(1, 0.9), (2, 0.89)]
+    off = RerankSettings(cosine_weight=0.0, answer_kind_weight=0.0)
+    on = RerankSettings(cosine_weight=0.0)  # the default answer-kind weight
+    assert [row for row, _ in rerank(fused, texts, WEIGHTS, [], question, None, _never_embed, {}, off)] == [1, 2]
+    assert [row for row, _ in rerank(fused, texts, WEIGHTS, [], question, None, _never_embed, {}, on)] == [2, 1]

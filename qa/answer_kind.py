@@ -1,0 +1,52 @@
+"""What kind of answer a question asks for, and whether a sentence holds one (English question words).
+
+A question that asks "when", "how many" or "who" is answered by a sentence holding a date, a number or a
+name that the question itself does not already hold. A passage whose best sentence matches the question's
+words but holds no such thing is less likely to be the answer. Cheap, deterministic, and only a hint: the
+second stage (qa/rerank.py) gives it a small weight.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+AnswerKind = Literal["time", "number", "name"]
+
+_WORD = re.compile(r"\w+")
+_YEAR = re.compile(r"\b(?:1[0-9]{3}|20[0-9]{2})\b")
+_NUMBER = re.compile(r"\b\d[\d,.]*\b")
+_CAPITALISED = re.compile(r"\b[A-Z][a-z]+")
+_NUMBER_WORDS = frozenset(
+    "one two three four five six seven eight nine ten eleven twelve twenty thirty forty fifty hundred "
+    "thousand million billion half dozen".split()
+)
+_TIME_PHRASES = ("what year", "which year", "what date", "what day", "what century", "what decade")
+_NUMBER_PHRASES = ("how many", "how much", "how long", "how old", "how far", "how large", "what percent")
+
+
+def answer_kind(question: str) -> AnswerKind | None:
+    """The kind of answer `question` asks for, when its question words say so."""
+    text = " ".join(question.lower().split())
+    if text.startswith("when ") or any(phrase in text for phrase in _TIME_PHRASES):
+        return "time"
+    if any(phrase in text for phrase in _NUMBER_PHRASES):
+        return "number"
+    if text.startswith(("who ", "whom ", "whose ", "where ")) or " who " in text:
+        return "name"
+    return None
+
+
+def holds_answer_kind(kind: AnswerKind | None, question: str, sentence: str) -> bool:
+    """Whether `sentence` holds a `kind` of thing (a year, a number, a name) that `question` does not."""
+    if kind is None:
+        return False
+    asked = {word.lower() for word in _WORD.findall(question)}
+    if kind == "time":
+        return any(match.group() not in asked for match in _YEAR.finditer(sentence))
+    if kind == "number":
+        found = [match.group() for match in _NUMBER.finditer(sentence)]
+        found += [word for word in _WORD.findall(sentence.lower()) if word in _NUMBER_WORDS]
+        return any(value.lower() not in asked for value in found)
+    names = [m.group().lower() for i, m in enumerate(_CAPITALISED.finditer(sentence)) if i > 0 or m.start() > 0]
+    return any(name not in asked for name in names)

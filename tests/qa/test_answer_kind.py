@@ -1,0 +1,36 @@
+"""Question words -> the kind of answer asked for, and whether a sentence holds one."""
+
+from __future__ import annotations
+
+import pytest
+
+from qa.answer_kind import answer_kind, holds_answer_kind
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("When did Russian jets strike Idlib?", "time"),
+        ("In what year was the truce brokered?", "time"),
+        ("How many people live in Idlib?", "number"),
+        ("What percentage of the money went to charity?", "number"),
+        ("Who owned the weapons depot?", "name"),
+        ("Where is the depot?", "name"),
+        ("The depot was owned by whom, and who struck it?", "name"),
+        ("What did Turkey say?", None),
+        ("Jets struck a depot.", None),
+    ],
+)
+def test_answer_kind(question: str, kind: str | None) -> None:
+    assert answer_kind(question) == kind
+
+
+def test_a_sentence_holds_the_kind_only_when_the_question_does_not_already() -> None:
+    assert holds_answer_kind("time", "When was the depot struck?", "It was struck in 2019.")
+    assert not holds_answer_kind("time", "Was the depot struck in 2019, and when?", "It was struck in 2019.")
+    assert holds_answer_kind("number", "How many died?", "Twelve people, or 12 in all, died.")
+    assert holds_answer_kind("number", "How many died?", "Three people died.")
+    assert not holds_answer_kind("number", "How many died?", "Nobody knows.")
+    assert holds_answer_kind("name", "Who owned the depot?", "The depot belonged to Hayat Tahrir al-Sham.")
+    assert not holds_answer_kind("name", "Who owned the depot in Idlib?", "Idlib is far. the depot is in Idlib.")
+    assert not holds_answer_kind(None, "What happened?", "In 2019 Jets struck.")
