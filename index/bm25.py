@@ -12,6 +12,7 @@ from array import array
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -24,6 +25,9 @@ class BM25Params:
     epsilon: float = 0.25
 
 
+WEIGHT_DTYPE = np.float64  # of the stored postings weights
+
+
 @dataclass(frozen=True)
 class BM25Arrays:
     """Everything a BM25 index is: vocabulary (sorted), idf, postings in CSR form, statistics."""
@@ -33,24 +37,34 @@ class BM25Arrays:
     doc_freq: npt.NDArray[np.int64]
     indptr: npt.NDArray[np.int64]  # len(terms) + 1
     rows: npt.NDArray[np.int32]  # passage row of each posting, ascending within a term
-    weights: npt.NDArray[np.float64]
+    weights: npt.NDArray[np.floating[Any]]
     n_docs: int
     avgdl: float
     average_idf: float
     params: BM25Params
 
 
+FINISH_BLOCK = 1 << 20  # postings per block in `finish` (bounds its temporaries to a few tens of MiB)
+
+
 class BM25Builder:
-    """Accumulates passages one at a time in compact arrays (no list of token lists: at a million
-    passages that alone costs gigabytes), then computes the weights in one vectorised pass."""
+    """Accumulates passages one at a time in compact int32 arrays (8 bytes per posting; no list of
+    token lists: at a million passages that alone costs gigabytes), then writes the CSR matrix in
+    blocks straight into its final arrays (a counting sort), so memory stays near the size of the
+    result."""
 
     def __init__(self, params: BM25Params = BM25Params()) -> None:
         self.params = params
         self.vocab: dict[str, int] = {}
-        self._term_ids = array("q")
-        self._tfs = array("q")
-        self._terms_per_doc = array("q")
-        self._doc_lens = array("q")
+        self._term_ids = array("i")  # vocabulary id (insertion order) of each posting, passage by passage
+        self._tfs = array("i")  # term frequency of each posting
+        self._terms_per_doc = array("i")
+        self._doc_lens = array("i")
+
+    @property
+    def postings(self) -> int:
+        """The number of postings so far (the length of the `rows` and `weights` arrays `finish` fills)."""
+        return len(self._term_ids)
 
     def add(self, tokens: list[str]) -> None:
         counts = Counter(tokens)
@@ -60,16 +74,28 @@ class BM25Builder:
         self._terms_per_doc.append(len(counts))
         self._doc_lens.append(len(tokens))
 
-    def finish(self) -> BM25Arrays:
+    def finish(
+        self,
+        rows_out: npt.NDArray[np.int32] | None = None,
+        weights_out: npt.NDArray[np.floating[Any]] | None = None,
+    ) -> BM25Arrays:
+        """The index. `rows_out` / `weights_out` (one element per posting, e.g. memory-mapped `.npy`
+        files of the generation being written) receive the postings; by default they are allocated."""
         params, vocab = self.params, self.vocab
-        n_docs = len(self._doc_lens)
+        n_docs, n_postings, n_terms = len(self._doc_lens), self.postings, len(vocab)
         if n_docs == 0:
             raise ValueError("cannot build BM25 over zero passages")
-        all_ids = np.frombuffer(self._term_ids, dtype=np.int64) if self._term_ids else np.zeros(0, np.int64)
-        all_tfs = np.frombuffer(self._tfs, dtype=np.int64).astype(np.float64) if self._tfs else np.zeros(0)
-        lens = np.frombuffer(self._doc_lens, dtype=np.int64).astype(np.float64)
-        all_rows = np.repeat(np.arange(n_docs, dtype=np.int64), np.frombuffer(self._terms_per_doc, dtype=np.int64))
-        doc_freq_insertion = np.bincount(all_ids, minlength=len(vocab)).astype(np.int64)
+        rows_out = np.empty(n_postings, np.int32) if rows_out is None else rows_out
+        weights_out = np.empty(n_postings, WEIGHT_DTYPE) if weights_out is None else weights_out
+        if rows_out.shape != (n_postings,) or weights_out.shape != (n_postings,):
+            raise ValueError(f"the output arrays must hold {n_postings} postings")
+        ids = np.frombuffer(self._term_ids, dtype=np.intc) if n_postings else np.zeros(0, np.intc)
+        tfs = np.frombuffer(self._tfs, dtype=np.intc) if n_postings else np.zeros(0, np.intc)
+        per_doc = np.frombuffer(self._terms_per_doc, dtype=np.intc)
+        lens = np.frombuffer(self._doc_lens, dtype=np.intc).astype(np.float64)
+        doc_freq_insertion = np.zeros(n_terms, np.int64)
+        for start in range(0, n_postings, FINISH_BLOCK):  # bincount copies its input to int64: by blocks
+            doc_freq_insertion += np.bincount(ids[start : start + FINISH_BLOCK], minlength=n_terms)
 
         # rank_bm25: idf = log(N - df + 0.5) - log(df + 0.5), averaged in vocabulary insertion order,
         # and negative idf replaced by epsilon * average idf.
@@ -77,31 +103,56 @@ class BM25Builder:
             [math.log(n_docs - df + 0.5) - math.log(df + 0.5) for df in doc_freq_insertion.tolist()],
             dtype=np.float64,
         )
-        average_idf = math.fsum(idf_insertion.tolist()) / len(vocab) if vocab else 0.0
+        average_idf = math.fsum(idf_insertion.tolist()) / n_terms if n_terms else 0.0
         idf_insertion = np.where(idf_insertion < 0, params.epsilon * average_idf, idf_insertion)
-
         avgdl = float(lens.sum()) / n_docs
         norm = params.k1 * (1 - params.b + params.b * lens / avgdl) if avgdl > 0 else np.ones(n_docs)
-        weights = idf_insertion[all_ids] * (all_tfs * (params.k1 + 1) / (all_tfs + norm[all_rows]))
 
-        # Renumber terms in sorted order so the vocabulary can be stored and searched as a sorted list.
+        # Terms are renumbered in sorted order so the vocabulary can be stored and searched as a sorted list.
         terms = sorted(vocab)
-        new_id = np.empty(len(vocab), dtype=np.int64)
-        for position, term in enumerate(terms):
-            new_id[vocab[term]] = position
-        sorted_ids = new_id[all_ids]
-        order = np.argsort(sorted_ids, kind="stable")  # rows stay ascending within a term
-        counts_per_term = np.bincount(sorted_ids, minlength=len(terms))
-        indptr = np.zeros(len(terms) + 1, dtype=np.int64)
-        np.cumsum(counts_per_term, out=indptr[1:])
-        inverse = np.argsort(new_id)
+        inverse = np.fromiter((vocab[t] for t in terms), dtype=np.int64, count=n_terms)  # sorted -> insertion
+        new_id = np.empty(n_terms, dtype=np.int32)
+        new_id[inverse] = np.arange(n_terms, dtype=np.int32)
+        doc_freq = doc_freq_insertion[inverse]
+        indptr = np.zeros(n_terms + 1, dtype=np.int64)
+        np.cumsum(doc_freq, out=indptr[1:])
+
+        # Counting sort: blocks of whole passages, in row order; within a block postings are ordered by
+        # term (stable, so rows stay ascending within a term) and written at each term's next free slot.
+        next_free = indptr[:-1].copy()
+        doc_ends = np.cumsum(per_doc, dtype=np.int64)
+        first_doc = 0
+        while first_doc < n_docs:
+            start = int(doc_ends[first_doc - 1]) if first_doc else 0
+            end_doc = max(first_doc + 1, int(np.searchsorted(doc_ends, start + FINISH_BLOCK, side="right")))
+            end = int(doc_ends[end_doc - 1])
+            block_rows = np.repeat(np.arange(first_doc, end_doc, dtype=np.int32), per_doc[first_doc:end_doc])
+            block_ids = ids[start:end]
+            block_tfs = tfs[start:end].astype(np.float64)
+            weights = idf_insertion[block_ids] * (block_tfs * (params.k1 + 1) / (block_tfs + norm[block_rows]))
+            # A stable argsort by term, done as a plain sort of unique (term, position) keys (several
+            # times faster than numpy's stable argsort of int32).
+            shift = max(1, end - start).bit_length()
+            keys = (new_id[block_ids].astype(np.int64) << shift) | np.arange(end - start, dtype=np.int64)
+            keys.sort()
+            order = keys & ((1 << shift) - 1)
+            sorted_ids = keys >> shift
+            del keys
+            firsts = np.flatnonzero(np.r_[True, sorted_ids[1:] != sorted_ids[:-1]]) if len(order) else order
+            block_terms = sorted_ids[firsts]
+            run_lengths = np.diff(np.r_[firsts, len(order)])
+            destination = np.repeat(next_free[block_terms] - firsts, run_lengths) + np.arange(len(order))
+            next_free[block_terms] += run_lengths
+            rows_out[destination] = block_rows[order]
+            weights_out[destination] = weights[order]
+            first_doc = end_doc
         return BM25Arrays(
             terms=terms,
             idf=idf_insertion[inverse],
-            doc_freq=doc_freq_insertion[inverse],
+            doc_freq=doc_freq,
             indptr=indptr,
-            rows=all_rows[order].astype(np.int32),
-            weights=weights[order],
+            rows=rows_out,
+            weights=weights_out,
             n_docs=n_docs,
             avgdl=avgdl,
             average_idf=average_idf,

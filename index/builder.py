@@ -17,7 +17,7 @@ import numpy as np
 
 from index import corpus_index as layout
 from index.ann import ANN_FILE, exact_search_limit, fill_ivf, read_ann, train_ivf, write_ann
-from index.bm25 import BM25Builder, BM25Params
+from index.bm25 import WEIGHT_DTYPE, BM25Arrays, BM25Builder, BM25Params
 from index.catalog import Catalog, CatalogWriter, DocumentRecord, PassageRecord, SkippedRecord
 from index.corpus import Document, DocumentSource, FileEntry, UnreadableDocument
 from index.corpus_index import CorpusIndex
@@ -291,6 +291,18 @@ def _build_approximate_index(
     return {"kind": "ivf-sq8", "nlist": int(index.nlist), "nprobe": int(index.nprobe)}
 
 
+def _write_bm25(writer: GenerationWriter, bm25: BM25Builder) -> BM25Arrays:
+    """Compute the BM25 postings straight into the generation's memory-mapped `.npy` files (no copy of
+    the 63 M-posting arrays of a 1M-passage corpus is ever held in memory)."""
+    rows = writer.create_array(layout.BM25_ROWS_FILE, bm25.postings, np.int32)
+    weights = writer.create_array(layout.BM25_WEIGHTS_FILE, bm25.postings, WEIGHT_DTYPE)
+    arrays = bm25.finish(rows, weights)
+    rows.flush()
+    weights.flush()
+    writer.save_array(layout.BM25_INDPTR_FILE, arrays.indptr)
+    return arrays
+
+
 def build_generation(
     source: DocumentSource,
     entries: list[FileEntry],
@@ -388,16 +400,17 @@ def build_generation(
             raise CorpusError(f"no passages to search in {source.identity} (only titles and fragments)")
         vectors.finish(search_rows)
         raise_if_interrupted()
-        dense = _build_approximate_index(writer, previous, embedder.model_id, search_rows, reporter)
-        arrays = bm25.finish()
+        arrays = _write_bm25(writer, bm25)
+        del bm25  # its postings buffers (8 bytes per posting) are not needed any more
         catalog.add_terms(
             (term, i, int(arrays.doc_freq[i]), float(arrays.idf[i])) for i, term in enumerate(arrays.terms)
         )
         catalog.close()
         crash_point("catalog")
-        writer.save_array(layout.BM25_INDPTR_FILE, arrays.indptr)
-        writer.save_array(layout.BM25_ROWS_FILE, arrays.rows)
-        writer.save_array(layout.BM25_WEIGHTS_FILE, arrays.weights)
+        n_terms = len(arrays.terms)
+        bm25_stats = {"n_docs": arrays.n_docs, "avgdl": arrays.avgdl, "average_idf": arrays.average_idf}
+        del arrays  # unmaps the postings files before the vector index reads the vectors
+        dense = _build_approximate_index(writer, previous, embedder.model_id, search_rows, reporter)
         manifest = {
             "corpus_root": source.identity,
             "corpus_fingerprint": fingerprint.hexdigest(),
@@ -410,9 +423,9 @@ def build_generation(
                 "skipped": skipped,
                 "passages": rows,
                 "searchable": search_rows,
-                "terms": len(arrays.terms),
+                "terms": n_terms,
             },
-            "bm25": {"n_docs": arrays.n_docs, "avgdl": arrays.avgdl, "average_idf": arrays.average_idf},
+            "bm25": bm25_stats,
             "dense": dense,
         }
         generation = writer.publish(manifest)
