@@ -35,7 +35,7 @@ from index.store import (
     write_errors_reported,
 )
 from index.tokenize import TOKENIZER_VERSION, tokenize
-from index.vector_file import VectorFileWriter
+from index.vector_file import VectorFileReader, VectorFileWriter
 
 SPLITTER_VERSION = "paragraphs/1"
 EMBED_CHUNK = 1024  # passages embedded per batch of work (bounded memory, frequent progress)
@@ -155,15 +155,17 @@ def open_index(
         return CorpusIndex(generation)
 
 
-def _previous_vectors(previous: Generation | None, model_id: str) -> tuple[dict[str, int], Any]:
+def _previous_vectors(previous: Generation | None, model_id: str) -> tuple[dict[str, int], VectorFileReader | None]:
+    """embed_hash -> row of the previous generation's vectors, and a reader of them (read row by row,
+    not memory-mapped, so reusing a million vectors does not make them all resident)."""
     if previous is None or previous.manifest.get("model_id") != model_id:
         return {}, None
     try:
         catalog = Catalog(previous.file(layout.CATALOG_FILE))
         hashes = catalog.embed_hashes()
         catalog.close()
-        return hashes, previous.load_array(layout.VECTORS_FILE)
-    except (ValueError, IndexStoreError):
+        return hashes, VectorFileReader(previous.file(layout.VECTORS_FILE))
+    except (ValueError, OSError, IndexStoreError):
         return {}, None
 
 
@@ -271,7 +273,6 @@ def _build_approximate_index(
     generation's trained quantizer when the model is the same (an update never retrains)."""
     if rows <= exact_search_limit():
         return {"kind": "flat"}
-    vectors = np.load(writer.path / layout.VECTORS_FILE, mmap_mode="r", allow_pickle=False)
     index = None
     if previous is not None and previous.manifest.get("model_id") == model_id:
         if previous.manifest.get("dense", {}).get("kind") == "ivf-sq8":
@@ -280,11 +281,14 @@ def _build_approximate_index(
     import faiss
 
     faiss.omp_set_num_threads(max(1, os.cpu_count() or 1))  # building uses every core
-    if index is None:
-        reporter.note(f"training the approximate vector index for {rows:,} passages")
-        index = train_ivf(vectors, vectors.shape[1])
-    reporter.progress("vector index", 0, 1)
-    fill_ivf(index, vectors)
+    # The vectors are read, not memory-mapped: a mapping would add all 1.5 GiB of a million passages'
+    # vectors to the resident set while the index is filled.
+    with VectorFileReader(writer.path / layout.VECTORS_FILE) as vectors:
+        if index is None:
+            reporter.note(f"training the approximate vector index for {rows:,} passages")
+            index = train_ivf(vectors, vectors.shape[1])
+        reporter.progress("vector index", 0, 1)
+        fill_ivf(index, vectors)
     write_ann(index, writer.path / ANN_FILE)
     reporter.progress("vector index", 1, 1)
     faiss.omp_set_num_threads(1)  # back to single-threaded queries
@@ -324,6 +328,8 @@ def build_generation(
         vectors = VectorFileWriter(writer.path / layout.VECTORS_FILE, embedder.dimension)
     except (OSError, sqlite3.Error) as exc:
         writer.abort()
+        if old_vectors is not None:
+            old_vectors.close()
         raise IndexStoreError(f"cannot write the index in {index_dir}: {exc}") from None
     bm25 = BM25Builder(settings.bm25)
     embedding = _Embedding(embedder, vectors)
@@ -373,7 +379,7 @@ def build_generation(
                         bm25.add(passage.tokens)
                         old = old_rows.get(embed_hash)
                         if old is not None and old_vectors is not None and old < len(old_vectors):
-                            vectors.write(search_row, np.asarray(old_vectors[old : old + 1]))
+                            vectors.write(search_row, old_vectors[old : old + 1])
                         else:
                             embedding.add(search_row, passage.embed_text)
                     span = passage.span
@@ -437,9 +443,13 @@ def build_generation(
         catalog.abort()
         vectors.abort()
         writer.abort()
+        if old_vectors is not None:
+            old_vectors.close()
         if isinstance(exc, sqlite3.Error):  # disk full, I/O error: one clear message, the old index stays
             raise IndexStoreError(f"cannot write the index catalog in {index_dir}: {exc}") from None
         raise
+    if old_vectors is not None:
+        old_vectors.close()
     stats = BuildStats(
         documents=documents,
         passages=search_rows,
