@@ -175,6 +175,7 @@ _Entry = tuple[int, int, float | None]  # one query token: its postings [lo, hi)
 SAFETY = 1e-9  # relative margin on score bounds, far above float64 rounding of a sum of a few weights
 DENSE_BELOW = 20_000  # queries with fewer postings than this are scored directly (pruning would not pay)
 DENSE_SHARE = 0.8  # give up pruning once the candidate terms hold this share of the query's postings
+EXTREMES_CACHED = 65_536  # terms whose smallest and largest weights are remembered
 
 
 class BM25Scorer:
@@ -199,6 +200,7 @@ class BM25Scorer:
         self.weights = weights
         self.n_docs = n_docs
         self._local = threading.local()  # per-thread scratch arrays of n_docs, kept all zero between uses
+        self._extreme_cache: dict[int, tuple[float, float]] = {}  # postings start -> (min, max) weight
 
     def _entries(self, term_ids: Sequence[int | None], query_weights: Sequence[float] | None) -> list[_Entry]:
         if query_weights is not None and len(query_weights) != len(term_ids):
@@ -311,10 +313,10 @@ class BM25Scorer:
             return None
         bounds = []
         for lo, hi, weight in entries:
-            postings = self.weights[lo:hi]
-            if float(postings.min()) < 0:  # negative weights (tiny corpora): partial sums bound nothing
+            lowest, highest = self._extremes(lo, hi)
+            if lowest < 0:  # negative weights (tiny corpora): partial sums bound nothing
                 return None
-            bounds.append(float(postings.max()) * (1.0 if weight is None else weight))
+            bounds.append(highest * (1.0 if weight is None else weight))
         by_bound = sorted(range(len(entries)), key=lambda i: (-bounds[i], sizes[i]))
         rest = [0.0] * (len(entries) + 1)  # rest[j]: most that the tokens by_bound[j:] can add to a score
         for j in range(len(entries) - 1, -1, -1):
@@ -364,6 +366,18 @@ class BM25Scorer:
         if len(seen) > 1:
             dense[candidates] = 0.0
         return None
+
+    def _extremes(self, lo: int, hi: int) -> tuple[float, float]:
+        """Smallest and largest weight of one term's postings, remembered for the terms seen recently
+        (common terms recur across questions, and their postings are the long ones)."""
+        found = self._extreme_cache.get(lo)
+        if found is None:
+            postings = self.weights[lo:hi]
+            found = (float(postings.min()), float(postings.max()))
+            if len(self._extreme_cache) >= EXTREMES_CACHED:
+                self._extreme_cache.clear()
+            self._extreme_cache[lo] = found
+        return found
 
     def _dense_top(self, entries: list[_Entry], k: int) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
         """Scatter-add every posting into the thread's scratch array, then take the best of the rows
