@@ -3,6 +3,10 @@
 
 Reports the median ms per query for scoring + top-100 (the engine's candidate depth), the ratio, and
 whether the top-10 rows agree. rank_bm25 is skipped above --rank-bm25-max paragraphs (memory and time).
+"before" is the previous top-k (score every passage with a fancy-index scatter-add, then argpartition
+over the non-zero scores), kept here as `ScatterAddTop`; it runs on the same arrays, interleaved query by
+query with the current `BM25Scorer.top`, and must return the same rows and scores bit for bit.
+"lookup" is the engine's SQLite term lookup (`CorpusIndex.term_info`) when the index is a built one.
 
     PYTHONPATH=. python benchmarks/bench_bm25.py --sizes 10000 100000 1000000
 """
@@ -49,6 +53,44 @@ def time_calls(fn, queries, repeat: int = 1) -> list[float]:  # type: ignore[no-
     return out
 
 
+class ScatterAddTop:
+    """The previous `BM25Scorer.top` (before MaxScore pruning), verbatim in its algorithm."""
+
+    def __init__(self, scorer: BM25Scorer) -> None:
+        self.indptr, self.rows, self.weights, self.n_docs = scorer.indptr, scorer.rows, scorer.weights, scorer.n_docs
+
+    def top(self, term_ids: list[int | None], k: int) -> tuple[np.ndarray, np.ndarray]:
+        total = np.zeros(self.n_docs, dtype=np.float64)
+        for term_id in term_ids:
+            if term_id is not None:
+                lo, hi = int(self.indptr[term_id]), int(self.indptr[term_id + 1])
+                total[self.rows[lo:hi]] += self.weights[lo:hi]
+        touched = np.flatnonzero(total)
+        touched_scores = total[touched]
+        if len(touched) > k:
+            keep = np.argpartition(-touched_scores, k - 1)[:k]
+            keep = np.flatnonzero(touched_scores >= touched_scores[keep].min())
+            touched, touched_scores = touched[keep], touched_scores[keep]
+        order = np.lexsort((touched, -touched_scores))[:k]
+        return touched[order].astype(np.int64), touched_scores[order]
+
+
+def before_after(scorer: BM25Scorer, ids: list[list[int | None]], repeat: int = 3) -> tuple[list[float], list[float]]:
+    """ms per query of the previous and the current top-100, alternating query by query (best of
+    `repeat` each), after checking that both return the same rows and scores."""
+    before = ScatterAddTop(scorer)
+    for query in ids:
+        old_rows, old_scores = before.top(query, DEPTH)
+        new_rows, new_scores = scorer.top(query, DEPTH)
+        if not (np.array_equal(old_rows, new_rows) and np.array_equal(old_scores, new_scores)):
+            raise SystemExit(f"top-{DEPTH} differs from the scatter-add reference for term ids {query}")
+    old_ms, new_ms = [], []
+    for query in ids:
+        old_ms += time_calls(lambda q: before.top(q, DEPTH), [query], repeat)
+        new_ms += time_calls(lambda q: scorer.top(q, DEPTH), [query], repeat)
+    return old_ms, new_ms
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
@@ -62,6 +104,7 @@ def main() -> int:
     questions = [tokenize(text) for _, text in load_queries("squad-v1.1-dev", args.queries)]
     rows = []
     for size in args.sizes:
+        lookup_ms: list[float] = []
         built = QA_HOME / f"scale-{size}"
         if size > args.rank_bm25_max and current_generation(built) is not None:
             # Reuse the BM25 arrays of the index bench_scale.py built (tokenizing 1M paragraphs again
@@ -71,7 +114,9 @@ def main() -> int:
             scorer, n_postings = index.bm25, len(index.bm25.rows)
             ids = []
             for q in questions:
+                started = time.perf_counter()
                 info = index.term_info(q)
+                lookup_ms.append((time.perf_counter() - started) * 1000)
                 ids.append([info[t][0] if t in info else None for t in q])
         else:
             started = time.perf_counter()
@@ -87,7 +132,7 @@ def main() -> int:
             n_postings = len(arrays.rows)
             position = {t: i for i, t in enumerate(arrays.terms)}
             ids = [[position.get(t) for t in q] for q in questions]
-        ours = time_calls(lambda q, s=scorer: s.top(q, DEPTH), ids, repeat=3)
+        before, ours = before_after(scorer, ids)
         ours_p95 = percentile(ours, 0.95)
         reference = float("nan")
         agreement = float("nan")
@@ -115,21 +160,24 @@ def main() -> int:
         del tokens
         rows.append(
             [
-                f"{size:,}", tokenize_s, build_s, n_postings, median(ours), ours_p95, reference,
-                reference / median(ours), agreement, status_kib("VmHWM") / 1024,
+                f"{size:,}", tokenize_s, build_s, n_postings, median(before), percentile(before, 0.95),
+                median(ours), ours_p95, median(before) / median(ours),
+                median(lookup_ms) if lookup_ms else float("nan"), reference, reference / median(ours),
+                agreement, status_kib("VmHWM") / 1024,
             ]
         )  # fmt: skip
         print(f"done {size}", file=sys.stderr, flush=True)
     print(
         table(
             [
-                "paragraphs", "tokenize s", "CSR build s", "postings", "ours p50 ms", "ours p95 ms",
-                "rank_bm25 p50 ms", "speed-up (x)", "top-10 agreement", "process peak RSS MiB",
+                "paragraphs", "tokenize s", "CSR build s", "postings", "before p50 ms", "before p95 ms",
+                "ours p50 ms", "ours p95 ms", "before / ours (x)", "term lookup p50 ms", "rank_bm25 p50 ms",
+                "rank_bm25 / ours (x)", "top-10 agreement", "process peak RSS MiB",
             ],
             rows,
         )
     )  # fmt: skip
-    print(f"\nms per query = score all passages + top-{DEPTH}; {len(questions)} SQuAD dev questions (ours, best of 3),")
+    print(f"\nms per query = top-{DEPTH}; {len(questions)} SQuAD dev questions (before/ours alternating, best of 3),")
     print(f"{args.rank_bm25_queries} for rank_bm25 (get_scores + argsort). Same process, same tokens.")
     print(f"Above {args.rank_bm25_max:,} paragraphs the arrays come from $QA_HOME/scale-N (bench_scale.py) when built.")
     return 0

@@ -16,6 +16,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from index.vector_file import VectorFileReader
+
 ANN_FILE = "dense_ivf_sq8.faiss"
 EXACT_SEARCH_LIMIT = 200_000  # below this, exact search (FAISS flat) is fast enough and perfect
 NPROBE = 32
@@ -31,7 +33,7 @@ def list_count(rows: int) -> int:
     return int(min(65_536, max(16, 2 ** round(math.log2(4 * math.sqrt(rows))))))
 
 
-def train_ivf(vectors: npt.NDArray[np.float32], dimension: int, seed: int = 1234) -> Any:
+def train_ivf(vectors: npt.NDArray[np.float32] | VectorFileReader, dimension: int, seed: int = 1234) -> Any:
     """An empty, trained IVF-SQ8 index for vectors like `vectors` (trained on a sample of them)."""
     import faiss
 
@@ -50,7 +52,7 @@ def train_ivf(vectors: npt.NDArray[np.float32], dimension: int, seed: int = 1234
     return index
 
 
-def fill_ivf(index: Any, vectors: npt.NDArray[np.float32]) -> Any:
+def fill_ivf(index: Any, vectors: npt.NDArray[np.float32] | VectorFileReader) -> Any:
     """Empty `index` (keeping its training) and add every row of `vectors`, id = row."""
     index.reset()
     for start in range(0, len(vectors), ADD_BATCH):

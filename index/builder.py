@@ -17,7 +17,7 @@ import numpy as np
 
 from index import corpus_index as layout
 from index.ann import ANN_FILE, exact_search_limit, fill_ivf, read_ann, train_ivf, write_ann
-from index.bm25 import BM25Builder, BM25Params
+from index.bm25 import WEIGHT_DTYPE, BM25Arrays, BM25Builder, BM25Params
 from index.catalog import Catalog, CatalogWriter, DocumentRecord, PassageRecord, SkippedRecord
 from index.corpus import Document, DocumentSource, FileEntry, UnreadableDocument
 from index.corpus_index import CorpusIndex
@@ -35,7 +35,7 @@ from index.store import (
     write_errors_reported,
 )
 from index.tokenize import TOKENIZER_VERSION, tokenize
-from index.vector_file import VectorFileWriter
+from index.vector_file import VectorFileReader, VectorFileWriter
 
 SPLITTER_VERSION = "paragraphs/1"
 EMBED_CHUNK = 1024  # passages embedded per batch of work (bounded memory, frequent progress)
@@ -155,15 +155,17 @@ def open_index(
         return CorpusIndex(generation)
 
 
-def _previous_vectors(previous: Generation | None, model_id: str) -> tuple[dict[str, int], Any]:
+def _previous_vectors(previous: Generation | None, model_id: str) -> tuple[dict[str, int], VectorFileReader | None]:
+    """embed_hash -> row of the previous generation's vectors, and a reader of them (read row by row,
+    not memory-mapped, so reusing a million vectors does not make them all resident)."""
     if previous is None or previous.manifest.get("model_id") != model_id:
         return {}, None
     try:
         catalog = Catalog(previous.file(layout.CATALOG_FILE))
         hashes = catalog.embed_hashes()
         catalog.close()
-        return hashes, previous.load_array(layout.VECTORS_FILE)
-    except (ValueError, IndexStoreError):
+        return hashes, VectorFileReader(previous.file(layout.VECTORS_FILE))
+    except (ValueError, OSError, IndexStoreError):
         return {}, None
 
 
@@ -271,7 +273,6 @@ def _build_approximate_index(
     generation's trained quantizer when the model is the same (an update never retrains)."""
     if rows <= exact_search_limit():
         return {"kind": "flat"}
-    vectors = np.load(writer.path / layout.VECTORS_FILE, mmap_mode="r", allow_pickle=False)
     index = None
     if previous is not None and previous.manifest.get("model_id") == model_id:
         if previous.manifest.get("dense", {}).get("kind") == "ivf-sq8":
@@ -280,15 +281,30 @@ def _build_approximate_index(
     import faiss
 
     faiss.omp_set_num_threads(max(1, os.cpu_count() or 1))  # building uses every core
-    if index is None:
-        reporter.note(f"training the approximate vector index for {rows:,} passages")
-        index = train_ivf(vectors, vectors.shape[1])
-    reporter.progress("vector index", 0, 1)
-    fill_ivf(index, vectors)
+    # The vectors are read, not memory-mapped: a mapping would add all 1.5 GiB of a million passages'
+    # vectors to the resident set while the index is filled.
+    with VectorFileReader(writer.path / layout.VECTORS_FILE) as vectors:
+        if index is None:
+            reporter.note(f"training the approximate vector index for {rows:,} passages")
+            index = train_ivf(vectors, vectors.shape[1])
+        reporter.progress("vector index", 0, 1)
+        fill_ivf(index, vectors)
     write_ann(index, writer.path / ANN_FILE)
     reporter.progress("vector index", 1, 1)
     faiss.omp_set_num_threads(1)  # back to single-threaded queries
     return {"kind": "ivf-sq8", "nlist": int(index.nlist), "nprobe": int(index.nprobe)}
+
+
+def _write_bm25(writer: GenerationWriter, bm25: BM25Builder) -> BM25Arrays:
+    """Compute the BM25 postings straight into the generation's memory-mapped `.npy` files (no copy of
+    the 63 M-posting arrays of a 1M-passage corpus is ever held in memory)."""
+    rows = writer.create_array(layout.BM25_ROWS_FILE, bm25.postings, np.int32)
+    weights = writer.create_array(layout.BM25_WEIGHTS_FILE, bm25.postings, WEIGHT_DTYPE)
+    arrays = bm25.finish(rows, weights)
+    rows.flush()
+    weights.flush()
+    writer.save_array(layout.BM25_INDPTR_FILE, arrays.indptr)
+    return arrays
 
 
 def build_generation(
@@ -312,6 +328,8 @@ def build_generation(
         vectors = VectorFileWriter(writer.path / layout.VECTORS_FILE, embedder.dimension)
     except (OSError, sqlite3.Error) as exc:
         writer.abort()
+        if old_vectors is not None:
+            old_vectors.close()
         raise IndexStoreError(f"cannot write the index in {index_dir}: {exc}") from None
     bm25 = BM25Builder(settings.bm25)
     embedding = _Embedding(embedder, vectors)
@@ -361,7 +379,7 @@ def build_generation(
                         bm25.add(passage.tokens)
                         old = old_rows.get(embed_hash)
                         if old is not None and old_vectors is not None and old < len(old_vectors):
-                            vectors.write(search_row, np.asarray(old_vectors[old : old + 1]))
+                            vectors.write(search_row, old_vectors[old : old + 1])
                         else:
                             embedding.add(search_row, passage.embed_text)
                     span = passage.span
@@ -388,16 +406,17 @@ def build_generation(
             raise CorpusError(f"no passages to search in {source.identity} (only titles and fragments)")
         vectors.finish(search_rows)
         raise_if_interrupted()
-        dense = _build_approximate_index(writer, previous, embedder.model_id, search_rows, reporter)
-        arrays = bm25.finish()
+        arrays = _write_bm25(writer, bm25)
+        del bm25  # its postings buffers (8 bytes per posting) are not needed any more
         catalog.add_terms(
             (term, i, int(arrays.doc_freq[i]), float(arrays.idf[i])) for i, term in enumerate(arrays.terms)
         )
         catalog.close()
         crash_point("catalog")
-        writer.save_array(layout.BM25_INDPTR_FILE, arrays.indptr)
-        writer.save_array(layout.BM25_ROWS_FILE, arrays.rows)
-        writer.save_array(layout.BM25_WEIGHTS_FILE, arrays.weights)
+        n_terms = len(arrays.terms)
+        bm25_stats = {"n_docs": arrays.n_docs, "avgdl": arrays.avgdl, "average_idf": arrays.average_idf}
+        del arrays  # unmaps the postings files before the vector index reads the vectors
+        dense = _build_approximate_index(writer, previous, embedder.model_id, search_rows, reporter)
         manifest = {
             "corpus_root": source.identity,
             "corpus_fingerprint": fingerprint.hexdigest(),
@@ -410,9 +429,9 @@ def build_generation(
                 "skipped": skipped,
                 "passages": rows,
                 "searchable": search_rows,
-                "terms": len(arrays.terms),
+                "terms": n_terms,
             },
-            "bm25": {"n_docs": arrays.n_docs, "avgdl": arrays.avgdl, "average_idf": arrays.average_idf},
+            "bm25": bm25_stats,
             "dense": dense,
         }
         generation = writer.publish(manifest)
@@ -424,9 +443,13 @@ def build_generation(
         catalog.abort()
         vectors.abort()
         writer.abort()
+        if old_vectors is not None:
+            old_vectors.close()
         if isinstance(exc, sqlite3.Error):  # disk full, I/O error: one clear message, the old index stays
             raise IndexStoreError(f"cannot write the index catalog in {index_dir}: {exc}") from None
         raise
+    if old_vectors is not None:
+        old_vectors.close()
     stats = BuildStats(
         documents=documents,
         passages=search_rows,

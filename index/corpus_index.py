@@ -99,6 +99,12 @@ class CorpusIndex:
         """BM25 scores of every passage for `terms` (one optional query weight per term)."""
         return self.bm25.scores(self._term_ids(terms), weights)
 
+    def bm25_scores_at(
+        self, terms: Sequence[str], rows: Sequence[int], weights: Sequence[float] | None = None
+    ) -> npt.NDArray[np.float64]:
+        """`bm25_scores(terms, weights)[rows]`, bit for bit, scoring only those passages."""
+        return self.bm25.scores_at(self._term_ids(terms), rows, weights)
+
     def _term_ids(self, terms: Sequence[str]) -> list[int | None]:
         """Vocabulary id of each term in order (None for a term the index does not know)."""
         info = self.term_info(terms)

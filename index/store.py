@@ -117,6 +117,18 @@ class GenerationWriter:
         with open(self.path / name, "wb") as handle:
             np.save(handle, np.ascontiguousarray(array), allow_pickle=False)
 
+    def create_array(self, name: str, length: int, dtype: npt.DTypeLike) -> np.memmap[Any, Any]:
+        """A new one-dimensional `.npy` file of the generation, memory-mapped for writing in place (the
+        caller fills it and calls `flush()`; `publish` fsyncs and checksums it like every other file).
+
+        The file's blocks are allocated up front, so a full disk is an `OSError` here rather than a
+        SIGBUS when a page of the mapping is first written."""
+        path = self.path / name
+        array = np.lib.format.open_memmap(path, mode="w+", dtype=np.dtype(dtype), shape=(length,))
+        with open(path, "rb+") as handle:
+            os.posix_fallocate(handle.fileno(), 0, os.fstat(handle.fileno()).st_size)
+        return array
+
     def abort(self) -> None:
         shutil.rmtree(self.path, ignore_errors=True)
 

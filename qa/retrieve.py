@@ -213,8 +213,8 @@ class HybridRetriever:
         """Fill in the exact BM25 score and cosine of candidates that only one retriever returned."""
         lacking_bm25 = [row for row in rows if row not in bm25_scores]
         if lacking_bm25:
-            all_scores = self.index.bm25_scores(terms, query_weights)
-            bm25_scores.update(zip(lacking_bm25, all_scores[lacking_bm25].tolist(), strict=True))
+            lacking_scores = self.index.bm25_scores_at(terms, lacking_bm25, query_weights)
+            bm25_scores.update(zip(lacking_bm25, lacking_scores.tolist(), strict=True))
         lacking_dense = [row for row in rows if row not in dense_scores]
         if lacking_dense:
             cosines = np.asarray(self.index.vectors[lacking_dense]) @ vector

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from rank_bm25 import BM25Okapi
 
+from index import bm25
 from index.bm25 import BM25Scorer, build_bm25
 from index.paragraphs import split_document
 from index.tokenize import tokenize
@@ -81,3 +82,93 @@ def test_query_weights_scale_each_token_and_zero_weights_match_nothing() -> None
     assert 1 not in rows.tolist()
     with pytest.raises(ValueError):
         scorer.scores([ids["depot"]], [1.0, 2.0])
+
+
+@pytest.mark.parametrize("block", [1, 5, 64])
+def test_finish_in_blocks_writes_the_same_postings(monkeypatch: pytest.MonkeyPatch, block: int) -> None:
+    """`finish` sorts postings into the CSR matrix block by block (a few passages at a time, here tiny
+    blocks, including empty passages): the arrays equal the one-block result, rows ascend within a term,
+    and scores still equal rank_bm25's."""
+    rng = random.Random(block)
+    vocabulary = [f"w{i}" for i in range(40)]
+    corpus = [rng.choices(vocabulary, k=rng.randint(0, 30)) for _ in range(120)]
+    whole = build_bm25(corpus)
+    monkeypatch.setattr(bm25, "FINISH_BLOCK", block)
+    builder = bm25.BM25Builder()
+    for tokens in corpus:
+        builder.add(tokens)
+    rows_out = np.full(builder.postings, -1, np.int32)
+    weights_out = np.full(builder.postings, np.nan)
+    blocks = builder.finish(rows_out, weights_out)
+    assert blocks.rows is rows_out and blocks.weights is weights_out
+    for name in ("indptr", "rows", "weights", "idf", "doc_freq"):
+        np.testing.assert_array_equal(getattr(blocks, name), getattr(whole, name))
+    assert all(np.all(np.diff(rows_out[a:b]) > 0) for a, b in zip(blocks.indptr[:-1], blocks.indptr[1:], strict=True))
+    reference = BM25Okapi(corpus)
+    scorer = BM25Scorer(blocks.indptr, blocks.rows, blocks.weights, blocks.n_docs)
+    ids = {t: i for i, t in enumerate(blocks.terms)}
+    query = ["w0", "w3", "w17", "w3"]
+    np.testing.assert_allclose(scorer.scores([ids[t] for t in query]), reference.get_scores(query), atol=1e-6)
+    with pytest.raises(ValueError):
+        builder.finish(np.empty(builder.postings + 1, np.int32), weights_out)
+
+
+def _reference_top(scorer: BM25Scorer, ids: list[int | None], k: int, weights: list[float] | None) -> tuple:
+    """The top k by scoring every passage: non-zero scores, best first, ties broken by row."""
+    positive = [i for i in range(len(ids)) if weights is None or weights[i] > 0]
+    total = scorer.scores([ids[i] for i in positive], None if weights is None else [weights[i] for i in positive])
+    rows = np.flatnonzero(total)
+    order = np.lexsort((rows, -total[rows]))[:k]
+    return rows[order], total[rows][order]
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_pruned_top_equals_scoring_every_passage(monkeypatch: pytest.MonkeyPatch, seed: int) -> None:
+    """`top` skips the postings of common terms when their maximum weights cannot change the top k
+    (MaxScore); the result, ties at the k-th place included, is bit for bit the exhaustive one."""
+    monkeypatch.setattr(bm25, "DENSE_BELOW", 0)
+    pruned = []
+    original = BM25Scorer._pruned_top
+
+    def counting(self: BM25Scorer, entries: list, k: int) -> object:
+        found = original(self, entries, k)
+        pruned.append(found is not None)
+        return found
+
+    monkeypatch.setattr(BM25Scorer, "_pruned_top", counting)
+    rng = random.Random(seed)
+    vocabulary = [f"w{i}" for i in range(300)]
+    zipf = [1 / (i + 1) for i in range(len(vocabulary))]
+    corpus = [rng.choices(vocabulary, zipf, k=rng.randint(1, 30)) for _ in range(1500)]
+    corpus += [list(corpus[7]) for _ in range(30)]  # identical passages: ties across the k-th place
+    scorer, ids = _scorer(corpus)
+    for _ in range(40):
+        query = rng.choices(vocabulary[:5], k=rng.randint(1, 3)) + rng.choices(vocabulary, k=rng.randint(1, 4))
+        query += rng.choice([[], corpus[7][:2], ["unknown"]])
+        term_ids = [ids.get(t) for t in query]
+        weights = None if rng.random() < 0.5 else [rng.choice([1.0, 1.0, 0.5, 0.2, 0.0]) for _ in query]
+        for k in (1, 10, 40):
+            rows, scores = scorer.top(term_ids, k, weights)
+            want_rows, want_scores = _reference_top(scorer, term_ids, k, weights)
+            np.testing.assert_array_equal(rows, want_rows)
+            np.testing.assert_array_equal(scores, want_scores)
+            chosen = np.array(sorted(rng.sample(range(len(corpus)), 50)) + [7, 7])
+            full = scorer.scores(term_ids, weights)
+            np.testing.assert_array_equal(scorer.scores_at(term_ids, chosen, weights), full[chosen])
+    assert any(pruned) and not all(pruned)
+
+
+def test_pruning_is_not_used_with_negative_weights(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where rank_bm25's epsilon floor makes weights negative (common terms of tiny corpora), partial
+    scores bound nothing: every posting is scored."""
+    monkeypatch.setattr(bm25, "DENSE_BELOW", 0)
+    corpus = [["a", "b"], ["a", "c"], ["a", "b", "d"], ["a"], ["a", "d"]]
+    scorer, ids = _scorer(corpus)
+    assert scorer.weights.min() < 0
+    query = [ids["a"], ids["b"], ids["d"]]
+    rows, scores = scorer.top(query, 2)
+    want_rows, want_scores = _reference_top(scorer, query, 2, None)
+    np.testing.assert_array_equal(rows, want_rows)
+    np.testing.assert_array_equal(scores, want_scores)
+    with pytest.raises(IndexError):
+        scorer.scores_at(query, [len(corpus)])

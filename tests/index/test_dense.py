@@ -13,6 +13,7 @@ from index.corpus import FolderSource
 from index.dense import DenseIndex, check_vectors
 from index.embed import ModelEmbedder
 from index.errors import ModelError
+from index.vector_file import VectorFileReader, VectorFileWriter
 from tests.conftest import RecordingReporter
 
 
@@ -65,3 +66,25 @@ def test_approximate_index_above_the_limit_and_reuse_on_update(
     assert updated.manifest["dense"]["kind"] == "ivf-sq8"
     assert not any("training" in n for n in reporter.notes)  # the trained quantizer was reused
     assert updated.dense.size == updated.size == 67
+
+
+def test_vector_file_reader_reads_what_the_writer_wrote(tmp_path: Path) -> None:
+    """The builder reads vectors with plain reads (no memory map, so they do not stay resident)."""
+    vectors = np.random.default_rng(0).standard_normal((1000, 8)).astype(np.float32)
+    writer = VectorFileWriter(tmp_path / "v.npy", 8)
+    writer.write(500, vectors[500:])
+    writer.write(0, vectors[:500])
+    writer.finish(1000)
+    with VectorFileReader(tmp_path / "v.npy") as reader:
+        assert len(reader) == 1000 and reader.shape == (1000, 8)
+        np.testing.assert_array_equal(reader[:], vectors)
+        np.testing.assert_array_equal(reader[998:2000], vectors[998:])
+        rows = np.array([0, 3, 3, 640, 999])
+        np.testing.assert_array_equal(reader[rows], vectors[rows])
+        with pytest.raises(ValueError):
+            reader[np.array([5, 2])]
+        with pytest.raises(ValueError):
+            reader[::2]
+    np.save(tmp_path / "f64.npy", vectors.astype(np.float64))
+    with pytest.raises(ValueError):
+        VectorFileReader(tmp_path / "f64.npy")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import json
+import os
 import re
 import resource
 import shutil
@@ -381,6 +382,25 @@ def test_no_space_left_while_saving_arrays_is_one_clear_error(
         raise OSError(errno.ENOSPC, "No space left on device", name)
 
     monkeypatch.setattr(GenerationWriter, "save_array", disk_full)
+    with pytest.raises(IndexStoreError, match="cannot write the index in .*: No space left on device"):
+        open_index(FolderSource(corpus), index_dir, HashEmbedder(), NullReporter())
+    assert current_generation(index_dir) == before
+    assert not [p for p in index_dir.iterdir() if p.name.startswith("tmp-")]
+
+
+def test_no_space_left_for_the_postings_files_is_one_clear_error(
+    built: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The BM25 postings are written through memory-mapped files whose blocks are allocated first: a full
+    disk is an error there, never a SIGBUS on a write to the mapping."""
+    corpus, index_dir = built
+    before = current_generation(index_dir)
+    write_corpus(corpus, "beta")
+
+    def disk_full(fd: int, offset: int, length: int) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "posix_fallocate", disk_full)
     with pytest.raises(IndexStoreError, match="cannot write the index in .*: No space left on device"):
         open_index(FolderSource(corpus), index_dir, HashEmbedder(), NullReporter())
     assert current_generation(index_dir) == before
