@@ -1,21 +1,44 @@
-"""Offline re-scoring of the candidates dumped by `benchmarks/rank_features.py`.
+"""Offline re-scoring of the candidates dumped by `benchmarks/rank_features.py`, and the fit behind the
+second stage's default weights.
 
-Reproduces the default second stage from the dumped features (a check that the dump matches the
-product), then scores alternatives on the dev half and, for the chosen one, the test half.
+For each dump: the product's second stage (the current `RerankSettings` defaults) re-computed from the
+dumped features, on the dev and test halves (a check that the dump matches `qa eval`, and a baseline).
+With `--fit`: a listwise logistic regression (softmax over each query's candidates, the relevant ones as
+targets, L2 1e-3) of the lexical stage's weights, fitted on the dev halves only (SciFact queries weighted
+`--scifact-weight` times, as SciFact has 30x fewer dev queries), the fused score's weight pinned to 1; then
+a small grid of the sentence-cosine weight on the dev halves. Test halves are printed, never fitted on.
 
-    PYTHONPATH=. python benchmarks/rank_study.py /tmp/squad_features.npz [/tmp/scifact_features.npz ...]
+    PYTHONPATH=. python benchmarks/rank_study.py --squad /tmp/squad_all.npz --scifact /tmp/scifact.npz --fit
+
+(`--squad` should be a dump of the whole SQuAD file: its first 3,000 queries are the issue's benchmark and
+are reported separately.)
 """
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Callable
-from dataclasses import dataclass
+import argparse
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
 
+from qa.rerank import RerankSettings
+from qa.retrieve import DEFAULT_RERANK
+
 Array = npt.NDArray[np.float64]
+SQUAD_BENCHMARK_QUERIES = 3000  # the issue's SQuAD figures use the first 3,000 queries of the file
+# Dumped feature -> RerankSettings weight, for the lexical stage (the fused score has weight 1).
+STAGE_FEATURES = (
+    ("passage_cos", "passage_cosine_weight"),
+    ("coverage", "coverage_weight"),
+    ("phrases", "phrase_weight"),
+    ("proximity", "proximity_weight"),
+    ("passage_coverage", "passage_coverage_weight"),
+    ("exact_coverage", "exact_weight"),
+    ("answer_type", "answer_kind_weight"),
+)
 
 
 @dataclass
@@ -30,6 +53,8 @@ class Dump:
     names: list[str]
 
     def f(self, name: str) -> Array:
+        if name == "passage_cos":  # the product clamps the passage cosine at 0
+            return np.maximum(0.0, self.f("cos"))
         return self.features[:, :, self.names.index(name)].astype(np.float64)
 
     def subset(self, mask: npt.NDArray[np.bool_]) -> Dump:
@@ -44,11 +69,14 @@ class Dump:
             self.names,
         )
 
+    def halves(self) -> tuple[Dump, Dump]:
+        return self.subset(self.dev), self.subset(~self.dev)
 
-def load(path: str) -> Dump:
+
+def load(path: Path) -> Dump:
     data = np.load(path, allow_pickle=False)
     return Dump(
-        path.rsplit("/", 1)[-1].replace("_features.npz", ""),
+        path.stem,
         data["features"],
         data["labels"],
         data["valid"],
@@ -64,8 +92,7 @@ def metrics(dump: Dump, scores: Array) -> dict[str, float]:
     (ties by candidate position), invalid candidates last."""
     scores = np.where(dump.valid, scores, -np.inf)
     n_q, depth = scores.shape
-    position = np.arange(depth)[None, :].repeat(n_q, 0)
-    order = np.lexsort((position, -scores), axis=1)
+    order = np.lexsort((np.broadcast_to(np.arange(depth), scores.shape), -scores), axis=1)
     hit1 = hit5 = mrr = ndcg = 0.0
     for q in range(n_q):
         seen: set[int] = set()
@@ -90,44 +117,93 @@ def metrics(dump: Dump, scores: Array) -> dict[str, float]:
     return {"hit@1": hit1 / n_q, "hit@5": hit5 / n_q, "mrr@10": mrr / n_q, "ndcg@10": ndcg / n_q}
 
 
-def default_scores(d: Dump, cosine_weight: float = 0.3, cosine_depth: int = 3, cos_name: str = "cos_top2cov") -> Array:
-    """The product's second stage: fused + 0.3 coverage + 0.2 phrases + 0.05 proximity over every dumped
-    candidate, then + 0.3 x sentence cosine for the first 3 of that order."""
-    stage1 = d.f("fused") + 0.3 * d.f("coverage") + 0.2 * d.f("phrases") + 0.05 * d.f("proximity")
-    return top_bonus(d, stage1, cosine_weight * d.f(cos_name), cosine_depth)
+def stage_scores(d: Dump, settings: RerankSettings) -> Array:
+    """The lexical stage: fused score + the weighted features (every dumped candidate is in its depth)."""
+    scores = d.f("fused")
+    for feature, field in STAGE_FEATURES:
+        scores = scores + getattr(settings, field) * d.f(feature)
+    return scores
 
 
-def top_bonus(d: Dump, base: Array, bonus: Array, depth: int) -> Array:
-    """`base`, plus `bonus` for the first `depth` candidates of the `base` order; those stay above the
-    rest (the product re-sorts only its head)."""
-    base = np.where(d.valid, base, -np.inf)
+def product_scores(d: Dump, settings: RerankSettings) -> Array:
+    """The product's second stage: the lexical stage, then + cosine_weight x the best cosine of the 2
+    best-covered sentences for the first `cosine_depth` of that order, which stay above the rest."""
+    base = np.where(d.valid, stage_scores(d, settings), -np.inf)
     order = np.argsort(-base, axis=1, kind="stable")
     out = base.copy()
-    big = 1e6
+    bonus = settings.cosine_weight * d.f("cos_top2cov")
     for q in range(base.shape[0]):
-        head = order[q, :depth]
-        out[q, head] = big + base[q, head] + bonus[q, head]
+        head = order[q, : settings.cosine_depth]
+        out[q, head] = 1e6 + base[q, head] + bonus[q, head]
     return out
 
 
-def show(label: str, dump: Dump, scores_fn: Callable[[Dump], Array]) -> None:
-    parts = []
-    for split_name, mask in (("dev", dump.dev), ("test", ~dump.dev)):
-        part = dump.subset(mask)
-        m = metrics(part, scores_fn(part))
-        parts.append(f"{split_name} " + " ".join(f"{k} {v:.3f}" for k, v in m.items()))
-    print(f"{dump.name:10s} {label:40s} | " + " | ".join(parts))
+def fit_stage(parts: Sequence[tuple[Dump, float]], l2: float = 1e-3) -> dict[str, float]:
+    """Listwise logistic regression of the lexical stage's weights (fused score pinned to weight 1)."""
+    from scipy.optimize import minimize  # a dependency of sentence-transformers; only this study needs it
+
+    names = [feature for feature, _ in STAGE_FEATURES]
+    data = []
+    for dump, query_weight in parts:
+        x = np.stack([dump.f("fused")] + [dump.f(n) for n in names], axis=2)
+        y = dump.labels.astype(np.float64)
+        judged = (y * dump.valid).sum(1) > 0
+        data.append((x[judged], y[judged], dump.valid[judged], query_weight))
+
+    def loss(w: Array) -> tuple[float, Array]:
+        total_loss, grad, total = 0.0, np.zeros_like(w), 0.0
+        for x, y, valid, query_weight in data:
+            s = np.where(valid, x @ w, -1e9)
+            e = np.exp(s - s.max(1, keepdims=True)) * valid
+            z, r = e.sum(1), (e * y).sum(1)
+            total_loss -= query_weight * float(np.sum(np.log(r + 1e-300) - np.log(z)))
+            grad -= query_weight * np.einsum("nk,nkf->f", e * y / (r[:, None] + 1e-300) - e / z[:, None], x)
+            total += query_weight * len(x)
+        return total_loss / total + l2 * float(w @ w), grad / total + 2 * l2 * w
+
+    w = minimize(loss, np.zeros(len(names) + 1), jac=True, method="L-BFGS-B").x
+    return {field: float(w[i + 1] / w[0]) for i, (_, field) in enumerate(STAGE_FEATURES)}
 
 
-def main(paths: list[str]) -> int:
-    for path in paths:
-        d = load(path)
-        show("fused only", d, lambda x: x.f("fused"))
-        show("bm25", d, lambda x: x.f("bm25"))
-        show("default", d, default_scores)
-        show("default, cos of all sentences", d, lambda x: default_scores(x, cos_name="cos_all"))
+def line(label: str, dump: Dump, settings: RerankSettings) -> str:
+    cells = []
+    for split, half in zip(("dev", "test"), dump.halves(), strict=True):
+        m = metrics(half, product_scores(half, settings))
+        cells.append(f"{split} ({len(half.labels)}) " + " ".join(f"{k} {v:.3f}" for k, v in m.items()))
+    return f"{label:28s} | " + " | ".join(cells)
+
+
+def report(settings: RerankSettings, squad: Dump | None, scifact: Dump | None) -> None:
+    if squad is not None:
+        first = np.zeros(len(squad.labels), bool)
+        first[:SQUAD_BENCHMARK_QUERIES] = True
+        print(line("squad (whole file)", squad, settings))
+        print(line(f"squad (first {SQUAD_BENCHMARK_QUERIES})", squad.subset(first), settings))
+    if scifact is not None:
+        print(line("scifact", scifact, settings))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--squad", type=Path, help="rank_features.py dump of SQuAD (the whole file)")
+    parser.add_argument("--scifact", type=Path, help="rank_features.py dump of SciFact")
+    parser.add_argument("--fit", action="store_true", help="fit the lexical stage on the dev halves")
+    parser.add_argument("--scifact-weight", type=float, default=10.0, help="weight of a SciFact dev query")
+    args = parser.parse_args(argv)
+    squad = load(args.squad) if args.squad else None
+    scifact = load(args.scifact) if args.scifact else None
+    print("current defaults:", DEFAULT_RERANK)
+    report(DEFAULT_RERANK, squad, scifact)
+    if args.fit:
+        parts = [(d.halves()[0], w) for d, w in ((squad, 1.0), (scifact, args.scifact_weight)) if d is not None]
+        fitted = replace(DEFAULT_RERANK, **fit_stage(parts))
+        print("fitted:", {field: round(getattr(fitted, field), 3) for _, field in STAGE_FEATURES})
+        for cosine_weight in (0.3, 0.6, 0.9):
+            for cosine_depth in (3, 5):
+                print(f"cosine weight {cosine_weight}, depth {cosine_depth}:")
+                report(replace(fitted, cosine_weight=cosine_weight, cosine_depth=cosine_depth), squad, scifact)
     return 0
 
 
 if __name__ == "__main__":
-    raise SystemExit(main(sys.argv[1:]))
+    raise SystemExit(main())
