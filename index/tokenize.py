@@ -52,6 +52,13 @@ def tokenize(text: str) -> list[str]:
 
 def term_spans(text: str) -> Iterator[tuple[str, int, int]]:
     """(term, char_start, char_end) for each non-stopword word of `text`, offsets into `text` itself."""
+    if text.isascii():  # fast path, same output: lowercasing keeps every offset and word boundary
+        lowered = text.lower()
+        for match in _WORD.finditer(lowered):
+            word = match.group()
+            if word not in STOPWORDS:
+                yield stem(word), match.start(), match.end()
+        return
     for match in _WORD.finditer(text):
         words = _WORD.findall(fold(match.group()))
         if len(words) != 1 or words[0] in STOPWORDS:
