@@ -52,13 +52,18 @@ def tokenize(text: str) -> list[str]:
 
 def term_spans(text: str) -> Iterator[tuple[str, int, int]]:
     """(term, char_start, char_end) for each non-stopword word of `text`, offsets into `text` itself."""
-    if text.isascii():  # fast path, same output: lowercasing keeps every offset and word boundary
-        lowered = text.lower()
-        for match in _WORD.finditer(lowered):
-            word = match.group()
-            if word not in STOPWORDS:
-                yield stem(word), match.start(), match.end()
-        return
+    return _ascii_term_spans(text) if text.isascii() else _folded_term_spans(text)
+
+
+def _ascii_term_spans(text: str) -> Iterator[tuple[str, int, int]]:
+    """`_folded_term_spans` for ASCII text, faster: lowercasing keeps every offset and word boundary."""
+    for match in _WORD.finditer(text.lower()):
+        word = match.group()
+        if word not in STOPWORDS:
+            yield stem(word), match.start(), match.end()
+
+
+def _folded_term_spans(text: str) -> Iterator[tuple[str, int, int]]:
     for match in _WORD.finditer(text):
         words = _WORD.findall(fold(match.group()))
         if len(words) != 1 or words[0] in STOPWORDS:

@@ -3,7 +3,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from index.tokenize import STOPWORDS, term_spans, tokenize
+from index.tokenize import STOPWORDS, _ascii_term_spans, _folded_term_spans, term_spans, tokenize
 
 
 def test_stems_folds_and_drops_stopwords() -> None:
@@ -27,3 +27,8 @@ def test_tokenize_never_fails_and_yields_no_stopwords(text: str) -> None:
     assert all(t and t not in STOPWORDS for t in tokens) or all(t for t in tokens)
     for term, start, end in term_spans(text):
         assert 0 <= start < end <= len(text) and term
+
+
+@given(st.text(alphabet=st.characters(max_codepoint=127), max_size=200))
+def test_the_ascii_fast_path_equals_the_general_one(text: str) -> None:
+    assert list(_ascii_term_spans(text)) == list(_folded_term_spans(text))
