@@ -8,11 +8,10 @@ indexed into a temporary folder through the normal JSONL source.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
+from eval_data import eval_dataset
 
 from index.builder import open_index
 from index.embed import ModelEmbedder, resolve_model
@@ -25,17 +24,11 @@ CONVERSATIONS = 12
 STORIES = 30  # the slice's stories plus distractors, in corpus order
 
 
-def _dataset() -> Path:
-    explicit = os.environ.get("QA_EVAL_DIR")
-    if explicit:
-        return Path(explicit)
-    return Path(__file__).resolve().parents[2].parent / "shared" / "eval" / "abg-coqa"
-
-
-DATASET = _dataset()
+DATASET = eval_dataset("abg-coqa", ("conversations.jsonl", "corpus.jsonl"))
 pytestmark = pytest.mark.skipif(
-    not (DATASET / "conversations.jsonl").is_file() or not (DATASET / "corpus.jsonl").is_file(),
-    reason=f"abg-coqa not found at {DATASET} (set QA_EVAL_DIR to the folder with corpus.jsonl and conversations.jsonl)",
+    DATASET is None,
+    reason="abg-coqa not found: set QA_EVAL_DIR (the eval folder or abg-coqa itself) or put shared/eval "
+    "beside the repository",
 )
 
 

@@ -9,26 +9,16 @@ Skipped when the datasets are absent: set QA_EVAL_DIR, or put shared/eval beside
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
 import pytest
+from eval_data import eval_root
 
 from qa.eval import load_dataset, select_queries
 from qa.eval_cli import build_parser, run_eval
 
-REPO = Path(__file__).resolve().parents[2]
-
-
-def _eval_dir() -> Path | None:
-    for candidate in (os.environ.get("QA_EVAL_DIR"), str(REPO.parent / "shared" / "eval"), "/work/shared/eval"):
-        if candidate and Path(candidate).is_dir():
-            return Path(candidate)
-    return None
-
-
-EVAL_DIR = _eval_dir()
+EVAL_DIR = eval_root()
 pytestmark = pytest.mark.skipif(
     EVAL_DIR is None,
     reason="benchmark datasets not found: set QA_EVAL_DIR or put shared/eval beside the repository",
@@ -102,8 +92,9 @@ def squad(tmp_path_factory: pytest.TempPathFactory, embedder: Any) -> dict[str, 
 
 # Measured (hybrid, default settings of 2026-11-29): SciFact slice nDCG@10 0.957, hit@1 0.933, hit@10
 # 0.983, recall@100 1.000; SQuAD slice hit@1 0.993, hit@5 1.000, answer in sentence | gold first 0.832,
-# answered 0.900 (the 2026-11-25 defaults: SciFact nDCG@10 0.952, hit@1 0.917, SQuAD the same). The slices are easier than the full sets (few distractors): they guard against
-# regressions, they are not the reported figures (docs/quality.md).
+# answered 0.900 (the 2026-11-25 defaults: SciFact nDCG@10 0.952, hit@1 0.917, SQuAD the same). The
+# slices are easier than the full sets (few distractors): they guard against regressions, they are not
+# the reported figures (docs/quality.md).
 FLOORS: dict[str, dict[str, float]] = {
     "scifact": {"ndcg@10": 0.90, "hit@1": 0.85, "hit@10": 0.95, "recall@100": 0.97},
     "squad": {"hit@1": 0.95, "hit@5": 0.97, "sentence_given_gold@1": 0.78, "answered": 0.85},
