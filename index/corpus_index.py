@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -42,13 +43,12 @@ class CorpusIndex:
         weights = generation.load_array(BM25_WEIGHTS_FILE)
         if len(rows) != len(weights) or (len(indptr) and int(indptr[-1]) != len(rows)):
             raise IndexStoreError("index BM25 postings do not match each other")
-        if len(rows) and (int(rows.max()) >= self.size or int(rows.min()) < 0):
-            raise IndexStoreError("index BM25 postings point outside the passage table")
         terms = int(self.manifest["counts"]["terms"])
         if len(indptr) != terms + 1 or (len(indptr) and int(indptr[0]) != 0) or bool(np.any(np.diff(indptr) < 0)):
             raise IndexStoreError("index BM25 postings do not match the vocabulary")
-        if not bool(np.isfinite(weights).all()):
-            raise IndexStoreError("index BM25 weights are damaged (not finite)")
+        if not generation.checked:  # reads every posting: only when the checksums were verified too
+            _check_postings(rows, weights, self.size)
+        generation.record_checked()
         self.bm25 = BM25Scorer(indptr, rows, weights, self.size)
         self._dense: DenseIndex | None = None
         self._documents: list[DocumentRecord] | None = None
@@ -112,3 +112,35 @@ class CorpusIndex:
 
     def close(self) -> None:
         self.catalog.close()
+
+
+def _check_postings(rows: npt.NDArray[Any], weights: npt.NDArray[Any], size: int) -> None:
+    """Every posting points into the passage table and has a finite weight. The files are scanned in
+    blocks with plain reads, not through their memory maps, which would keep every page resident."""
+    for block in _blocks(rows):
+        if len(block) and (int(block.max()) >= size or int(block.min()) < 0):
+            raise IndexStoreError("index BM25 postings point outside the passage table")
+    for block in _blocks(weights):
+        if not bool(np.isfinite(block).all()):
+            raise IndexStoreError("index BM25 weights are damaged (not finite)")
+
+
+SCAN_BLOCK = 1 << 22  # elements per read when scanning a whole array (32 MiB of float64)
+
+
+def _blocks(array: npt.NDArray[Any]) -> Iterator[npt.NDArray[Any]]:
+    """The elements of a memory-mapped one-dimensional array, block by block, read from its file."""
+    if not isinstance(array, np.memmap) or array.filename is None:
+        yield from (array[start : start + SCAN_BLOCK] for start in range(0, len(array), SCAN_BLOCK))
+        return
+    try:
+        with open(array.filename, "rb") as handle:
+            handle.seek(array.offset)
+            for start in range(0, len(array), SCAN_BLOCK):
+                count = min(SCAN_BLOCK, len(array) - start)
+                block = np.fromfile(handle, dtype=array.dtype, count=count)
+                if len(block) != count:
+                    raise IndexStoreError(f"index file {Path(array.filename).name} is shorter than its header")
+                yield block
+    except OSError as exc:
+        raise IndexStoreError(f"index file {Path(array.filename).name} is unreadable: {exc}") from None
