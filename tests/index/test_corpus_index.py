@@ -1,4 +1,5 @@
-"""Opening an index: whole-file checks run once per verified set of files and leave nothing resident."""
+"""Opening an index: whole-file checks run once per verified set of files and leave nothing resident;
+stored vectors are read row by row."""
 
 from __future__ import annotations
 
@@ -68,7 +69,7 @@ def test_opening_scans_postings_once_and_keeps_none_resident(tmp_path: Path, mon
     again = current_generation(index_dir)
     assert again is not None and again.checked
     reopened = CorpusIndex(again)
-    assert reopened.bm25.top([0], 3)[0].tolist()
+    assert reopened.bm25.top([0], 3)[0].tolist() and reopened.vectors_at([5, 1]).shape == (2, 4)
     reopened.close()
 
 
@@ -101,3 +102,18 @@ def test_a_changed_manifest_or_file_is_checked_again(tmp_path: Path) -> None:
     with pytest.raises(IndexStoreError, match="weights are damaged"):
         CorpusIndex(resealed)
     assert not current_generation(index_dir).checked  # type: ignore[union-attr]  # refused: no stamp
+
+
+def test_vectors_are_read_by_row_in_the_order_asked(tmp_path: Path) -> None:
+    index_dir = tmp_path / "index"
+    _publish(index_dir)
+    generation = current_generation(index_dir)
+    assert generation is not None
+    opened = CorpusIndex(generation)
+    stored = np.load(generation.file(VECTORS_FILE), allow_pickle=False)
+    rows = [999, 0, 5, 5, 17]
+    np.testing.assert_array_equal(opened.vectors_at(rows), stored[rows])
+    assert opened.vectors_at([]).shape == (0, 4)
+    with pytest.raises(IndexError):
+        opened.vectors_at([PASSAGES])
+    opened.close()
