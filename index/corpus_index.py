@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -14,6 +15,7 @@ from index.catalog import Catalog, DocumentRecord, PassageRecord
 from index.dense import DenseIndex
 from index.errors import IndexStoreError
 from index.store import Generation
+from index.vector_file import VectorFileReader
 
 CATALOG_FILE = "catalog.sqlite"
 VECTORS_FILE = "vectors.npy"
@@ -37,18 +39,21 @@ class CorpusIndex:
         self.vectors = generation.load_array(VECTORS_FILE)
         if self.vectors.shape != (self.size, self.dimension) or self.vectors.dtype != np.float32:
             raise IndexStoreError("index vectors do not match the manifest")
+        try:
+            self._vector_file = VectorFileReader(generation.file(VECTORS_FILE))
+        except (OSError, ValueError) as exc:
+            raise IndexStoreError(f"index file {VECTORS_FILE} is unreadable: {exc}") from None
         indptr = generation.load_array(BM25_INDPTR_FILE)
         rows = generation.load_array(BM25_ROWS_FILE)
         weights = generation.load_array(BM25_WEIGHTS_FILE)
         if len(rows) != len(weights) or (len(indptr) and int(indptr[-1]) != len(rows)):
             raise IndexStoreError("index BM25 postings do not match each other")
-        if len(rows) and (int(rows.max()) >= self.size or int(rows.min()) < 0):
-            raise IndexStoreError("index BM25 postings point outside the passage table")
         terms = int(self.manifest["counts"]["terms"])
         if len(indptr) != terms + 1 or (len(indptr) and int(indptr[0]) != 0) or bool(np.any(np.diff(indptr) < 0)):
             raise IndexStoreError("index BM25 postings do not match the vocabulary")
-        if not bool(np.isfinite(weights).all()):
-            raise IndexStoreError("index BM25 weights are damaged (not finite)")
+        if not generation.checked:  # reads every posting: only when the checksums were verified too
+            _check_postings(rows, weights, self.size)
+        generation.record_checked()
         self.bm25 = BM25Scorer(indptr, rows, weights, self.size)
         self._dense: DenseIndex | None = None
         self._documents: list[DocumentRecord] | None = None
@@ -69,6 +74,14 @@ class CorpusIndex:
             except (ValueError, RuntimeError) as exc:
                 raise IndexStoreError(f"index vectors are damaged: {exc}") from None
         return self._dense
+
+    def vectors_at(self, rows: Sequence[int]) -> npt.NDArray[np.float32]:
+        """The stored vectors of passages `rows`, in that order (read from the file, not the memory map:
+        at a million passages touching the map for ~100 rows per question kept ~0.5 MiB resident each)."""
+        try:
+            return self._vector_file.rows_at(rows)
+        except (OSError, ValueError) as exc:
+            raise IndexStoreError(f"index file {VECTORS_FILE} is unreadable: {exc}") from None
 
     def documents(self) -> list[DocumentRecord]:
         if self._documents is None:
@@ -112,3 +125,36 @@ class CorpusIndex:
 
     def close(self) -> None:
         self.catalog.close()
+        self._vector_file.close()
+
+
+def _check_postings(rows: npt.NDArray[Any], weights: npt.NDArray[Any], size: int) -> None:
+    """Every posting points into the passage table and has a finite weight. The files are scanned in
+    blocks with plain reads, not through their memory maps, which would keep every page resident."""
+    for block in _blocks(rows):
+        if len(block) and (int(block.max()) >= size or int(block.min()) < 0):
+            raise IndexStoreError("index BM25 postings point outside the passage table")
+    for block in _blocks(weights):
+        if not bool(np.isfinite(block).all()):
+            raise IndexStoreError("index BM25 weights are damaged (not finite)")
+
+
+SCAN_BLOCK = 1 << 22  # elements per read when scanning a whole array (32 MiB of float64)
+
+
+def _blocks(array: npt.NDArray[Any]) -> Iterator[npt.NDArray[Any]]:
+    """The elements of a memory-mapped one-dimensional array, block by block, read from its file."""
+    if not isinstance(array, np.memmap) or array.filename is None:
+        yield from (array[start : start + SCAN_BLOCK] for start in range(0, len(array), SCAN_BLOCK))
+        return
+    try:
+        with open(array.filename, "rb") as handle:
+            handle.seek(array.offset)
+            for start in range(0, len(array), SCAN_BLOCK):
+                count = min(SCAN_BLOCK, len(array) - start)
+                block = np.fromfile(handle, dtype=array.dtype, count=count)
+                if len(block) != count:
+                    raise IndexStoreError(f"index file {Path(array.filename).name} is shorter than its header")
+                yield block
+    except OSError as exc:
+        raise IndexStoreError(f"index file {Path(array.filename).name} is unreadable: {exc}") from None

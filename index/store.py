@@ -23,7 +23,7 @@ import shutil
 import signal
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -86,15 +86,31 @@ def _fsync_file(path: Path) -> None:
         os.fsync(handle.fileno())
 
 
+Signatures = dict[str, list[int]]  # file name -> [size, mtime_ns, inode, ctime_ns]
+
+
 @dataclass(frozen=True)
 class Generation:
-    """A complete, verified generation directory and its manifest."""
+    """A complete, verified generation directory and its manifest.
+
+    `checked` is True when these very files (same size, mtime, inode and ctime, manifest included) passed
+    their checksums and the loader's content checks before (the `verified-*` stamp): a loader may then
+    skip checks that would read whole files. `signatures` are the files' signatures taken when their
+    checksums were computed, for `record_checked`."""
 
     path: Path
     manifest: dict[str, Any]
+    checked: bool = field(default=False, compare=False)
+    signatures: Signatures | None = field(default=None, compare=False, repr=False)
 
     def file(self, name: str) -> Path:
         return self.path / name
+
+    def record_checked(self) -> None:
+        """Remember that the files passed their checksums and the content checks: later loads skip both
+        until any file (or the manifest) changes. Call it only once the content checks have passed."""
+        if not self.checked and self.signatures is not None:
+            _write_stamp(self.path.parent, self.path.name, self.signatures)
 
     def load_array(self, name: str, mmap: bool = True) -> npt.NDArray[Any]:
         try:
@@ -134,14 +150,16 @@ class GenerationWriter:
 
     def publish(self, manifest: dict[str, Any]) -> Generation:
         """Checksum every file into the manifest, fsync, rename into place, switch CURRENT."""
-        files = {}
+        files, signatures = {}, {}
         for item in sorted(self.path.iterdir()):
             _fsync_file(item)
+            signatures[item.name] = _signature(item.stat())
             files[item.name] = {"size": item.stat().st_size, "sha256": sha256_file(item)}
         manifest = dict(manifest, format_version=FORMAT_VERSION, files=files)
         manifest_path = self.path / MANIFEST
         manifest_path.write_text(json.dumps(manifest, indent=1, sort_keys=True), encoding="utf-8")
         _fsync_file(manifest_path)
+        signatures[MANIFEST] = _signature(manifest_path.stat())
         _fsync_dir(self.path)
         crash_point("before-rename")
         number = _next_generation_number(self.index_dir)
@@ -157,7 +175,11 @@ class GenerationWriter:
         _fsync_dir(self.index_dir)
         crash_point("after-switch")
         _collect_garbage(self.index_dir, keep={final.name})
-        return Generation(final, manifest)
+        return Generation(final, manifest, signatures=signatures)
+
+
+def _signature(stat: os.stat_result) -> list[int]:
+    return [stat.st_size, stat.st_mtime_ns, stat.st_ino, stat.st_ctime_ns]
 
 
 def _next_generation_number(index_dir: Path) -> int:
@@ -204,7 +226,9 @@ def current_generation(index_dir: Path, verify: bool = True) -> Generation | Non
         raise IndexStoreError(f"index pointer {pointer} is damaged")
     path = index_dir / name
     try:
-        manifest = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
+        with open(path / MANIFEST, "rb") as handle:
+            manifest_signature = _signature(os.fstat(handle.fileno()))  # of the bytes read here
+            manifest = json.loads(handle.read().decode("utf-8"))
     except (OSError, ValueError) as exc:
         raise IndexStoreError(f"index manifest in {path} is missing or damaged: {exc}") from None
     if not isinstance(manifest, dict) or manifest.get("format_version") != FORMAT_VERSION:
@@ -213,7 +237,7 @@ def current_generation(index_dir: Path, verify: bool = True) -> Generation | Non
     files = manifest.get("files")
     if not isinstance(files, dict) or not files:
         raise IndexStoreError(f"index manifest in {path} lists no files")
-    signatures: dict[str, list[int]] = {}
+    signatures: Signatures = {MANIFEST: manifest_signature}
     for file_name, facts in sorted(files.items()):
         file_path = path / file_name
         if "/" in file_name or not file_path.is_file() or not isinstance(facts, dict):
@@ -224,27 +248,29 @@ def current_generation(index_dir: Path, verify: bool = True) -> Generation | Non
             raise IndexStoreError(f"index file {file_name} is unreadable: {exc.strerror or exc}") from None
         if stat.st_size != facts.get("size"):
             raise IndexStoreError(f"index file {file_name} has the wrong size (truncated or altered)")
-        signatures[file_name] = [stat.st_size, stat.st_mtime_ns, stat.st_ino, stat.st_ctime_ns]
-    if verify and not _stamp_matches(index_dir, name, signatures):
-        for file_name, facts in sorted(files.items()):
-            try:
-                digest = sha256_file(path / file_name)
-            except OSError as exc:
-                raise IndexStoreError(f"index file {file_name} is unreadable: {exc.strerror or exc}") from None
-            if digest != facts.get("sha256"):
-                raise IndexStoreError(f"index file {file_name} fails its checksum (damaged)")
-        _write_stamp(index_dir, name, signatures)
-    return Generation(path, manifest)
+        signatures[file_name] = _signature(stat)
+    if not verify:
+        return Generation(path, manifest)
+    if _stamp_matches(index_dir, name, signatures):
+        return Generation(path, manifest, checked=True, signatures=signatures)
+    for file_name, facts in sorted(files.items()):
+        try:
+            digest = sha256_file(path / file_name)
+        except OSError as exc:
+            raise IndexStoreError(f"index file {file_name} is unreadable: {exc.strerror or exc}") from None
+        if digest != facts.get("sha256"):
+            raise IndexStoreError(f"index file {file_name} fails its checksum (damaged)")
+    return Generation(path, manifest, signatures=signatures)
 
 
 def _stamp_path(index_dir: Path, generation: str) -> Path:
     return index_dir / f"verified-{generation}.json"
 
 
-def _stamp_matches(index_dir: Path, generation: str, signatures: dict[str, list[int]]) -> bool:
-    """True when every file still has the exact size, mtime, inode and ctime it had when its checksum was
-    last verified. Any write to a file (or replacing it) changes these, so hashing gigabytes on every
-    load is only needed after a change."""
+def _stamp_matches(index_dir: Path, generation: str, signatures: Signatures) -> bool:
+    """True when every file (the manifest too) still has the exact size, mtime, inode and ctime it had
+    when its checksum and content were last verified. Any write to a file (or replacing it) changes
+    these, so hashing gigabytes and scanning every posting on every load is only needed after a change."""
     try:
         stamp = json.loads(_stamp_path(index_dir, generation).read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -252,7 +278,7 @@ def _stamp_matches(index_dir: Path, generation: str, signatures: dict[str, list[
     return isinstance(stamp, dict) and stamp == signatures
 
 
-def _write_stamp(index_dir: Path, generation: str, signatures: dict[str, list[int]]) -> None:
+def _write_stamp(index_dir: Path, generation: str, signatures: Signatures) -> None:
     target = _stamp_path(index_dir, generation)
     temporary = target.with_name(f"{target.name}.{secrets.token_hex(4)}.tmp")
     try:

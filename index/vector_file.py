@@ -6,6 +6,8 @@ once the row count is known, so `np.load(..., mmap_mode="r", allow_pickle=False)
 
 from __future__ import annotations
 
+import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -99,6 +101,19 @@ class VectorFileReader:
             chunk = self._read(first, int(rows[upto - 1]) + 1)
             out[done:upto] = chunk[rows[done:upto] - first]
             done = upto
+        return out
+
+    def rows_at(self, rows: Sequence[int] | npt.NDArray[np.integer[Any]]) -> npt.NDArray[np.float32]:
+        """The rows at `rows`, in that order, one positional read each (safe from several threads; a
+        memory map would instead keep a read-ahead window around each row resident)."""
+        out = np.empty((len(rows), self.shape[1]), np.float32)
+        fd = self._handle.fileno()
+        for i, row in enumerate(rows):
+            row = int(row)
+            if not 0 <= row < len(self):
+                raise IndexError(f"vector row {row} out of range")
+            if os.preadv(fd, [out[i]], self._offset + row * self._row_bytes) != self._row_bytes:
+                raise ValueError("vector file is shorter than its header says")
         return out
 
     def _read(self, start: int, stop: int) -> npt.NDArray[np.float32]:

@@ -189,7 +189,7 @@ class ContextualRetriever:
             lexical = float(scores[rows].max()) < s.elsewhere_bm25_ratio * float(scores.max())
         if mode in ("hybrid", "dense"):
             _, cosines = self.index.dense.search(own_vector, 1)
-            topic_cosine = float((np.asarray(self.index.vectors[rows]) @ own_vector).max())
+            topic_cosine = float((self.index.vectors_at(rows) @ own_vector).max())
             dense = bool(cosines.size) and topic_cosine < float(cosines[0]) - s.elsewhere_dense_gap
         return lexical and dense
 

@@ -181,7 +181,7 @@ class QAEngine:
         if evidence and vector is not None:
             top = evidence[0]
             top_row = retrieval.candidates[0].row
-            cosine = float(np.asarray(self.index.vectors[top_row]) @ vector)
+            cosine = float(self.index.vectors_at([top_row])[0] @ vector)
             # Coverage of the question's own words: context carried into a follow-up must not dilute it, and
             # a follow-up's fillers ("anyone", "else") name nothing the passage should hold.
             own_terms = tokenize(question)

@@ -217,5 +217,5 @@ class HybridRetriever:
             bm25_scores.update(zip(lacking_bm25, lacking_scores.tolist(), strict=True))
         lacking_dense = [row for row in rows if row not in dense_scores]
         if lacking_dense:
-            cosines = np.asarray(self.index.vectors[lacking_dense]) @ vector
+            cosines = self.index.vectors_at(lacking_dense) @ vector
             dense_scores.update(zip(lacking_dense, cosines.tolist(), strict=True))

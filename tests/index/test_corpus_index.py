@@ -1,0 +1,119 @@
+"""Opening an index: whole-file checks run once per verified set of files and leave nothing resident;
+stored vectors are read row by row."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import index.corpus_index
+import index.store
+from index.catalog import write_catalog
+from index.corpus_index import (
+    BM25_INDPTR_FILE,
+    BM25_ROWS_FILE,
+    BM25_WEIGHTS_FILE,
+    CATALOG_FILE,
+    VECTORS_FILE,
+    CorpusIndex,
+)
+from index.errors import IndexStoreError
+from index.store import MANIFEST, GenerationWriter, current_generation, sha256_file
+
+PASSAGES = 1000
+POSTINGS = 1 << 20  # 8 MiB of float64 weights: large enough to see pages made resident
+
+
+def _publish(index_dir: Path) -> None:
+    """A generation of one term present in every passage, many times over (no real corpus needed)."""
+    writer = GenerationWriter(index_dir)
+    write_catalog(writer.path / CATALOG_FILE, [], [], [], [])
+    rng = np.random.default_rng(0)
+    writer.save_array(VECTORS_FILE, rng.standard_normal((PASSAGES, 4)).astype(np.float32))
+    writer.save_array(BM25_INDPTR_FILE, np.array([0, POSTINGS], np.int64))
+    writer.save_array(BM25_ROWS_FILE, (np.arange(POSTINGS) % PASSAGES).astype(np.int32))
+    writer.save_array(BM25_WEIGHTS_FILE, rng.random(POSTINGS))
+    writer.publish({"counts": {"searchable": PASSAGES, "terms": 1}, "dimension": 4})
+
+
+def _resident_kib(path: Path) -> int:
+    """Resident KiB of this process's mappings of `path` (Linux /proc/self/smaps)."""
+    total, inside = 0, False
+    with open("/proc/self/smaps", encoding="utf-8", errors="replace") as handle:
+        for line in handle:
+            field = line.split(None, 1)[0]
+            if not field.endswith(":"):
+                inside = line.rstrip("\n").endswith(str(path))
+            elif inside and field == "Rss:":
+                total += int(line.split()[1])
+    return total
+
+
+def test_opening_scans_postings_once_and_keeps_none_resident(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    index_dir = tmp_path / "index"
+    _publish(index_dir)
+    first = current_generation(index_dir)
+    assert first is not None and not first.checked  # no stamp yet: checksums were computed just now
+    opened = CorpusIndex(first)
+    assert _resident_kib(first.file(BM25_WEIGHTS_FILE)) < 256 and _resident_kib(first.file(BM25_ROWS_FILE)) < 256
+    opened.close()
+
+    def no_reads(*args: object) -> None:
+        raise AssertionError("files were read again")
+
+    monkeypatch.setattr(index.store, "sha256_file", no_reads)
+    monkeypatch.setattr(index.corpus_index, "_check_postings", no_reads)
+    again = current_generation(index_dir)
+    assert again is not None and again.checked
+    reopened = CorpusIndex(again)
+    assert reopened.bm25.top([0], 3)[0].tolist() and reopened.vectors_at([5, 1]).shape == (2, 4)
+    reopened.close()
+
+
+def test_a_changed_manifest_or_file_is_checked_again(tmp_path: Path) -> None:
+    index_dir = tmp_path / "index"
+    _publish(index_dir)
+    generation = current_generation(index_dir)
+    assert generation is not None
+    CorpusIndex(generation).close()
+    manifest = json.loads(generation.file(MANIFEST).read_text())
+    manifest["counts"]["searchable"] = PASSAGES // 2  # rows now point past the passage table
+    generation.file(MANIFEST).write_text(json.dumps(manifest))
+    changed = current_generation(index_dir)
+    assert changed is not None and not changed.checked
+    with pytest.raises(IndexStoreError, match="do not match the manifest"):
+        CorpusIndex(changed)  # the vectors' shape no longer fits, checked without reading them
+    weights = np.load(generation.file(BM25_WEIGHTS_FILE), allow_pickle=False)
+    weights[POSTINGS - 1] = np.inf
+    np.save(generation.file(BM25_WEIGHTS_FILE), weights, allow_pickle=False)
+    manifest = json.loads(generation.file(MANIFEST).read_text())
+    manifest["counts"]["searchable"] = PASSAGES
+    for name in manifest["files"]:  # re-sealed: checksums match, content does not
+        manifest["files"][name] = {
+            "size": generation.file(name).stat().st_size,
+            "sha256": sha256_file(generation.file(name)),
+        }
+    generation.file(MANIFEST).write_text(json.dumps(manifest))
+    resealed = current_generation(index_dir)
+    assert resealed is not None and not resealed.checked
+    with pytest.raises(IndexStoreError, match="weights are damaged"):
+        CorpusIndex(resealed)
+    assert not current_generation(index_dir).checked  # type: ignore[union-attr]  # refused: no stamp
+
+
+def test_vectors_are_read_by_row_in_the_order_asked(tmp_path: Path) -> None:
+    index_dir = tmp_path / "index"
+    _publish(index_dir)
+    generation = current_generation(index_dir)
+    assert generation is not None
+    opened = CorpusIndex(generation)
+    stored = np.load(generation.file(VECTORS_FILE), allow_pickle=False)
+    rows = [999, 0, 5, 5, 17]
+    np.testing.assert_array_equal(opened.vectors_at(rows), stored[rows])
+    assert opened.vectors_at([]).shape == (0, 4)
+    with pytest.raises(IndexError):
+        opened.vectors_at([PASSAGES])
+    opened.close()
