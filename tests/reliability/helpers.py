@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -42,6 +43,13 @@ def driver_env(**extra: str) -> dict[str, str]:
     env.update({"PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"})
     env.update(extra)
     return env
+
+
+def sigint_as_at_a_terminal() -> None:
+    """`preexec_fn` for a child that will get SIGINT: a job started in the background (`cmd &`, as a CI
+    script may be) inherits SIGINT ignored, and Python then never raises KeyboardInterrupt; a user's
+    Ctrl+C at a terminal reaches a process whose SIGINT is at its default."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def driver_command(*args: str | Path) -> list[str]:

@@ -28,6 +28,7 @@ from tests.reliability.helpers import (
     driver_command,
     driver_env,
     run_driver,
+    sigint_as_at_a_terminal,
     snapshot,
     write_corpus,
 )
@@ -147,6 +148,7 @@ def test_ctrl_c_during_an_update_exits_130_and_keeps_the_old_index(
         [*command, "--ask", "lighthouse keepers"],
         env=driver_env(NO_COLOR="1"),
         cwd=REPO,
+        preexec_fn=sigint_as_at_a_terminal,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
