@@ -23,16 +23,25 @@ SENTENCE_DENSE_WEIGHT = 0.3  # sentence score = w * cosine + (1 - w) * idf-weigh
 
 @dataclass(frozen=True)
 class CredibilityRule:
-    """Evidence is credible when the best passage is close in meaning to the question, or moderately
-    close and covering most of the question's rarest words."""
+    """Evidence is credible when the best passage is close in meaning to the question, moderately close
+    and covering most of the question's rarest words, or holding every key word of the question and not
+    far in meaning (a short question against a long sentence scores a low cosine even when the sentence
+    answers it: "Who did the weapons store belong to?" -> "...a militant weapons store ... that belongs
+    to Hayat Tahrir al-Sham (HTS) militia ...", cosine 0.29)."""
 
     strong_cosine: float = 0.55
     weak_cosine: float = 0.30
     min_coverage: float = 0.5
+    floor_cosine: float = 0.20  # with (nearly) every key word of the question in the passage
+    full_coverage: float = 0.95
 
     def judge(self, cosine: float, coverage: float) -> tuple[Verdict, str]:
         facts = f"similarity {cosine:.2f}, {coverage:.0%} of the question's key terms found"
-        if cosine >= self.strong_cosine or (cosine >= self.weak_cosine and coverage >= self.min_coverage):
+        if (
+            cosine >= self.strong_cosine
+            or (cosine >= self.weak_cosine and coverage >= self.min_coverage)
+            or (cosine >= self.floor_cosine and coverage >= self.full_coverage)
+        ):
             return "answered", facts
         return "no_credible_evidence", f"no passage matches the question well ({facts})"
 

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from index.errors import QuestionError
+from qa.answer import CredibilityRule
 from qa.conversation import Conversation
 from qa.engine import QAEngine
 
@@ -66,6 +67,21 @@ def test_no_credible_evidence_is_said_plainly(seeds_engine: QAEngine) -> None:
         assert answer.verdict == "no_credible_evidence", question
         assert answer.answer is None
         assert answer.passages  # the evidence stays available
+
+
+def test_a_passage_holding_every_key_word_answers_despite_a_low_cosine(seeds_engine: QAEngine) -> None:
+    """A short question against one long sentence: cosine ~0.29, but every key word is in the passage."""
+    answer = seeds_engine.ask("Who did the weapons store belong to?")
+    assert answer.verdict == "answered", answer.reason
+    assert answer.answer is not None and "Hayat Tahrir al-Sham" in answer.answer.text
+
+
+def test_low_cosine_with_partial_coverage_stays_unanswered() -> None:
+    rule = CredibilityRule()
+    assert rule.judge(0.29, 1.0)[0] == "answered"
+    assert rule.judge(0.29, 0.8)[0] == "no_credible_evidence"
+    assert rule.judge(0.15, 1.0)[0] == "no_credible_evidence"
+    assert rule.judge(0.31, 0.5)[0] == "answered"
 
 
 @pytest.mark.parametrize("mode", ["hybrid", "bm25", "dense"])
