@@ -14,6 +14,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any, Protocol
 
 import numpy as np
+import numpy.typing as npt
 
 from index import corpus_index as layout
 from index.ann import ANN_FILE, exact_search_limit, fill_ivf, read_ann, train_ivf, write_ann
@@ -39,6 +40,7 @@ from index.vector_file import VectorFileReader, VectorFileWriter
 
 SPLITTER_VERSION = "paragraphs/1"
 EMBED_CHUNK = 1024  # passages embedded per batch of work (bounded memory, frequent progress)
+REUSE_CHUNK = 8192  # reused vectors copied per batch (12 MiB at 384 dimensions)
 
 
 class BuildReporter(Protocol):
@@ -255,15 +257,46 @@ class _Embedding:
             vectors = check_vectors(embedded, self.vectors.dimension)
         except ValueError as exc:
             raise ModelError(f"the model {self.embedder.model_id} returned unusable embeddings: {exc}") from None
-        # Rows of a chunk are ascending but may have gaps (reused vectors): write consecutive runs.
-        run_start = 0
-        for i in range(1, len(self.rows) + 1):
-            if i == len(self.rows) or self.rows[i] != self.rows[i - 1] + 1:
-                self.vectors.write(self.rows[run_start], vectors[run_start:i])
-                run_start = i
+        _write_runs(self.vectors, self.rows, vectors)
         self.embedded += len(self.rows)
         self.rows, self.texts = [], []
         crash_point("embedding")
+
+
+def _write_runs(vectors: VectorFileWriter, rows: list[int], block: npt.NDArray[np.float32]) -> None:
+    """Write `block[i]` at row `rows[i]`; rows are ascending but may have gaps: one write per run."""
+    run_start = 0
+    for i in range(1, len(rows) + 1):
+        if i == len(rows) or rows[i] != rows[i - 1] + 1:
+            vectors.write(rows[run_start], block[run_start:i])
+            run_start = i
+
+
+class _Reuse:
+    """Copies the vectors of unchanged passages from the previous generation in batches (one read per
+    64 MiB of ascending old rows, one write per run of new rows), not row by row."""
+
+    def __init__(self, old_vectors: VectorFileReader, vectors: VectorFileWriter) -> None:
+        self.old_vectors = old_vectors
+        self.vectors = vectors
+        self.rows: list[int] = []
+        self.old_rows: list[int] = []
+
+    def add(self, row: int, old_row: int) -> None:
+        self.rows.append(row)
+        self.old_rows.append(old_row)
+        if len(self.rows) >= REUSE_CHUNK:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.rows:
+            return
+        old = np.asarray(self.old_rows, dtype=np.int64)
+        order = np.argsort(old, kind="stable")
+        block = np.empty((len(old), self.vectors.dimension), np.float32)
+        block[order] = self.old_vectors[old[order]]
+        _write_runs(self.vectors, self.rows, block)
+        self.rows, self.old_rows = [], []
 
 
 def _build_approximate_index(
@@ -333,6 +366,7 @@ def build_generation(
         raise IndexStoreError(f"cannot write the index in {index_dir}: {exc}") from None
     bm25 = BM25Builder(settings.bm25)
     embedding = _Embedding(embedder, vectors)
+    reuse = _Reuse(old_vectors, vectors) if old_vectors is not None else None
     fingerprint = hashlib.sha256()
     prepared: queue.Queue[object] = queue.Queue(maxsize=256)
     stop = threading.Event()
@@ -378,8 +412,8 @@ def build_generation(
                         embed_hash = _embed_hash(embedder.model_id, passage.embed_text)
                         bm25.add(passage.tokens)
                         old = old_rows.get(embed_hash)
-                        if old is not None and old_vectors is not None and old < len(old_vectors):
-                            vectors.write(search_row, old_vectors[old : old + 1])
+                        if reuse is not None and old is not None and old < len(reuse.old_vectors):
+                            reuse.add(search_row, old)
                         else:
                             embedding.add(search_row, passage.embed_text)
                     span = passage.span
@@ -399,6 +433,8 @@ def build_generation(
                 reporter.progress("indexing", consumed, len(entries))
         crash_point("read")
         embedding.flush()
+        if reuse is not None:
+            reuse.flush()
         reporter.progress("indexing", consumed, len(entries))
         if documents == 0:
             raise CorpusError(f"no readable documents in {source.identity} (every file was skipped)")

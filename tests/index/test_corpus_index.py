@@ -11,7 +11,9 @@ import pytest
 
 import index.corpus_index
 import index.store
+from index.builder import open_index
 from index.catalog import write_catalog
+from index.corpus import FolderSource
 from index.corpus_index import (
     BM25_INDPTR_FILE,
     BM25_ROWS_FILE,
@@ -22,6 +24,8 @@ from index.corpus_index import (
 )
 from index.errors import IndexStoreError
 from index.store import MANIFEST, GenerationWriter, current_generation, sha256_file
+from tests.reliability.fakes import HashEmbedder, NullReporter
+from tests.reliability.helpers import rewrite_document, write_corpus
 
 PASSAGES = 1000
 POSTINGS = 1 << 20  # 8 MiB of float64 weights: large enough to see pages made resident
@@ -117,3 +121,26 @@ def test_vectors_are_read_by_row_in_the_order_asked(tmp_path: Path) -> None:
     with pytest.raises(IndexError):
         opened.vectors_at([PASSAGES])
     opened.close()
+
+
+def test_an_update_stores_the_same_vectors_as_a_full_build(tmp_path: Path) -> None:
+    """Reused vectors are copied in batches from the previous generation (rows shift when a file is
+    removed, and interleave with newly embedded ones): every passage must end with the vector a full
+    build gives it."""
+    corpus = write_corpus(tmp_path / "corpus", "alpha", documents=6, paragraphs=8)
+    index_dir = tmp_path / "index"
+    open_index(FolderSource(corpus), index_dir, HashEmbedder(), NullReporter()).close()
+    rewrite_document(corpus, 2, "beta", paragraphs=9)  # a changed file in the middle
+    (corpus / "doc0.txt").unlink()  # every later row shifts
+    (corpus / "extra.txt").write_text("An added note about harbours.\n\nAnother paragraph, on ferries.\n")
+    updated = open_index(FolderSource(corpus), index_dir, HashEmbedder(), NullReporter())
+    full = open_index(FolderSource(corpus), tmp_path / "full", HashEmbedder(), NullReporter())
+    try:
+        assert updated.size == full.size
+        mine = updated.passages(list(range(updated.size)))
+        theirs = {r.id: row for row, r in full.passages(list(range(full.size))).items()}
+        for row, record in mine.items():
+            assert np.array_equal(updated.vectors[row], full.vectors[theirs[record.id]]), record.id
+    finally:
+        updated.close()
+        full.close()
