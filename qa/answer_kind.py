@@ -1,8 +1,9 @@
 """What kind of answer a question asks for, and whether a sentence holds one (English question words).
 
-A question that asks "when", "how many" or "who" is answered by a sentence holding a date, a number or a
-name that the question itself does not already hold. A passage whose best sentence matches the question's
-words but holds no such thing is less likely to be the answer. Cheap, deterministic, and only a hint: the
+A question that asks "when", "how many" or "who" is answered by a sentence holding a date (a year, a
+month, a day of the week), a number or a name that the question itself does not already hold. A passage
+whose best sentence matches the question's words but holds no such thing is less likely to be the
+answer. Cheap, deterministic, and only a hint: the
 second stage (qa/rerank.py) gives it a small weight.
 """
 
@@ -15,6 +16,10 @@ AnswerKind = Literal["time", "number", "name"]
 
 _WORD = re.compile(r"\w+")
 _YEAR = re.compile(r"\b(?:1[0-9]{3}|20[0-9]{2})\b")
+_MONTH_OR_WEEKDAY = re.compile(
+    r"\b(?:January|February|March|April|May|June|July|August|September|October|November|December"
+    r"|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b"
+)
 _NUMBER = re.compile(r"\b\d[\d,.]*\b")
 _CAPITALISED = re.compile(r"\b[A-Z][a-z]+")
 _NUMBER_WORDS = frozenset(
@@ -42,8 +47,9 @@ def holds_answer_kind(kind: AnswerKind | None, question: str, sentence: str) -> 
     if kind is None:
         return False
     asked = {word.lower() for word in _WORD.findall(question)}
-    if kind == "time":
-        return any(match.group() not in asked for match in _YEAR.finditer(sentence))
+    if kind == "time":  # a year, a month or a day of the week ("in September", "on Wednesday")
+        dates = [*_YEAR.finditer(sentence), *_MONTH_OR_WEEKDAY.finditer(sentence)]
+        return any(match.group().lower() not in asked for match in dates)
     if kind == "number":
         found = [match.group() for match in _NUMBER.finditer(sentence)]
         found += [word for word in _WORD.findall(sentence.lower()) if word in _NUMBER_WORDS]

@@ -28,6 +28,10 @@ def test_answer_kind(question: str, kind: str | None) -> None:
 def test_a_sentence_holds_the_kind_only_when_the_question_does_not_already() -> None:
     assert holds_answer_kind("time", "When was the depot struck?", "It was struck in 2019.")
     assert not holds_answer_kind("time", "Was the depot struck in 2019, and when?", "It was struck in 2019.")
+    assert holds_answer_kind("time", "When was the truce brokered?", "Russia and Turkey brokered it in September.")
+    assert holds_answer_kind("time", "When did the jets strike?", "Moscow said the jets struck on Wednesday.")
+    assert not holds_answer_kind("time", "What happened in September?", "The truce held through September.")
+    assert not holds_answer_kind("time", "When was the truce brokered?", "The truce came under strain recently.")
     assert holds_answer_kind("number", "How many died?", "Twelve people, or 12 in all, died.")
     assert holds_answer_kind("number", "How many died?", "Three people died.")
     assert not holds_answer_kind("number", "How many died?", "Nobody knows.")
