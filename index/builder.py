@@ -23,7 +23,7 @@ from index.catalog import Catalog, CatalogWriter, DocumentRecord, PassageRecord,
 from index.corpus import Document, DocumentSource, FileEntry, UnreadableDocument
 from index.corpus_index import CorpusIndex
 from index.dense import check_vectors
-from index.embed import Embedder
+from index.embed import Embedder, ProgressFn
 from index.errors import CorpusError, IndexStoreError, ModelError
 from index.interrupts import deferred_interrupts, raise_if_interrupted
 from index.paragraphs import PassageSpan, split_document
@@ -40,6 +40,7 @@ from index.vector_file import VectorFileReader, VectorFileWriter
 
 SPLITTER_VERSION = "paragraphs/1"
 EMBED_CHUNK = 1024  # passages embedded per batch of work (bounded memory, frequent progress)
+INDEXING = "indexing"  # the build's main progress stage, in bytes of the corpus's files
 REUSE_CHUNK = 8192  # reused vectors copied per batch (12 MiB at 384 dimensions)
 
 
@@ -50,7 +51,10 @@ class BuildReporter(Protocol):
 
     def note(self, message: str) -> None: ...
 
-    def progress(self, stage: str, done: int, total: int) -> None: ...
+    def progress(self, stage: str, done: int, total: int) -> None:
+        """`done` of `total` for `stage`; the "indexing" stage (`INDEXING`) counts bytes of the corpus's
+        files, read, split and embedded (so one big file moves the bar too), other stages count steps."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -245,11 +249,11 @@ class _Embedding:
         self.rows.append(row)
         self.texts.append(text)
 
-    def flush(self) -> None:
+    def flush(self, progress: ProgressFn | None = None) -> None:
         if not self.rows:
             return
         started = time.perf_counter()
-        embedded = self.embedder.embed_passages(self.texts)
+        embedded = self.embedder.embed_passages(self.texts, progress)
         self.seconds += time.perf_counter() - started
         try:  # a NaN or misshapen vector would be searchable garbage: refuse it before anything is published
             if len(embedded) != len(self.rows):
@@ -374,9 +378,16 @@ def build_generation(
         target=_produce, args=(source, entries, settings, prepared, stop), name="qa-index-reader", daemon=True
     )
     producer.start()
-    documents = skipped = rows = search_rows = consumed = 0
+    documents = skipped = rows = search_rows = 0
+    total_bytes = sum(entry.size for entry in entries)
+    done_bytes = pending_bytes = 0  # files whose passages are all stored; files waiting for embedding
+
+    def embedding_progress(embedded: int, queued: int) -> None:
+        """While a chunk is embedded, the files waiting for it advance with the passages done."""
+        reporter.progress(INDEXING, done_bytes + pending_bytes * embedded // max(queued, 1), total_bytes)
+
     try:
-        reporter.progress("indexing", 0, len(entries))
+        reporter.progress(INDEXING, 0, total_bytes)
         while True:
             item = prepared.get()
             raise_if_interrupted()
@@ -386,7 +397,6 @@ def build_generation(
                 raise item
             if not isinstance(item, _PreparedDocument):
                 raise TypeError(f"unexpected item from the reader thread: {item!r}")
-            consumed += 1
             entry = item.entry
             if item.document is None:
                 reporter.warn(f"skipped {entry.path}: {item.skip_reason}")
@@ -427,15 +437,18 @@ def build_generation(
                         )
                     )  # fmt: skip
                     rows += 1
+            pending_bytes += entry.size
             if len(embedding.rows) >= EMBED_CHUNK:
-                embedding.flush()
+                embedding.flush(embedding_progress)
             if not embedding.rows:
-                reporter.progress("indexing", consumed, len(entries))
+                done_bytes, pending_bytes = done_bytes + pending_bytes, 0
+                reporter.progress(INDEXING, done_bytes, total_bytes)
         crash_point("read")
-        embedding.flush()
+        embedding.flush(embedding_progress)
         if reuse is not None:
             reuse.flush()
-        reporter.progress("indexing", consumed, len(entries))
+        done_bytes, pending_bytes = done_bytes + pending_bytes, 0
+        reporter.progress(INDEXING, done_bytes, total_bytes)
         if documents == 0:
             raise CorpusError(f"no readable documents in {source.identity} (every file was skipped)")
         if search_rows == 0:

@@ -9,6 +9,27 @@ from typing import TextIO
 from qa.escape import safe_line
 
 BAR_WIDTH = 28
+BYTE_STAGES = frozenset({"indexing"})  # stages whose progress counts bytes (index.builder.INDEXING)
+
+
+def human_bytes(count: float) -> str:
+    """`532 B`, `14.2 KiB`, `3.4 MiB`, `1.2 GiB`."""
+    for unit in ("B", "KiB", "MiB"):
+        if abs(count) < 1024:
+            return f"{count:,.0f} {unit}" if unit == "B" else f"{count:,.1f} {unit}"
+        count /= 1024
+    return f"{count:,.1f} GiB"
+
+
+def progress_counts(stage: str, done: int, total: int) -> str:
+    """`12/66` for steps, `1.3 MiB/4.0 MiB` for a stage counted in bytes."""
+    if stage in BYTE_STAGES:
+        return f"{human_bytes(done)}/{human_bytes(total)}"
+    return f"{done}/{total}"
+
+
+def progress_rate(stage: str, per_second: float) -> str:
+    return f"{human_bytes(per_second)}/s" if stage in BYTE_STAGES else f"{per_second:,.0f}/s"
 
 
 class StderrReporter:
@@ -58,7 +79,9 @@ class StderrReporter:
             eta = (total - done) / rate if rate > 0 else 0.0
             filled = int(BAR_WIDTH * done / total) if total else BAR_WIDTH
             bar = "#" * filled + "-" * (BAR_WIDTH - filled)
-            self.stream.write(f"\r{stage:>9} [{bar}] {done}/{total} {rate:,.0f}/s ETA {eta:,.0f}s   ")
+            counts, speed = progress_counts(stage, done, total), progress_rate(stage, rate)
+            eta_text = f"ETA {eta:,.0f}s" if done > 0 else "ETA ?"  # nothing done yet (the model loads)
+            self.stream.write(f"\r{stage:>9} [{bar}] {counts} {speed} {eta_text}   ")
             self._bar_open = True
             if finished:
                 self._end_bar()

@@ -6,6 +6,8 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Label, ProgressBar
 
+from qa.progress import progress_counts
+
 STAGES = {"indexing": "Reading, embedding and indexing documents"}
 
 
@@ -22,5 +24,6 @@ class BuildProgress(Vertical):
 
     def set_progress(self, stage: str, done: int, total: int) -> None:
         self.stage, self.done, self.total = stage, done, total
-        self.query_one("#build-label", Label).update(f"{STAGES.get(stage, stage)}: {done}/{total}")
+        counts = progress_counts(stage, done, total)
+        self.query_one("#build-label", Label).update(f"{STAGES.get(stage, stage)}: {counts}")
         self.query_one("#build-bar", ProgressBar).update(total=max(total, 1), progress=done)
