@@ -9,9 +9,10 @@ import queue
 import sqlite3
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -26,7 +27,7 @@ from index.dense import check_vectors
 from index.embed import Embedder, ProgressFn
 from index.errors import CorpusError, IndexStoreError, ModelError
 from index.interrupts import deferred_interrupts, raise_if_interrupted
-from index.paragraphs import PassageSpan, split_document
+from index.paragraphs import PassageKind, PassageSpan, split_document
 from index.store import (
     Generation,
     GenerationWriter,
@@ -153,7 +154,9 @@ def open_index(
             reporter.note(f"updating the index: {reason}")
         else:
             reporter.note(f"building the index of {source.identity} in {index_dir}")
-        generation, stats = build_generation(source, entries, index_dir, embedder, reporter, settings, previous)
+        generation, stats = build_generation(
+            source, entries, index_dir, embedder, reporter, settings, previous, reread=rebuild
+        )
         reporter.note(
             f"indexed {stats.documents} documents, {stats.passages} passages "
             f"({stats.embedded} embedded, {stats.reused} reused) in {stats.seconds:.1f} s"
@@ -184,9 +187,15 @@ class _PreparedPassage:
 
 
 @dataclass(frozen=True)
+class _DocumentFacts:
+    sha256: str  # of the raw bytes
+    size: int
+
+
+@dataclass(frozen=True)
 class _PreparedDocument:
     entry: FileEntry
-    document: Document | None
+    document: Document | _DocumentFacts | None  # None: unreadable (skipped)
     skip_reason: str
     title: str
     title_from_text: bool
@@ -203,18 +212,85 @@ def _prepare(source: DocumentSource, entry: FileEntry, settings: IndexSettings) 
     except UnreadableDocument as exc:
         return _PreparedDocument(entry, None, str(exc), "", False, [])
     split = split_document(document.text, PurePosixPath(entry.path).name, document.title)
-    use_title = settings.title_context and split.title_from_text
-    title_tokens = tokenize(split.title) if use_title else []
+    spans = [(span, document.text[span.char_start : span.char_end]) for span in split.passages]
+    return _tokenized(entry, document, split.title, split.title_from_text, spans, settings)
+
+
+def _tokenized(
+    entry: FileEntry,
+    document: Document | _DocumentFacts,
+    title: str,
+    title_from_text: bool,
+    spans: list[tuple[PassageSpan, str]],
+    settings: IndexSettings,
+) -> _PreparedDocument:
+    """A split document's passages with their embedding text and BM25 tokens."""
+    use_title = settings.title_context and title_from_text
+    title_tokens = tokenize(title) if use_title else []
     passages = []
-    for span in split.passages:
-        text = document.text[span.char_start : span.char_end]
+    for span, text in spans:
         if span.searchable:
-            passages.append(
-                _PreparedPassage(span, text, embed_text(split.title, text, use_title), title_tokens + tokenize(text))
-            )
+            tokens = title_tokens + tokenize(text)
+            passages.append(_PreparedPassage(span, text, embed_text(title, text, use_title), tokens))
         else:
             passages.append(_PreparedPassage(span, text, None, []))
-    return _PreparedDocument(entry, document, "", split.title, split.title_from_text, passages)
+    return _PreparedDocument(entry, document, "", title, title_from_text, passages)
+
+
+class _UnchangedDocuments:
+    """The previous generation's passages of files whose size and mtime have not changed: an update takes
+    their split from the previous catalog instead of reading and splitting the file again (the same rule
+    that lets an unchanged corpus be served as it is). Used on the producer thread only."""
+
+    def __init__(self, previous: Generation, entries: list[FileEntry]) -> None:
+        self._path = previous.file(layout.CATALOG_FILE)
+        self._catalog: Catalog | None = None
+        self._stream: Iterator[PassageRecord] = iter(())
+        self._ahead: PassageRecord | None = None
+        catalog = Catalog(self._path)
+        try:
+            wanted = {(e.path, e.size, e.mtime_ns) for e in entries}
+            self._known = {d.path: d for d in catalog.documents() if (d.path, d.size, d.mtime_ns) in wanted}
+        finally:
+            catalog.close()
+
+    def prepared(self, entry: FileEntry, settings: IndexSettings) -> _PreparedDocument | None:
+        record = self._known.get(entry.path)
+        if record is None or (record.size, record.mtime_ns) != (entry.size, entry.mtime_ns):
+            return None
+        spans = [
+            (
+                PassageSpan(
+                    p.paragraph, p.window, p.char_start, p.char_end, p.line_start, p.line_end, cast(PassageKind, p.kind)
+                ),
+                p.text,
+            )
+            for p in self._passages_of(record.doc)
+        ]
+        facts = _DocumentFacts(record.sha256, record.size)
+        return _tokenized(entry, facts, record.title, record.title_from_text, spans, settings)
+
+    def _passages_of(self, doc: int) -> list[PassageRecord]:
+        """Document `doc`'s passages from one cursor over the whole catalog in document order (files come
+        in the order they were indexed, so it only moves forward); a query when asked out of order."""
+        if self._catalog is None:
+            self._catalog = Catalog(self._path)
+            self._stream = self._catalog.passages_in_document_order()
+            self._ahead = next(self._stream, None)
+        if self._ahead is None or self._ahead.doc > doc:  # passed already (or beyond the end)
+            return self._catalog.passages_of_document(doc)
+        while self._ahead is not None and self._ahead.doc < doc:
+            self._ahead = next(self._stream, None)
+        found = []
+        while self._ahead is not None and self._ahead.doc == doc:
+            found.append(self._ahead)
+            self._ahead = next(self._stream, None)
+        return found
+
+    def close(self) -> None:
+        self._stream, self._ahead = iter(()), None
+        if self._catalog is not None:
+            self._catalog.close()
 
 
 def _produce(
@@ -223,15 +299,26 @@ def _produce(
     settings: IndexSettings,
     out: queue.Queue[object],
     stop: threading.Event,
+    previous: Generation | None = None,
 ) -> None:
+    unchanged = None
     try:
+        if previous is not None:
+            try:
+                unchanged = _UnchangedDocuments(previous, entries)
+            except (ValueError, OSError, sqlite3.Error, IndexStoreError):
+                unchanged = None  # an unreadable previous catalog: read every file
         for entry in entries:
             if stop.is_set():
                 return
-            out.put(_prepare(source, entry, settings))
+            known = unchanged.prepared(entry, settings) if unchanged is not None else None
+            out.put(known if known is not None else _prepare(source, entry, settings))
         out.put(_END)
     except BaseException as exc:  # noqa: BLE001 - handed to the consumer, which re-raises it
         out.put(exc)
+    finally:
+        if unchanged is not None:
+            unchanged.close()
 
 
 class _Embedding:
@@ -352,13 +439,17 @@ def build_generation(
     reporter: BuildReporter,
     settings: IndexSettings,
     previous: Generation | None = None,
+    reread: bool = False,
 ) -> tuple[Generation, BuildStats]:
     """Write a complete new generation, streaming: documents are read, split and tokenized on a
     producer thread while this thread embeds (torch releases the GIL), and passages, postings and
     vectors go to disk as they come, so memory stays bounded by one embedding chunk plus compact
-    BM25 arrays."""
+    BM25 arrays. Files unchanged since `previous` (same size and mtime, same settings) are not read
+    again: their passages come from its catalog (`reread` reads every file)."""
     started = time.perf_counter()
     old_rows, old_vectors = _previous_vectors(previous, embedder.model_id)
+    same_settings = previous is not None and previous.manifest.get("settings") == settings.as_manifest()
+    split_from = previous if same_settings and not reread else None
     writer = GenerationWriter(index_dir)
     try:
         catalog = CatalogWriter(writer.path / layout.CATALOG_FILE)
@@ -375,7 +466,10 @@ def build_generation(
     prepared: queue.Queue[object] = queue.Queue(maxsize=256)
     stop = threading.Event()
     producer = threading.Thread(
-        target=_produce, args=(source, entries, settings, prepared, stop), name="qa-index-reader", daemon=True
+        target=_produce,
+        args=(source, entries, settings, prepared, stop, split_from),
+        name="qa-index-reader",
+        daemon=True,
     )
     producer.start()
     documents = skipped = rows = search_rows = 0

@@ -11,9 +11,9 @@ import pytest
 
 import index.corpus_index
 import index.store
-from index.builder import open_index
+from index.builder import _UnchangedDocuments, open_index
 from index.catalog import write_catalog
-from index.corpus import FolderSource
+from index.corpus import Document, FileEntry, FolderSource
 from index.corpus_index import (
     BM25_INDPTR_FILE,
     BM25_ROWS_FILE,
@@ -123,17 +123,26 @@ def test_vectors_are_read_by_row_in_the_order_asked(tmp_path: Path) -> None:
     opened.close()
 
 
-def test_an_update_stores_the_same_vectors_as_a_full_build(tmp_path: Path) -> None:
-    """Reused vectors are copied in batches from the previous generation (rows shift when a file is
-    removed, and interleave with newly embedded ones): every passage must end with the vector a full
-    build gives it."""
+class _CountingSource(FolderSource):
+    read_paths: list[str] = []
+
+    def read(self, entry: FileEntry) -> Document:
+        _CountingSource.read_paths.append(entry.path)
+        return super().read(entry)
+
+
+def test_an_update_stores_the_same_index_as_a_full_build(tmp_path: Path) -> None:
+    """An update takes unchanged files' passages from the previous catalog (not re-read) and copies their
+    vectors in batches (rows shift when a file is removed, and interleave with newly embedded ones): the
+    catalog, the BM25 arrays and every passage's vector must be those a full build gives."""
     corpus = write_corpus(tmp_path / "corpus", "alpha", documents=6, paragraphs=8)
     index_dir = tmp_path / "index"
     open_index(FolderSource(corpus), index_dir, HashEmbedder(), NullReporter()).close()
     rewrite_document(corpus, 2, "beta", paragraphs=9)  # a changed file in the middle
     (corpus / "doc0.txt").unlink()  # every later row shifts
     (corpus / "extra.txt").write_text("An added note about harbours.\n\nAnother paragraph, on ferries.\n")
-    updated = open_index(FolderSource(corpus), index_dir, HashEmbedder(), NullReporter())
+    updated = open_index(_CountingSource(corpus), index_dir, HashEmbedder(), NullReporter())
+    assert _CountingSource.read_paths == ["corpus/doc2.txt", "corpus/extra.txt"]  # the unchanged ones are not read
     full = open_index(FolderSource(corpus), tmp_path / "full", HashEmbedder(), NullReporter())
     try:
         assert updated.size == full.size
@@ -141,6 +150,26 @@ def test_an_update_stores_the_same_vectors_as_a_full_build(tmp_path: Path) -> No
         theirs = {r.id: row for row, r in full.passages(list(range(full.size))).items()}
         for row, record in mine.items():
             assert np.array_equal(updated.vectors[row], full.vectors[theirs[record.id]]), record.id
+        assert list(mine.values()) == list(full.passages(list(range(full.size))).values())
+        assert updated.documents() == full.documents()
+        for name in ("bm25_indptr.npy", "bm25_rows.npy", "bm25_weights.npy"):
+            assert updated.manifest["files"][name]["sha256"] == full.manifest["files"][name]["sha256"], name
     finally:
         updated.close()
         full.close()
+
+
+def test_unchanged_documents_are_found_in_any_order(tmp_path: Path) -> None:
+    """The previous catalog is streamed in document order; a document asked out of order is still found."""
+    corpus = write_corpus(tmp_path / "corpus", "alpha", documents=4, paragraphs=3)
+    index = open_index(FolderSource(corpus), tmp_path / "index", HashEmbedder(), NullReporter())
+    generation = current_generation(tmp_path / "index")
+    assert generation is not None
+    unchanged = _UnchangedDocuments(generation, FolderSource(corpus).entries(lambda _: None))
+    try:
+        for doc in (2, 3, 0, 1, 1):
+            expected = index.catalog.passages_of_document(doc)
+            assert expected and unchanged._passages_of(doc) == expected, doc
+    finally:
+        unchanged.close()
+        index.close()
