@@ -67,6 +67,9 @@ def _layer_norm(x: Array, weight: Array, bias: Array, eps: float) -> Array:
     return ((x - mean) / np.sqrt(var + eps) * weight + bias).astype(np.float32)
 
 
+PACKED_TOKENS = 1024  # tokens per packed pass: larger matrix products, bounded memory
+
+
 class NumpyBertEncoder:
     """Embeds texts with a BERT encoder + mean pooling + L2 normalisation, in numpy."""
 
@@ -130,11 +133,20 @@ class NumpyBertEncoder:
         out += self._w(name + ".bias")
         return out
 
-    def _forward(self, ids: list[int], type_ids: list[int]) -> Array:
-        n = len(ids)
+    def _forward(self, segments: list[tuple[list[int], list[int]]]) -> Array:
+        """Unit vectors of several token sequences in one pass, without padding: the sequences are packed
+        into one matrix, so the dense layers (nearly all the FLOPs) run as a few larger matrix products
+        (better BLAS efficiency than one small product per sequence), while attention and mean pooling
+        stay within each sequence. Each row equals what its sequence alone gives (to float rounding)."""
+        lengths = [len(ids) for ids, _ in segments]
+        bounds = [0, *np.cumsum(lengths).tolist()]
+        ids = [i for sequence, _ in segments for i in sequence]
+        type_ids = [t for _, sequence in segments for t in sequence]
+        positions = np.concatenate([np.arange(n) for n in lengths])
+        total = len(ids)
         x = (
             self._w("embeddings.word_embeddings.weight")[ids]
-            + self._w("embeddings.position_embeddings.weight")[:n]
+            + self._w("embeddings.position_embeddings.weight")[positions]
             + self._w("embeddings.token_type_embeddings.weight")[type_ids]
         )
         x = _layer_norm(x, self._w("embeddings.LayerNorm.weight"), self._w("embeddings.LayerNorm.bias"), self.eps)
@@ -142,14 +154,17 @@ class NumpyBertEncoder:
         scale = 1.0 / math.sqrt(head_dim)
         for layer in range(self.layers):
             base = f"encoder.layer.{layer}."
-            q = self._linear(x, base + "attention.self.query").reshape(n, self.heads, head_dim).transpose(1, 0, 2)
-            k = self._linear(x, base + "attention.self.key").reshape(n, self.heads, head_dim).transpose(1, 0, 2)
-            v = self._linear(x, base + "attention.self.value").reshape(n, self.heads, head_dim).transpose(1, 0, 2)
-            scores = (q @ k.transpose(0, 2, 1)) * scale
-            scores -= scores.max(axis=-1, keepdims=True)
-            probs = np.exp(scores)
-            probs /= probs.sum(axis=-1, keepdims=True)
-            context = (probs @ v).transpose(1, 0, 2).reshape(n, self.dimension)
+            q = self._linear(x, base + "attention.self.query").reshape(total, self.heads, head_dim)
+            k = self._linear(x, base + "attention.self.key").reshape(total, self.heads, head_dim)
+            v = self._linear(x, base + "attention.self.value").reshape(total, self.heads, head_dim)
+            context = np.empty((total, self.dimension), np.float32)
+            for start, stop in zip(bounds[:-1], bounds[1:], strict=True):
+                qs, ks, vs = (m[start:stop].transpose(1, 0, 2) for m in (q, k, v))
+                scores = (qs @ ks.transpose(0, 2, 1)) * scale
+                scores -= scores.max(axis=-1, keepdims=True)
+                probs = np.exp(scores)
+                probs /= probs.sum(axis=-1, keepdims=True)
+                context[start:stop] = (probs @ vs).transpose(1, 0, 2).reshape(stop - start, self.dimension)
             attn = self._linear(context, base + "attention.output.dense")
             x = _layer_norm(
                 x + attn,
@@ -162,14 +177,23 @@ class NumpyBertEncoder:
             x = _layer_norm(
                 x + out, self._w(base + "output.LayerNorm.weight"), self._w(base + "output.LayerNorm.bias"), self.eps
             )
-        pooled = x.mean(axis=0)
-        norm = float(np.linalg.norm(pooled))
-        result: Array = (pooled / norm if norm > 0 else pooled).astype(np.float32)
+        pooled = np.vstack([x[start:stop].mean(axis=0) for start, stop in zip(bounds[:-1], bounds[1:], strict=True)])
+        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+        result: Array = (pooled / np.where(norms > 0, norms, 1.0)).astype(np.float32)
         return result
 
     def encode(self, texts: list[str]) -> Array:
-        """Unit vectors, one row per text (each text runs alone: no padding, exact mean pooling)."""
-        rows = []
-        for encoding in self._tokenizer.encode_batch(texts):
-            rows.append(self._forward(list(encoding.ids), list(encoding.type_ids)))
-        return np.vstack(rows) if rows else np.zeros((0, self.dimension), np.float32)
+        """Unit vectors, one row per text (no padding, exact mean pooling per text); texts are packed
+        into passes of at most `PACKED_TOKENS` tokens."""
+        if not texts:
+            return np.zeros((0, self.dimension), np.float32)
+        segments = [(list(e.ids), list(e.type_ids)) for e in self._tokenizer.encode_batch(texts)]
+        rows, batch, tokens = [], [], 0
+        for segment in segments:
+            if batch and tokens + len(segment[0]) > PACKED_TOKENS:
+                rows.append(self._forward(batch))
+                batch, tokens = [], 0
+            batch.append(segment)
+            tokens += len(segment[0])
+        rows.append(self._forward(batch))
+        return np.vstack(rows)

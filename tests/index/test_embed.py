@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from index.bert_numpy import PACKED_TOKENS
 from index.embed import ModelEmbedder, bundled_model_dir, check_model_dir, resolve_model
 from index.errors import ModelError
 
@@ -29,6 +30,18 @@ def test_numpy_query_encoder_matches_sentence_transformers(embedder: ModelEmbedd
     cosines = (numpy_vectors * reference.astype(np.float32)).sum(axis=1)
     assert cosines.min() >= 0.9999
     np.testing.assert_allclose(np.linalg.norm(numpy_vectors, axis=1), 1.0, atol=1e-5)
+
+
+def test_packed_passes_give_each_text_its_own_vector(embedder: ModelEmbedder) -> None:
+    """The numpy encoder packs texts into passes of at most PACKED_TOKENS tokens (attention and pooling
+    stay within each text): many texts at once, spilling over several passes, equal each text alone."""
+    encoder = embedder.query_encoder()
+    assert encoder is not None
+    texts = [f"Sentence {n} about {' '.join(['harbour'] * (n % 40))} cranes." for n in range(90)] + TEXTS
+    assert sum(len(e.ids) for e in encoder._tokenizer.encode_batch(texts)) > 2 * PACKED_TOKENS
+    together = encoder.encode(texts)
+    alone = np.vstack([encoder.encode([text]) for text in texts])
+    np.testing.assert_allclose(together, alone, atol=1e-6)
 
 
 def test_bf16_passages_agree_with_fp32(embedder: ModelEmbedder) -> None:
