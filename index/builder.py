@@ -28,6 +28,7 @@ from index.embed import Embedder, ProgressFn
 from index.errors import CorpusError, IndexStoreError, ModelError
 from index.interrupts import deferred_interrupts, raise_if_interrupted
 from index.paragraphs import PassageKind, PassageSpan, split_document
+from index.stages import INDEXING
 from index.store import (
     Generation,
     GenerationWriter,
@@ -41,7 +42,6 @@ from index.vector_file import VectorFileReader, VectorFileWriter
 
 SPLITTER_VERSION = "paragraphs/1"
 EMBED_CHUNK = 1024  # passages embedded per batch of work (bounded memory, frequent progress)
-INDEXING = "indexing"  # the build's main progress stage, in bytes of the corpus's files
 REUSE_CHUNK = 8192  # reused vectors copied per batch (12 MiB at 384 dimensions)
 
 
@@ -243,20 +243,19 @@ class _UnchangedDocuments:
     that lets an unchanged corpus be served as it is). Used on the producer thread only."""
 
     def __init__(self, previous: Generation, entries: list[FileEntry]) -> None:
-        self._path = previous.file(layout.CATALOG_FILE)
-        self._catalog: Catalog | None = None
-        self._stream: Iterator[PassageRecord] = iter(())
+        self._catalog = Catalog(previous.file(layout.CATALOG_FILE))
+        self._stream: Iterator[PassageRecord] | None = None  # opened at the first unchanged file
         self._ahead: PassageRecord | None = None
-        catalog = Catalog(self._path)
+        wanted = {(e.path, e.size, e.mtime_ns) for e in entries}
         try:
-            wanted = {(e.path, e.size, e.mtime_ns) for e in entries}
-            self._known = {d.path: d for d in catalog.documents() if (d.path, d.size, d.mtime_ns) in wanted}
-        finally:
-            catalog.close()
+            self._known = {d.path: d for d in self._catalog.documents() if (d.path, d.size, d.mtime_ns) in wanted}
+        except BaseException:
+            self._catalog.close()
+            raise
 
     def prepared(self, entry: FileEntry, settings: IndexSettings) -> _PreparedDocument | None:
-        record = self._known.get(entry.path)
-        if record is None or (record.size, record.mtime_ns) != (entry.size, entry.mtime_ns):
+        record = self._known.get(entry.path)  # same path, size and mtime (paths are unique)
+        if record is None:
             return None
         spans = [
             (
@@ -273,8 +272,7 @@ class _UnchangedDocuments:
     def _passages_of(self, doc: int) -> list[PassageRecord]:
         """Document `doc`'s passages from one cursor over the whole catalog in document order (files come
         in the order they were indexed, so it only moves forward); a query when asked out of order."""
-        if self._catalog is None:
-            self._catalog = Catalog(self._path)
+        if self._stream is None:
             self._stream = self._catalog.passages_in_document_order()
             self._ahead = next(self._stream, None)
         if self._ahead is None or self._ahead.doc > doc:  # passed already (or beyond the end)
@@ -288,9 +286,8 @@ class _UnchangedDocuments:
         return found
 
     def close(self) -> None:
-        self._stream, self._ahead = iter(()), None
-        if self._catalog is not None:
-            self._catalog.close()
+        self._stream, self._ahead = None, None
+        self._catalog.close()
 
 
 def _produce(

@@ -153,8 +153,9 @@ class GenerationWriter:
         files, signatures = {}, {}
         for item in sorted(self.path.iterdir()):
             _fsync_file(item)
-            signatures[item.name] = _signature(item.stat())
-            files[item.name] = {"size": item.stat().st_size, "sha256": sha256_file(item)}
+            stat = item.stat()
+            signatures[item.name] = _signature(stat)
+            files[item.name] = {"size": stat.st_size, "sha256": sha256_file(item)}
         manifest = dict(manifest, format_version=FORMAT_VERSION, files=files)
         manifest_path = self.path / MANIFEST
         manifest_path.write_text(json.dumps(manifest, indent=1, sort_keys=True), encoding="utf-8")

@@ -6,10 +6,10 @@ import sys
 import time
 from typing import TextIO
 
+from index.stages import BYTE_STAGES
 from qa.escape import safe_line
 
 BAR_WIDTH = 28
-BYTE_STAGES = frozenset({"indexing"})  # stages whose progress counts bytes (index.builder.INDEXING)
 
 
 def human_bytes(count: float) -> str:

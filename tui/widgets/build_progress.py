@@ -6,9 +6,10 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Label, ProgressBar
 
+from index.stages import INDEXING
 from qa.progress import progress_counts
 
-STAGES = {"indexing": "Reading, embedding and indexing documents"}
+STAGES = {INDEXING: "Reading, embedding and indexing documents"}
 
 
 class BuildProgress(Vertical):
