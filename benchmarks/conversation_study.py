@@ -45,7 +45,7 @@ def dump_rankings(dataset: Path, texts: list[str]) -> dict[str, Ranking]:
     from index.embed import ModelEmbedder, resolve_model
     from index.jsonl_source import JsonlSource
     from index.store import default_index_dir
-    from qa.conversation_eval import CachingEmbedder
+    from qa.caching_embedder import CachingEmbedder
     from qa.engine import QAEngine
     from qa.progress import StderrReporter
 

@@ -46,5 +46,13 @@ class FakeEmbedder:
         self.embedded += len(texts)
         return self._embed(texts)
 
+    def embed_passages_and_sentences(
+        self, texts: list[str], spans: list[list[tuple[int, int]]], progress: object = None
+    ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
+        """Passage vectors as `embed_passages`; sentence vectors from the sentences' own text (the real
+        model pools them from the passage's forward pass at no extra cost: they are not counted)."""
+        sentences = [text[start:end] for text, pairs in zip(texts, spans, strict=True) for start, end in pairs]
+        return self.embed_passages(texts, progress), self._embed(sentences)
+
     def embed_queries(self, texts: list[str]) -> npt.NDArray[np.float32]:
         return self._embed(texts)

@@ -23,9 +23,10 @@ from benchmarks.common import QuietReporter
 from index.builder import IndexSettings, open_index
 from index.embed import ModelEmbedder, resolve_model
 from index.jsonl_source import JsonlSource
+from index.sentences import sentences_of
 from index.store import default_index_dir
 from index.tokenize import term_spans, tokenize
-from qa.answer import sentences_of, term_weights
+from qa.answer import term_weights
 from qa.eval import load_dataset, split_of
 from qa.eval_cli import entry_ids
 from qa.fusion import convex_fusion

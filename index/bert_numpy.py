@@ -182,13 +182,20 @@ class NumpyBertEncoder:
         result: Array = (pooled / np.where(norms > 0, norms, 1.0)).astype(np.float32)
         return result
 
+    def token_offsets(self, texts: list[str]) -> list[tuple[list[int], list[tuple[int, int]]]]:
+        """Token ids and character spans of each text, truncated as the model truncates ((0, 0) for the
+        special tokens)."""
+        return [(list(e.ids), [tuple(o) for o in e.offsets]) for e in self._tokenizer.encode_batch(texts)]
+
     def encode(self, texts: list[str]) -> Array:
         """Unit vectors, one row per text (no padding, exact mean pooling per text); texts are packed
         into passes of at most `PACKED_TOKENS` tokens."""
         if not texts:
             return np.zeros((0, self.dimension), np.float32)
         segments = [(list(e.ids), list(e.type_ids)) for e in self._tokenizer.encode_batch(texts)]
-        rows, batch, tokens = [], [], 0
+        rows: list[Array] = []
+        batch: list[tuple[list[int], list[int]]] = []
+        tokens = 0
         for segment in segments:
             if batch and tokens + len(segment[0]) > PACKED_TOKENS:
                 rows.append(self._forward(batch))

@@ -9,6 +9,7 @@ import queue
 import sqlite3
 import threading
 import time
+from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -24,10 +25,11 @@ from index.catalog import Catalog, CatalogWriter, DocumentRecord, PassageRecord,
 from index.corpus import Document, DocumentSource, FileEntry, UnreadableDocument
 from index.corpus_index import CorpusIndex
 from index.dense import check_vectors
-from index.embed import Embedder, ProgressFn
+from index.embed import Embedder, ProgressFn, embed_passages_and_sentences
 from index.errors import CorpusError, IndexStoreError, ModelError
 from index.interrupts import deferred_interrupts, raise_if_interrupted
 from index.paragraphs import PassageKind, PassageSpan, split_document
+from index.sentences import SENTENCES_VERSION, sentences_of
 from index.stages import INDEXING
 from index.store import (
     Generation,
@@ -43,6 +45,7 @@ from index.vector_file import VectorFileReader, VectorFileWriter
 SPLITTER_VERSION = "paragraphs/1"
 EMBED_CHUNK = 1024  # passages embedded per batch of work (bounded memory, frequent progress)
 REUSE_CHUNK = 8192  # reused vectors copied per batch (12 MiB at 384 dimensions)
+SENTENCE_DTYPE = np.float16  # sentence vectors: half the disk of float32, cosines within ~1e-3
 
 
 class BuildReporter(Protocol):
@@ -105,6 +108,8 @@ def _why_stale(
         return f"the model changed ({manifest.get('model_id')} -> {model_id})"
     if manifest.get("settings") != settings.as_manifest():
         return "the index settings or format changed"
+    if not _has_sentence_vectors(manifest):
+        return "the index format changed (sentence vectors)"
     indexed = {(d.path, d.size, d.mtime_ns) for d in catalog.documents()}
     indexed |= {(s.path, s.size, s.mtime_ns) for s in catalog.skipped()}
     found = {(e.path, e.size, e.mtime_ns) for e in entries}
@@ -164,18 +169,48 @@ def open_index(
         return CorpusIndex(generation)
 
 
-def _previous_vectors(previous: Generation | None, model_id: str) -> tuple[dict[str, int], VectorFileReader | None]:
-    """embed_hash -> row of the previous generation's vectors, and a reader of them (read row by row,
-    not memory-mapped, so reusing a million vectors does not make them all resident)."""
+def _has_sentence_vectors(manifest: dict[str, Any]) -> bool:
+    return bool(manifest.get("sentences", {}).get("version") == SENTENCES_VERSION)
+
+
+@dataclass
+class _PreviousVectors:
+    """The previous generation's passage and sentence vectors, read row by row (not memory-mapped, so
+    reusing a million vectors does not make them all resident)."""
+
+    rows: dict[str, int]  # embed_hash -> passage row
+    passages: VectorFileReader
+    sentences: VectorFileReader
+    sentence_firsts: npt.NDArray[np.int64]
+
+    def close(self) -> None:
+        self.passages.close()
+        self.sentences.close()
+
+
+def _previous_vectors(previous: Generation | None, model_id: str) -> _PreviousVectors | None:
+    """The vectors a new generation may reuse: the previous one's, when the model and the sentence
+    vectors' version are the same."""
     if previous is None or previous.manifest.get("model_id") != model_id:
-        return {}, None
+        return None
+    if not _has_sentence_vectors(previous.manifest):
+        return None
+    passages = sentences = None
     try:
         catalog = Catalog(previous.file(layout.CATALOG_FILE))
         hashes = catalog.embed_hashes()
         catalog.close()
-        return hashes, VectorFileReader(previous.file(layout.VECTORS_FILE))
+        firsts = np.load(previous.file(layout.SENTENCE_FIRSTS_FILE), allow_pickle=False)
+        passages = VectorFileReader(previous.file(layout.VECTORS_FILE))
+        sentences = VectorFileReader(previous.file(layout.SENTENCE_VECTORS_FILE))
+        if len(firsts) != len(passages) + 1 or int(firsts[-1]) != len(sentences):
+            raise ValueError("sentence vectors do not match the passages")
+        return _PreviousVectors(hashes, passages, sentences, firsts.astype(np.int64))
     except (ValueError, OSError, IndexStoreError):
-        return {}, None
+        for reader in (passages, sentences):
+            if reader is not None:
+                reader.close()
+        return None
 
 
 @dataclass(frozen=True)
@@ -319,35 +354,48 @@ def _produce(
 
 
 class _Embedding:
-    """Embeds pending passages in chunks (sorted by length inside the embedder) straight into the file."""
+    """Embeds pending passages, and their sentences, in chunks (sorted by length inside the embedder)
+    straight into the files."""
 
-    def __init__(self, embedder: Embedder, vectors: VectorFileWriter) -> None:
+    def __init__(self, embedder: Embedder, vectors: VectorFileWriter, sentence_vectors: VectorFileWriter) -> None:
         self.embedder = embedder
         self.vectors = vectors
+        self.sentence_vectors = sentence_vectors
         self.rows: list[int] = []
         self.texts: list[str] = []
+        self.spans: list[list[tuple[int, int]]] = []  # sentences, as spans of the embedded text
+        self.sentence_firsts: list[int] = []
         self.embedded = 0
         self.seconds = 0.0
 
-    def add(self, row: int, text: str) -> None:
+    def add(self, row: int, text: str, spans: list[tuple[int, int]], sentence_first: int) -> None:
         self.rows.append(row)
         self.texts.append(text)
+        self.spans.append(spans)
+        self.sentence_firsts.append(sentence_first)
 
     def flush(self, progress: ProgressFn | None = None) -> None:
         if not self.rows:
             return
         started = time.perf_counter()
-        embedded = self.embedder.embed_passages(self.texts, progress)
+        embedded, sentences = embed_passages_and_sentences(self.embedder, self.texts, self.spans, progress)
         self.seconds += time.perf_counter() - started
+        sentence_rows = [
+            first + k for first, spans in zip(self.sentence_firsts, self.spans, strict=True) for k in range(len(spans))
+        ]
         try:  # a NaN or misshapen vector would be searchable garbage: refuse it before anything is published
             if len(embedded) != len(self.rows):
                 raise ValueError(f"{len(embedded)} vectors for {len(self.rows)} passages")
+            if len(sentences) != len(sentence_rows):
+                raise ValueError(f"{len(sentences)} vectors for {len(sentence_rows)} sentences")
             vectors = check_vectors(embedded, self.vectors.dimension)
+            sentences = check_vectors(sentences, self.vectors.dimension)
         except ValueError as exc:
             raise ModelError(f"the model {self.embedder.model_id} returned unusable embeddings: {exc}") from None
         _write_runs(self.vectors, self.rows, vectors)
+        _write_runs(self.sentence_vectors, sentence_rows, sentences)
         self.embedded += len(self.rows)
-        self.rows, self.texts = [], []
+        self.rows, self.texts, self.spans, self.sentence_firsts = [], [], [], []
         crash_point("embedding")
 
 
@@ -362,17 +410,26 @@ def _write_runs(vectors: VectorFileWriter, rows: list[int], block: npt.NDArray[n
 
 class _Reuse:
     """Copies the vectors of unchanged passages from the previous generation in batches (one read per
-    64 MiB of ascending old rows, one write per run of new rows), not row by row."""
+    64 MiB of ascending old rows, one write per run of new rows), not row by row; their sentence vectors
+    are copied one read and one write per run of consecutive passages."""
 
-    def __init__(self, old_vectors: VectorFileReader, vectors: VectorFileWriter) -> None:
-        self.old_vectors = old_vectors
+    def __init__(self, old: _PreviousVectors, vectors: VectorFileWriter, sentence_vectors: VectorFileWriter) -> None:
+        self.old = old
         self.vectors = vectors
+        self.sentence_vectors = sentence_vectors
         self.rows: list[int] = []
         self.old_rows: list[int] = []
+        self.sentence_firsts: list[int] = []
 
-    def add(self, row: int, old_row: int) -> None:
+    def fits(self, old_row: int, sentences: int) -> bool:
+        """The previous generation holds passage `old_row` with this many sentence vectors."""
+        firsts = self.old.sentence_firsts
+        return old_row < len(self.old.passages) and int(firsts[old_row + 1] - firsts[old_row]) == sentences
+
+    def add(self, row: int, old_row: int, sentence_first: int) -> None:
         self.rows.append(row)
         self.old_rows.append(old_row)
+        self.sentence_firsts.append(sentence_first)
         if len(self.rows) >= REUSE_CHUNK:
             self.flush()
 
@@ -382,9 +439,16 @@ class _Reuse:
         old = np.asarray(self.old_rows, dtype=np.int64)
         order = np.argsort(old, kind="stable")
         block = np.empty((len(old), self.vectors.dimension), np.float32)
-        block[order] = self.old_vectors[old[order]]
+        block[order] = self.old.passages[old[order]]
         _write_runs(self.vectors, self.rows, block)
-        self.rows, self.old_rows = [], []
+        firsts = self.old.sentence_firsts
+        run_start = 0
+        for i in range(1, len(old) + 1):
+            if i == len(old) or old[i] != old[i - 1] + 1 or self.rows[i] != self.rows[i - 1] + 1:
+                sentences = self.old.sentences.row_range(int(firsts[old[run_start]]), int(firsts[old[i - 1] + 1]))
+                self.sentence_vectors.write(self.sentence_firsts[run_start], sentences)
+                run_start = i
+        self.rows, self.old_rows, self.sentence_firsts = [], [], []
 
 
 def _build_approximate_index(
@@ -444,21 +508,27 @@ def build_generation(
     BM25 arrays. Files unchanged since `previous` (same size and mtime, same settings) are not read
     again: their passages come from its catalog (`reread` reads every file)."""
     started = time.perf_counter()
-    old_rows, old_vectors = _previous_vectors(previous, embedder.model_id)
+    old_vectors = _previous_vectors(previous, embedder.model_id)
+    old_rows = old_vectors.rows if old_vectors is not None else {}
     same_settings = previous is not None and previous.manifest.get("settings") == settings.as_manifest()
     split_from = previous if same_settings and not reread else None
     writer = GenerationWriter(index_dir)
     try:
         catalog = CatalogWriter(writer.path / layout.CATALOG_FILE)
         vectors = VectorFileWriter(writer.path / layout.VECTORS_FILE, embedder.dimension)
+        sentence_vectors = VectorFileWriter(
+            writer.path / layout.SENTENCE_VECTORS_FILE, embedder.dimension, SENTENCE_DTYPE
+        )
     except (OSError, sqlite3.Error) as exc:
         writer.abort()
         if old_vectors is not None:
             old_vectors.close()
         raise IndexStoreError(f"cannot write the index in {index_dir}: {exc}") from None
     bm25 = BM25Builder(settings.bm25)
-    embedding = _Embedding(embedder, vectors)
-    reuse = _Reuse(old_vectors, vectors) if old_vectors is not None else None
+    embedding = _Embedding(embedder, vectors, sentence_vectors)
+    reuse = _Reuse(old_vectors, vectors, sentence_vectors) if old_vectors is not None else None
+    sentence_firsts = array("q")  # first sentence row of each search row (then the total)
+    sentence_count = 0
     fingerprint = hashlib.sha256()
     prepared: queue.Queue[object] = queue.Queue(maxsize=256)
     stop = threading.Event()
@@ -512,11 +582,17 @@ def build_generation(
                         search_rows += 1
                         embed_hash = _embed_hash(embedder.model_id, passage.embed_text)
                         bm25.add(passage.tokens)
+                        spans = sentences_of(passage.text)
+                        first = sentence_count
+                        sentence_firsts.append(first)
+                        sentence_count += len(spans)
                         old = old_rows.get(embed_hash)
-                        if reuse is not None and old is not None and old < len(reuse.old_vectors):
-                            reuse.add(search_row, old)
+                        if reuse is not None and old is not None and reuse.fits(old, len(spans)):
+                            reuse.add(search_row, old, first)
                         else:
-                            embedding.add(search_row, passage.embed_text)
+                            shift = len(passage.embed_text) - len(passage.text)  # the title before the text
+                            shifted = [(start + shift, end + shift) for start, end in spans]
+                            embedding.add(search_row, passage.embed_text, shifted, first)
                     span = passage.span
                     catalog.add_passage(
                         PassageRecord(
@@ -545,6 +621,9 @@ def build_generation(
         if search_rows == 0:
             raise CorpusError(f"no passages to search in {source.identity} (only titles and fragments)")
         vectors.finish(search_rows)
+        sentence_vectors.finish(sentence_count)
+        sentence_firsts.append(sentence_count)
+        writer.save_array(layout.SENTENCE_FIRSTS_FILE, np.frombuffer(sentence_firsts, dtype=np.int64))
         raise_if_interrupted()
         arrays = _write_bm25(writer, bm25)
         del bm25  # its postings buffers (8 bytes per posting) are not needed any more
@@ -573,6 +652,11 @@ def build_generation(
             },
             "bm25": bm25_stats,
             "dense": dense,
+            "sentences": {
+                "version": SENTENCES_VERSION,
+                "count": sentence_count,
+                "dtype": np.dtype(SENTENCE_DTYPE).name,
+            },
         }
         generation = writer.publish(manifest)
     except BaseException as exc:
@@ -582,6 +666,7 @@ def build_generation(
                 prepared.get(timeout=0.05)
         catalog.abort()
         vectors.abort()
+        sentence_vectors.abort()
         writer.abort()
         if old_vectors is not None:
             old_vectors.close()

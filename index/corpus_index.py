@@ -22,6 +22,8 @@ VECTORS_FILE = "vectors.npy"
 BM25_INDPTR_FILE = "bm25_indptr.npy"
 BM25_ROWS_FILE = "bm25_rows.npy"
 BM25_WEIGHTS_FILE = "bm25_weights.npy"
+SENTENCE_VECTORS_FILE = "sentence_vectors.npy"  # float16, one row per sentence of every searchable passage
+SENTENCE_FIRSTS_FILE = "sentence_firsts.npy"  # int64: passage row r's sentences are rows firsts[r]:firsts[r+1]
 
 
 class CorpusIndex:
@@ -43,6 +45,21 @@ class CorpusIndex:
             self._vector_file = VectorFileReader(generation.file(VECTORS_FILE))
         except (OSError, ValueError) as exc:
             raise IndexStoreError(f"index file {VECTORS_FILE} is unreadable: {exc}") from None
+        self._sentence_firsts = generation.load_array(SENTENCE_FIRSTS_FILE)
+        try:
+            self._sentence_file = VectorFileReader(generation.file(SENTENCE_VECTORS_FILE))
+        except (OSError, ValueError) as exc:
+            self._vector_file.close()
+            raise IndexStoreError(f"index file {SENTENCE_VECTORS_FILE} is unreadable: {exc}") from None
+        firsts = self._sentence_firsts
+        if (
+            len(firsts) != self.size + 1
+            or self._sentence_file.shape != (int(firsts[-1]), self.dimension)
+            or int(firsts[0]) != 0
+            or (not generation.checked and bool(np.any(np.diff(firsts) < 0)))
+        ):
+            self.close()
+            raise IndexStoreError("index sentence vectors do not match the passages")
         indptr = generation.load_array(BM25_INDPTR_FILE)
         rows = generation.load_array(BM25_ROWS_FILE)
         weights = generation.load_array(BM25_WEIGHTS_FILE)
@@ -75,13 +92,24 @@ class CorpusIndex:
                 raise IndexStoreError(f"index vectors are damaged: {exc}") from None
         return self._dense
 
-    def vectors_at(self, rows: Sequence[int]) -> npt.NDArray[np.float32]:
+    def vectors_at(self, rows: Sequence[int] | npt.NDArray[np.integer[Any]]) -> npt.NDArray[np.float32]:
         """The stored vectors of passages `rows`, in that order (read from the file, not the memory map:
         at a million passages touching the map for ~100 rows per question kept ~0.5 MiB resident each)."""
         try:
             return self._vector_file.rows_at(rows)
         except (OSError, ValueError) as exc:
             raise IndexStoreError(f"index file {VECTORS_FILE} is unreadable: {exc}") from None
+
+    def sentence_vectors(self, rows: Sequence[int]) -> dict[int, npt.NDArray[np.float32]]:
+        """Unit vectors of the sentences of passages `rows` (`index.sentences.sentences_of` of each text,
+        in order), computed at index time, one positional read per passage."""
+        try:
+            return {
+                row: self._sentence_file.row_range(int(self._sentence_firsts[row]), int(self._sentence_firsts[row + 1]))
+                for row in dict.fromkeys(rows)
+            }
+        except (OSError, ValueError, IndexError) as exc:
+            raise IndexStoreError(f"index file {SENTENCE_VECTORS_FILE} is unreadable: {exc}") from None
 
     def documents(self) -> list[DocumentRecord]:
         if self._documents is None:
@@ -126,6 +154,7 @@ class CorpusIndex:
     def close(self) -> None:
         self.catalog.close()
         self._vector_file.close()
+        self._sentence_file.close()
 
 
 def _check_postings(rows: npt.NDArray[Any], weights: npt.NDArray[Any], size: int) -> None:

@@ -11,7 +11,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -25,6 +25,7 @@ DEFAULT_MODEL = "all-MiniLM-L6-v2"
 DEFAULT_MODEL_ID = "sentence-transformers/all-MiniLM-L6-v2"
 Vectors = npt.NDArray[np.float32]
 ProgressFn = Callable[[int, int], None]
+Spans = list[tuple[int, int]]
 
 PICKLED_WEIGHTS = (".bin", ".pt", ".pth", ".ckpt", ".pkl", ".pickle")
 # Module classes a sentence-transformers model directory may name; anything else is refused, because
@@ -59,6 +60,55 @@ class Embedder(Protocol):
     def embed_passages(self, texts: list[str], progress: ProgressFn | None = None) -> Vectors: ...
 
     def embed_queries(self, texts: list[str]) -> Vectors: ...
+
+
+class SentenceEmbedder(Embedder, Protocol):
+    """An `Embedder` that also gives the sentences of each passage a vector while embedding it."""
+
+    def embed_passages_and_sentences(
+        self, texts: list[str], spans: list[Spans], progress: ProgressFn | None = None
+    ) -> tuple[Vectors, Vectors]:
+        """Unit vectors of `texts`, and of their sentences (`spans[i]`: character spans in `texts[i]`),
+        one row per span, passage by passage, in order."""
+        ...
+
+
+def embed_passages_and_sentences(
+    embedder: Embedder, texts: list[str], spans: list[Spans], progress: ProgressFn | None = None
+) -> tuple[Vectors, Vectors]:
+    """`SentenceEmbedder.embed_passages_and_sentences` when `embedder` has it, else the passages and then
+    every sentence alone with `embed_passages`."""
+    if hasattr(embedder, "embed_passages_and_sentences"):
+        return cast(SentenceEmbedder, embedder).embed_passages_and_sentences(texts, spans, progress)
+    return embed_sentences_alone(embedder, texts, spans, progress)
+
+
+def embed_sentences_alone(
+    embedder: Embedder, texts: list[str], spans: list[Spans], progress: ProgressFn | None = None
+) -> tuple[Vectors, Vectors]:
+    """Passage vectors, and sentence vectors each from its own pass of the model (twice the work)."""
+    passages = embedder.embed_passages(texts, progress)
+    sentences = [text[start:end] for text, pairs in zip(texts, spans, strict=True) for start, end in pairs]
+    return passages, embedder.embed_passages(sentences) if sentences else np.zeros((0, passages.shape[1]), np.float32)
+
+
+def pool_sentences(
+    states: npt.NDArray[np.float32], offsets: list[tuple[int, int]], spans: Spans
+) -> list[npt.NDArray[np.float32] | None]:
+    """Late chunking: the mean of the output states of the tokens inside each span (unnormalised), from
+    the one forward pass over the whole passage, so each sentence vector carries its passage's context.
+    None for a span that has no token or that the model's length limit cut (the text was truncated)."""
+    starts = np.fromiter((start for start, _ in offsets), np.int64, len(offsets))
+    ends = np.fromiter((end for _, end in offsets), np.int64, len(offsets))
+    real = ends > starts  # special tokens have empty spans
+    if not real.any():
+        return [None] * len(spans)
+    last_end = int(ends[real].max())
+    pooled: list[npt.NDArray[np.float32] | None] = []
+    for start, end in spans:
+        inside = real & (starts >= start) & (ends <= end)
+        pooled.append(states[inside].mean(axis=0) if end <= last_end and inside.any() else None)
+    return pooled
 
 
 @dataclass(frozen=True)
@@ -229,6 +279,50 @@ class ModelEmbedder:
             if progress is not None:
                 progress(done, len(texts))
         return out
+
+    def embed_passages_and_sentences(
+        self, texts: list[str], spans: list[Spans], progress: ProgressFn | None = None
+    ) -> tuple[Vectors, Vectors]:
+        """Passage vectors exactly as `embed_passages`, and sentence vectors pooled from the same forward
+        pass (`pool_sentences`: no extra model work) when the model mean-pools plain BERT token states;
+        a sentence the length limit cut, and every sentence of another kind of model, is embedded alone."""
+        encoder = self.query_encoder()
+        if encoder is None:
+            return embed_sentences_alone(self, texts, spans, progress)
+        model = self._sentence_transformer()
+        firsts = np.cumsum([0, *(len(pairs) for pairs in spans)])
+        passages = np.zeros((len(texts), self.dimension), np.float32)
+        sentences = np.zeros((int(firsts[-1]), self.dimension), np.float32)
+        alone: dict[int, str] = {}  # sentence row -> its text, for the sentences pooling could not give
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        for start in range(0, len(order), self.batch_size):
+            raise_if_interrupted()
+            batch = order[start : start + self.batch_size]
+            batch_texts = [texts[i] for i in batch]
+            outputs = model.encode(batch_texts, batch_size=self.batch_size, output_value=None, show_progress_bar=False)
+            for i, output, (ids, offsets) in zip(batch, outputs, encoder.token_offsets(batch_texts), strict=True):
+                passages[i] = output["sentence_embedding"].float().numpy()
+                length = int(output["attention_mask"].sum())
+                same_tokens = output["input_ids"][:length].tolist() == ids
+                states = output["token_embeddings"][:length].float().numpy()
+                pooled = pool_sentences(states, offsets, spans[i]) if same_tokens else [None] * len(spans[i])
+                for k, vector in enumerate(pooled):
+                    row = int(firsts[i]) + k
+                    if vector is None:
+                        alone[row] = texts[i][spans[i][k][0] : spans[i][k][1]]
+                    else:
+                        sentences[row] = vector
+            if progress is not None:
+                progress(start + len(batch), len(texts))
+        if alone:
+            sentences[list(alone)] = self.embed_passages(list(alone.values()))
+        try:
+            return (
+                normalize(check_vectors(passages, self.dimension)),
+                normalize(check_vectors(sentences, self.dimension)),
+            )
+        except ValueError as exc:
+            raise ModelError(f"model {self.model_id} returned unusable embeddings: {exc}") from None
 
     def embed_queries(self, texts: list[str]) -> Vectors:
         encoder = self.query_encoder()

@@ -27,6 +27,14 @@ def _is_abbreviation(text: str, end: int) -> bool:
     return word in _ABBREVIATIONS
 
 
+SENTENCES_VERSION = "sentences/1"  # bump when the spans a text splits into change: stored vectors follow them
+
+
+def sentences_of(text: str) -> list[tuple[int, int]]:
+    """The sentences of a passage: its `sentence_spans`, or the whole text when it has none."""
+    return sentence_spans(text) or [(0, len(text))]
+
+
 def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
     """Sentences of `text[start:end]` as (char_start, char_end) pairs, trimmed of whitespace."""
     stop = len(text) if end is None else end

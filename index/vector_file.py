@@ -1,7 +1,8 @@
-"""A float32 `.npy` matrix written row by row, in any order, without holding it in memory.
+"""A float32 (or float16) `.npy` matrix written row by row, in any order, without holding it in memory.
 
 Rows go straight to their place in the file; the standard 128-byte `.npy` header is written last,
 once the row count is known, so `np.load(..., mmap_mode="r", allow_pickle=False)` reads the result.
+Readers always return float32.
 """
 
 from __future__ import annotations
@@ -17,11 +18,12 @@ import numpy.typing as npt
 from index.dense import check_vectors
 
 HEADER_BYTES = 128
+STORED_DTYPES = (np.dtype("<f4"), np.dtype("<f2"))
 
 
-def npy_header(rows: int, dimension: int) -> bytes:
-    """A version 1.0 `.npy` header for a C-ordered little-endian float32 (rows, dimension) array."""
-    text = f"{{'descr': '<f4', 'fortran_order': False, 'shape': ({rows}, {dimension}), }}"
+def npy_header(rows: int, dimension: int, dtype: npt.DTypeLike = "<f4") -> bytes:
+    """A version 1.0 `.npy` header for a C-ordered little-endian float (rows, dimension) array."""
+    text = f"{{'descr': '{np.dtype(dtype).str}', 'fortran_order': False, 'shape': ({rows}, {dimension}), }}"
     magic = b"\x93NUMPY\x01\x00"
     padding = HEADER_BYTES - len(magic) - 2 - len(text) - 1
     if padding < 0:
@@ -31,11 +33,14 @@ def npy_header(rows: int, dimension: int) -> bytes:
 
 
 class VectorFileWriter:
-    def __init__(self, path: Path, dimension: int) -> None:
+    def __init__(self, path: Path, dimension: int, dtype: npt.DTypeLike = "<f4") -> None:
         self.path = path
         self.dimension = dimension
+        self.dtype = np.dtype(dtype).newbyteorder("<")
+        if self.dtype not in STORED_DTYPES:
+            raise ValueError(f"vectors are stored as float32 or float16, not {self.dtype}")
         self.rows = 0
-        self._row_bytes = dimension * 4
+        self._row_bytes = dimension * self.dtype.itemsize
         self._handle = open(path, "wb")  # noqa: SIM115 - closed in finish/abort
         self._handle.write(b"\0" * HEADER_BYTES)
 
@@ -43,14 +48,14 @@ class VectorFileWriter:
         """Write consecutive rows starting at `first_row` (checked: finite, right shape)."""
         block = check_vectors(vectors, self.dimension)
         self._handle.seek(HEADER_BYTES + first_row * self._row_bytes)
-        self._handle.write(block.astype("<f4", copy=False).tobytes())
+        self._handle.write(block.astype(self.dtype, copy=False).tobytes())
         self.rows = max(self.rows, first_row + len(block))
 
     def finish(self, rows: int) -> None:
         """Fix the row count (every row below it must have been written) and close."""
         self._handle.truncate(HEADER_BYTES + rows * self._row_bytes)
         self._handle.seek(0)
-        self._handle.write(npy_header(rows, self.dimension))
+        self._handle.write(npy_header(rows, self.dimension, self.dtype))
         self._handle.close()
 
     def abort(self) -> None:
@@ -58,9 +63,9 @@ class VectorFileWriter:
 
 
 class VectorFileReader:
-    """Rows of a float32 `.npy` matrix read with plain file reads, not a memory map: pages read this way
-    stay in the page cache instead of counting in the process's resident memory (the vectors of a
-    million passages are 1.5 GiB, read whole while the approximate index is built)."""
+    """Rows of a float32 or float16 `.npy` matrix, returned as float32, read with plain file reads, not a
+    memory map: pages read this way stay in the page cache instead of counting in the process's resident
+    memory (the vectors of a million passages are 1.5 GiB, read whole while the approximate index is built)."""
 
     def __init__(self, path: Path) -> None:
         self._handle = open(path, "rb")  # noqa: SIM115 - closed in close()
@@ -70,14 +75,15 @@ class VectorFileReader:
                 shape, fortran_order, dtype = np.lib.format.read_array_header_1_0(self._handle)
             else:
                 shape, fortran_order, dtype = np.lib.format.read_array_header_2_0(self._handle)
-            if len(shape) != 2 or fortran_order or dtype != np.dtype("<f4"):
-                raise ValueError(f"{path.name} is not a C-ordered float32 matrix")
+            if len(shape) != 2 or fortran_order or dtype not in STORED_DTYPES:
+                raise ValueError(f"{path.name} is not a C-ordered float32 or float16 matrix")
         except BaseException:
             self._handle.close()
             raise
         self.shape: tuple[int, int] = (int(shape[0]), int(shape[1]))
         self._offset = self._handle.tell()
-        self._row_bytes = self.shape[1] * 4
+        self.dtype: np.dtype[Any] = dtype
+        self._row_bytes = self.shape[1] * dtype.itemsize
 
     def __len__(self) -> int:
         return self.shape[0]
@@ -106,7 +112,7 @@ class VectorFileReader:
     def rows_at(self, rows: Sequence[int] | npt.NDArray[np.integer[Any]]) -> npt.NDArray[np.float32]:
         """The rows at `rows`, in that order, one positional read each (safe from several threads; a
         memory map would instead keep a read-ahead window around each row resident)."""
-        out = np.empty((len(rows), self.shape[1]), np.float32)
+        out = np.empty((len(rows), self.shape[1]), self.dtype)
         fd = self._handle.fileno()
         for i, row in enumerate(rows):
             row = int(row)
@@ -114,12 +120,22 @@ class VectorFileReader:
                 raise IndexError(f"vector row {row} out of range")
             if os.preadv(fd, [out[i]], self._offset + row * self._row_bytes) != self._row_bytes:
                 raise ValueError("vector file is shorter than its header says")
-        return out
+        return out.astype(np.float32, copy=False)
+
+    def row_range(self, start: int, stop: int) -> npt.NDArray[np.float32]:
+        """Rows `start` to `stop` (exclusive), one positional read (safe from several threads)."""
+        if not 0 <= start <= stop <= len(self):
+            raise IndexError(f"vector rows {start}:{stop} out of range")
+        out = np.empty((stop - start, self.shape[1]), self.dtype)
+        size = out.nbytes
+        if size and os.preadv(self._handle.fileno(), [out.data], self._offset + start * self._row_bytes) != size:
+            raise ValueError("vector file is shorter than its header says")
+        return out.astype(np.float32, copy=False)
 
     def _read(self, start: int, stop: int) -> npt.NDArray[np.float32]:
         self._handle.seek(self._offset + start * self._row_bytes)
         count = (stop - start) * self.shape[1]
-        data = np.fromfile(self._handle, dtype="<f4", count=count)
+        data = np.fromfile(self._handle, dtype=self.dtype, count=count)
         if len(data) != count:
             raise ValueError("vector file is shorter than its header says")
         return data.reshape(stop - start, self.shape[1]).astype(np.float32, copy=False)

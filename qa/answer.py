@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING
 import numpy as np
 import numpy.typing as npt
 
-from index.sentences import sentence_spans
 from index.tokenize import term_spans
 from qa.types import Sentence, Verdict
 
@@ -81,10 +80,6 @@ def matched_terms(text: str, weights: Mapping[str, float]) -> tuple[tuple[str, .
             words.setdefault(text[start:end].lower(), None)
             spans.append((start, end))
     return tuple(words), tuple(spans)
-
-
-def sentences_of(text: str) -> list[tuple[int, int]]:
-    return sentence_spans(text) or [(0, len(text))]
 
 
 def best_sentence(

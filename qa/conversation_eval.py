@@ -25,11 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import numpy.typing as npt
-
-from index.embed import Embedder, ProgressFn
 from index.errors import QAError
+from qa.caching_embedder import CachingEmbedder
 from qa.context_retrieval import ContextSettings
 from qa.conversation import Conversation
 from qa.engine import QAEngine
@@ -129,31 +126,6 @@ def drift_conversations(conversations: Sequence[EvalConversation]) -> list[EvalC
                 )
                 break
     return drifted
-
-
-class CachingEmbedder:
-    """Memoises query embeddings by text (evaluation asks the same sentences many times)."""
-
-    def __init__(self, inner: Embedder) -> None:
-        self.inner = inner
-        self.model_id = inner.model_id
-        self._cache: dict[str, npt.NDArray[np.float32]] = {}
-
-    @property
-    def dimension(self) -> int:
-        return self.inner.dimension
-
-    def embed_passages(self, texts: list[str], progress: ProgressFn | None = None) -> npt.NDArray[np.float32]:
-        return self.inner.embed_passages(texts, progress)
-
-    def embed_queries(self, texts: list[str]) -> npt.NDArray[np.float32]:
-        missing = list(dict.fromkeys(t for t in texts if t not in self._cache))
-        if missing:
-            for text, vector in zip(missing, self.inner.embed_queries(missing), strict=True):
-                self._cache[text] = vector
-        if not texts:
-            return np.zeros((0, self.dimension), np.float32)
-        return np.vstack([self._cache[t] for t in texts])
 
 
 def ranked_documents(engine: QAEngine, rows: Sequence[int], doc_id: Callable[[str], str]) -> list[str]:

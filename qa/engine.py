@@ -9,17 +9,16 @@ import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-import numpy as np
-
 from index.builder import BuildReporter, open_index
 from index.catalog import PassageRecord
 from index.corpus import DocumentSource, FolderSource
 from index.corpus_index import CorpusIndex
 from index.embed import Embedder, ModelEmbedder, resolve_model
 from index.errors import QuestionError
+from index.sentences import sentences_of
 from index.store import default_index_dir
 from index.tokenize import tokenize
-from qa.answer import CredibilityRule, best_sentence, coverage, index_term_weights, matched_terms, sentences_of
+from qa.answer import CredibilityRule, best_sentence, coverage, index_term_weights, matched_terms
 from qa.citations import CitationChecker
 from qa.context_retrieval import ContextSettings, ContextualRetriever
 from qa.conversation import Conversation, content_words
@@ -27,7 +26,6 @@ from qa.retrieve import HybridRetriever, Retrieval, Retriever
 from qa.types import DEFAULT_FUSION, DEFAULT_TOP_K, MODES, Answer, AnswerText, Citation, Evidence, Fusion, Mode
 
 MAX_QUESTION_CHARS = 2000
-SENTENCE_EMBED_PASSAGES = 1  # passages whose sentences are compared with the question by embedding
 
 
 def default_corpus() -> Path:
@@ -131,23 +129,12 @@ class QAEngine:
         weights = index_term_weights(self.index, retrieval.query_terms)
         vector = retrieval.query_vector
         sentence_spans = {row: sentences_of(records[row].text) for row in rows}
-        # Sentence embeddings cost ~21 MFLOP per token: only the best passage's sentences (the answer) are
-        # embedded; the other passages highlight their best sentence by term coverage alone.
-        to_embed = [
-            (row, i)
-            for row in rows[:SENTENCE_EMBED_PASSAGES]
-            if len(sentence_spans[row]) > 1
-            for i in range(len(sentence_spans[row]))
-        ]
-        sentence_vectors: dict[int, list[np.ndarray]] = {}
-        if to_embed and vector is not None:
-            texts = [records[row].text[s:e] for row, i in to_embed for s, e in [sentence_spans[row][i]]]
-            by_text = dict(retrieval.sentence_vectors)  # those the re-ranking embedded already
-            missing = list(dict.fromkeys(t for t in texts if t not in by_text))
-            if missing:
-                by_text.update(zip(missing, self.embedder.embed_queries(missing), strict=True))
-            for (row, _), text in zip(to_embed, texts, strict=True):
-                sentence_vectors.setdefault(row, []).append(by_text[text])
+        # Each shown passage highlights the sentence that best combines meaning and key terms; the sentence
+        # vectors were computed at index time (a damaged or mismatched set falls back to key terms alone).
+        stored = self.index.sentence_vectors(rows) if vector is not None else {}
+        sentence_vectors = {
+            row: matrix for row, matrix in stored.items() if len(matrix) == len(sentence_spans[row]) > 1
+        }
         evidence = []
         for rank, candidate in enumerate(retrieval.candidates, start=1):
             record = records[candidate.row]
@@ -158,7 +145,7 @@ class QAEngine:
                 sentence_spans[candidate.row],
                 weights,
                 vector,
-                np.vstack(vectors) if vectors is not None else None,
+                vectors,
             )
             words, spans = matched_terms(record.text, weights)
             evidence.append(

@@ -20,15 +20,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
-import numpy as np
-
 from index.bm25 import BM25Params
 from index.builder import BuildReporter, IndexSettings, open_index
 from index.corpus_index import CorpusIndex
-from index.embed import Embedder, ModelEmbedder, ProgressFn, Vectors, resolve_model
+from index.embed import Embedder, ModelEmbedder, resolve_model
 from index.errors import QAError
 from index.jsonl_source import JsonlSource
 from index.store import default_index_dir
+from qa.caching_embedder import CachingEmbedder
 from qa.engine import QAEngine
 from qa.eval import (
     DEEP_METRICS,
@@ -72,38 +71,10 @@ RERANK_FLAGS: tuple[tuple[str, str, type, str], ...] = (
     ("--passage-cosine-weight", "passage_cosine_weight", float, "weight of the passage's own cosine"),
     ("--sentence-cosine-weight", "cosine_weight", float, "weight of the best sentence cosine (0 = embed no sentences)"),
     ("--rerank-depth", "depth", int, "candidates given the sentence features"),
-    ("--cosine-depth", "cosine_depth", int, "candidates whose best-covered sentences are embedded"),
+    ("--cosine-depth", "cosine_depth", int, "candidates whose best-covered sentences are compared by cosine"),
+    ("--cosine-sentences", "sentences_per_passage", int, "best-covered sentences per passage compared by cosine"),
 )
 ANSWER_KEYS = ("answer@1", "answer_in_sentence", "sentence_given_gold@1")
-
-
-class CachingEmbedder:
-    """Wraps an embedder and remembers query/sentence vectors, so the several retrievals and answer
-    sentences of one question embed each text once."""
-
-    def __init__(self, inner: Embedder, limit: int = 200_000) -> None:
-        self.inner = inner
-        self.model_id = inner.model_id
-        self.limit = limit
-        self._cache: dict[str, np.ndarray] = {}
-
-    @property
-    def dimension(self) -> int:
-        return self.inner.dimension
-
-    def embed_passages(self, texts: list[str], progress: ProgressFn | None = None) -> Vectors:
-        return self.inner.embed_passages(texts, progress)
-
-    def embed_queries(self, texts: list[str]) -> Vectors:
-        missing = list(dict.fromkeys(t for t in texts if t not in self._cache))
-        if missing:
-            if len(self._cache) + len(missing) > self.limit:
-                self._cache.clear()
-            for text, vector in zip(missing, self.inner.embed_queries(missing), strict=True):
-                self._cache[text] = vector
-        if not texts:
-            return np.zeros((0, self.dimension), np.float32)
-        return np.vstack([self._cache[t] for t in texts]).astype(np.float32)
 
 
 @dataclass

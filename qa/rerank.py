@@ -14,9 +14,10 @@ features (the passage text is tokenized, nothing is embedded):
 - the passage's own cosine (its dense score, already known).
 
 Then the first `cosine_depth` candidates of that order get `cosine_weight` x the best cosine between the
-question and their `sentences_per_passage` best-covered sentences, embedded now (the answer stage reuses
-these vectors). The weights were fitted (listwise logistic regression, rounded) on the dev halves of
-SQuAD and SciFact together, never on their test halves (docs/quality.md).
+question and their `sentences_per_passage` best-covered sentences, whose vectors the index computed
+(pooled from each passage's own forward pass: see `index.embed.pool_sentences`). The weights were
+fitted (listwise logistic regression, rounded) on the dev halves of SQuAD and SciFact together, never on
+their test halves (docs/quality.md).
 """
 
 from __future__ import annotations
@@ -29,12 +30,14 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from index.sentences import sentences_of
 from index.tokenize import STOPWORDS, fold, term_spans
-from qa.answer import covered_share, sentences_of
+from qa.answer import covered_share
 from qa.answer_kind import AnswerKind, answer_kind, holds_answer_kind
 
 Vector = npt.NDArray[np.float32]
 EmbedFn = Callable[[list[str]], npt.NDArray[np.float32]]
+StoredSentenceVectors = Callable[[list[int]], Mapping[int, npt.NDArray[np.float32]]]
 
 
 @dataclass(frozen=True)
@@ -177,10 +180,13 @@ def rerank(
     sentence_vectors: dict[str, Vector],
     settings: RerankSettings,
     passage_cosines: Mapping[int, float] | None = None,
+    stored: StoredSentenceVectors | None = None,
 ) -> list[tuple[int, float]]:
     """`fused` (row, score) best first, re-scored in its first `settings.depth` rows; the rest keeps its
-    order below them. `sentence_vectors` (sentence text -> unit vector) is read and filled;
-    `passage_cosines` (row -> the passage's cosine) is needed when `settings.passage_cosine_weight` > 0."""
+    order below them. Sentence vectors come from `stored` (rows -> each row's sentence vectors, computed
+    at index time) and otherwise from `embed`, remembered in `sentence_vectors` (sentence text -> unit
+    vector, read and filled); `passage_cosines` (row -> the passage's cosine) is needed when
+    `settings.passage_cosine_weight` > 0."""
     head, tail = fused[: settings.depth], fused[settings.depth :]
     if not head:
         return fused
@@ -199,22 +205,31 @@ def rerank(
     scored.sort(key=lambda item: (-item[1], item[0]))
     if settings.cosine_weight > 0 and settings.cosine_depth > 0 and query_vector is not None:
         top = scored[: settings.cosine_depth]
-        chosen = {row: _best_covered(texts[row], features[row], settings.sentences_per_passage) for row, _ in top}
-        wanted = (s for sentences in chosen.values() for s in sentences if s not in sentence_vectors)
+        chosen = {row: _best_covered(features[row], settings.sentences_per_passage) for row, _ in top}
+        known = stored([row for row, _ in top]) if stored is not None else {}
+        cosines: dict[int, float] = {}
+        for row, _ in top:
+            matrix = known.get(row)
+            if matrix is not None and len(matrix) == len(features[row].spans):
+                cosines[row] = float((matrix[chosen[row]] @ query_vector).max())
+        unknown = {
+            row: [texts[row][slice(*features[row].spans[i])] for i in chosen[row]]
+            for row, _ in top
+            if row not in cosines
+        }
+        wanted = (s for sentences in unknown.values() for s in sentences if s not in sentence_vectors)
         missing = list(dict.fromkeys(wanted))
         if missing:
             sentence_vectors.update(zip(missing, embed(missing), strict=True))
+        for row, sentences in unknown.items():
+            cosines[row] = max(float(sentence_vectors[s] @ query_vector) for s in sentences)
 
-        def best_cosine(row: int) -> float:
-            return max(0.0, *(float(sentence_vectors[s] @ query_vector) for s in chosen[row]))
-
-        top = [(row, score + settings.cosine_weight * best_cosine(row)) for row, score in top]
+        top = [(row, score + settings.cosine_weight * max(0.0, cosines[row])) for row, score in top]
         top.sort(key=lambda item: (-item[1], item[0]))
         scored = top + scored[settings.cosine_depth :]
     return scored + tail  # the tail's fused scores are below every head score already
 
 
-def _best_covered(text: str, features: SentenceFeatures, count: int) -> list[str]:
-    """The `count` sentences of `text` covering most of the question (ties: earlier first)."""
-    order = sorted(range(len(features.spans)), key=lambda i: (-features.sentence_coverages[i], i))[: max(count, 1)]
-    return [text[features.spans[i][0] : features.spans[i][1]] for i in order]
+def _best_covered(features: SentenceFeatures, count: int) -> list[int]:
+    """Indices of the `count` sentences covering most of the question (ties: earlier first)."""
+    return sorted(range(len(features.spans)), key=lambda i: (-features.sentence_coverages[i], i))[: max(count, 1)]

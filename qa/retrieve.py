@@ -199,6 +199,7 @@ class HybridRetriever:
             sentence_vectors,
             self.rerank_settings,
             cosines,
+            self.index.sentence_vectors,
         )
 
     def _complete_scores(

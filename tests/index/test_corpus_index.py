@@ -19,11 +19,15 @@ from index.corpus_index import (
     BM25_ROWS_FILE,
     BM25_WEIGHTS_FILE,
     CATALOG_FILE,
+    SENTENCE_FIRSTS_FILE,
+    SENTENCE_VECTORS_FILE,
     VECTORS_FILE,
     CorpusIndex,
 )
 from index.errors import IndexStoreError
+from index.sentences import sentences_of
 from index.store import MANIFEST, GenerationWriter, current_generation, sha256_file
+from tests.conftest import RecordingReporter
 from tests.reliability.fakes import HashEmbedder, NullReporter
 from tests.reliability.helpers import rewrite_document, write_corpus
 
@@ -40,6 +44,8 @@ def _publish(index_dir: Path) -> None:
     writer.save_array(BM25_INDPTR_FILE, np.array([0, POSTINGS], np.int64))
     writer.save_array(BM25_ROWS_FILE, (np.arange(POSTINGS) % PASSAGES).astype(np.int32))
     writer.save_array(BM25_WEIGHTS_FILE, rng.random(POSTINGS))
+    writer.save_array(SENTENCE_FIRSTS_FILE, np.arange(PASSAGES + 1, dtype=np.int64) * 2)  # two per passage
+    writer.save_array(SENTENCE_VECTORS_FILE, rng.standard_normal((2 * PASSAGES, 4)).astype(np.float16))
     writer.publish({"counts": {"searchable": PASSAGES, "terms": 1}, "dimension": 4})
 
 
@@ -148,11 +154,15 @@ def test_an_update_stores_the_same_index_as_a_full_build(tmp_path: Path) -> None
         assert updated.size == full.size
         mine = updated.passages(list(range(updated.size)))
         theirs = {r.id: row for row, r in full.passages(list(range(full.size))).items()}
+        mine_sentences = updated.sentence_vectors(list(range(updated.size)))
+        full_sentences = full.sentence_vectors(list(range(full.size)))
         for row, record in mine.items():
             assert np.array_equal(updated.vectors[row], full.vectors[theirs[record.id]]), record.id
+            assert len(mine_sentences[row]) == len(sentences_of(record.text)), record.id
+            assert np.array_equal(mine_sentences[row], full_sentences[theirs[record.id]]), record.id
         assert list(mine.values()) == list(full.passages(list(range(full.size))).values())
         assert updated.documents() == full.documents()
-        for name in ("bm25_indptr.npy", "bm25_rows.npy", "bm25_weights.npy"):
+        for name in ("bm25_indptr.npy", "bm25_rows.npy", "bm25_weights.npy", SENTENCE_FIRSTS_FILE):
             assert updated.manifest["files"][name]["sha256"] == full.manifest["files"][name]["sha256"], name
     finally:
         updated.close()
@@ -173,3 +183,41 @@ def test_unchanged_documents_are_found_in_any_order(tmp_path: Path) -> None:
     finally:
         unchanged.close()
         index.close()
+
+
+def test_sentence_vectors_must_match_the_passages(tmp_path: Path) -> None:
+    """A sentence table that does not cover the passages (a damaged or foreign file) is refused at load."""
+    index_dir = tmp_path / "index"
+    writer = GenerationWriter(index_dir)
+    write_catalog(writer.path / CATALOG_FILE, [], [], [], [])
+    writer.save_array(VECTORS_FILE, np.ones((PASSAGES, 4), np.float32))
+    writer.save_array(BM25_INDPTR_FILE, np.array([0, 1], np.int64))
+    writer.save_array(BM25_ROWS_FILE, np.zeros(1, np.int32))
+    writer.save_array(BM25_WEIGHTS_FILE, np.ones(1))
+    writer.save_array(SENTENCE_FIRSTS_FILE, np.arange(PASSAGES + 1, dtype=np.int64))
+    writer.save_array(SENTENCE_VECTORS_FILE, np.ones((PASSAGES - 1, 4), np.float16))  # one sentence short
+    writer.publish({"counts": {"searchable": PASSAGES, "terms": 1}, "dimension": 4})
+    generation = current_generation(index_dir)
+    assert generation is not None
+    with pytest.raises(IndexStoreError, match="sentence vectors do not match"):
+        CorpusIndex(generation)
+
+
+def test_an_index_without_sentence_vectors_is_rebuilt(tmp_path: Path) -> None:
+    """An index written before sentence vectors existed is stale: it is rebuilt whole (nothing reused)."""
+    corpus = write_corpus(tmp_path / "corpus", "alpha", documents=2, paragraphs=3)
+    index_dir = tmp_path / "index"
+    open_index(FolderSource(corpus), index_dir, HashEmbedder(), NullReporter()).close()
+    generation = current_generation(index_dir)
+    assert generation is not None
+    manifest = json.loads(generation.file(MANIFEST).read_text())
+    del manifest["sentences"]
+    generation.file(MANIFEST).write_text(json.dumps(manifest))
+    reporter = RecordingReporter()
+    rebuilt = open_index(FolderSource(corpus), index_dir, HashEmbedder(), reporter)
+    try:
+        assert any("sentence vectors" in note for note in reporter.notes), reporter.notes
+        assert any("0 reused" in note for note in reporter.notes), reporter.notes
+        assert len(rebuilt.sentence_vectors([0])[0]) == len(sentences_of(rebuilt.passages([0])[0].text))
+    finally:
+        rebuilt.close()
