@@ -109,7 +109,7 @@ def _why_stale(
     if manifest.get("settings") != settings.as_manifest():
         return "the index settings or format changed"
     if not _has_sentence_vectors(manifest):
-        return "the index format changed (sentence vectors)"
+        return "the sentence vectors' format changed"
     indexed = {(d.path, d.size, d.mtime_ns) for d in catalog.documents()}
     indexed |= {(s.path, s.size, s.mtime_ns) for s in catalog.skipped()}
     found = {(e.path, e.size, e.mtime_ns) for e in entries}

@@ -45,6 +45,9 @@ class CorpusIndex:
             self._vector_file = VectorFileReader(generation.file(VECTORS_FILE))
         except (OSError, ValueError) as exc:
             raise IndexStoreError(f"index file {VECTORS_FILE} is unreadable: {exc}") from None
+        if "sentences" not in self.manifest:
+            self._vector_file.close()
+            raise IndexStoreError("the index was written by an older version (no sentence vectors)")
         self._sentence_firsts = generation.load_array(SENTENCE_FIRSTS_FILE)
         try:
             self._sentence_file = VectorFileReader(generation.file(SENTENCE_VECTORS_FILE))

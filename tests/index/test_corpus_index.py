@@ -25,13 +25,14 @@ from index.corpus_index import (
     CorpusIndex,
 )
 from index.errors import IndexStoreError
-from index.sentences import sentences_of
+from index.sentences import SENTENCES_VERSION, sentences_of
 from index.store import MANIFEST, GenerationWriter, current_generation, sha256_file
 from tests.conftest import RecordingReporter
 from tests.reliability.fakes import HashEmbedder, NullReporter
 from tests.reliability.helpers import rewrite_document, write_corpus
 
 PASSAGES = 1000
+SENTENCES = {"version": SENTENCES_VERSION, "count": 2 * PASSAGES, "dtype": "float16"}
 POSTINGS = 1 << 20  # 8 MiB of float64 weights: large enough to see pages made resident
 
 
@@ -46,7 +47,7 @@ def _publish(index_dir: Path) -> None:
     writer.save_array(BM25_WEIGHTS_FILE, rng.random(POSTINGS))
     writer.save_array(SENTENCE_FIRSTS_FILE, np.arange(PASSAGES + 1, dtype=np.int64) * 2)  # two per passage
     writer.save_array(SENTENCE_VECTORS_FILE, rng.standard_normal((2 * PASSAGES, 4)).astype(np.float16))
-    writer.publish({"counts": {"searchable": PASSAGES, "terms": 1}, "dimension": 4})
+    writer.publish({"counts": {"searchable": PASSAGES, "terms": 1}, "dimension": 4, "sentences": SENTENCES})
 
 
 def _resident_kib(path: Path) -> int:
@@ -196,7 +197,7 @@ def test_sentence_vectors_must_match_the_passages(tmp_path: Path) -> None:
     writer.save_array(BM25_WEIGHTS_FILE, np.ones(1))
     writer.save_array(SENTENCE_FIRSTS_FILE, np.arange(PASSAGES + 1, dtype=np.int64))
     writer.save_array(SENTENCE_VECTORS_FILE, np.ones((PASSAGES - 1, 4), np.float16))  # one sentence short
-    writer.publish({"counts": {"searchable": PASSAGES, "terms": 1}, "dimension": 4})
+    writer.publish({"counts": {"searchable": PASSAGES, "terms": 1}, "dimension": 4, "sentences": SENTENCES})
     generation = current_generation(index_dir)
     assert generation is not None
     with pytest.raises(IndexStoreError, match="sentence vectors do not match"):

@@ -73,10 +73,32 @@ def test_sentence_cosines_embed_only_the_best_covered_sentences_once(embedder) -
     assert {row for row, _ in ranked} == {1, 2}
 
 
-def test_the_answer_reuses_the_sentences_the_ranking_embedded(seeds_engine, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    question = "How many people live in Idlib?"
-    retrieval = seeds_engine.retriever.retrieve(question, "hybrid", 5)
-    assert retrieval.sentence_vectors  # the top candidates' best-covered sentences
+def test_stored_sentence_vectors_are_used_and_a_mismatch_falls_back_to_embedding(embedder) -> None:  # type: ignore[no-untyped-def]
+    texts = {
+        1: "The harbour froze in winter. Jets struck the depot in Idlib. Ships waited outside.",
+        2: "A depot in Idlib was hit by jets, officials said. Nobody was hurt.",
+    }
+    question = "Which depot did jets strike in Idlib?"
+    vector = embedder.embed_queries([question])[0]
+    stored = {1: np.zeros((3, len(vector)), np.float32), 2: np.zeros((1, len(vector)), np.float32)}
+    stored[1][1] = vector  # the best-covered sentence of passage 1: cosine 1.0
+    embedded: list[str] = []
+
+    def embed(sentences: list[str]) -> np.ndarray:
+        embedded.extend(sentences)
+        return embedder.embed_queries(sentences)
+
+    settings = RerankSettings(cosine_depth=2, sentences_per_passage=1)
+    ranked = rerank(
+        [(2, 0.5), (1, 0.5)], texts, WEIGHTS, [], None, vector, embed, {}, settings, stored=lambda rows: stored
+    )
+    assert embedded == ["A depot in Idlib was hit by jets, officials said."]  # passage 2's stored set is 1 short
+    assert ranked[0][0] == 1  # lifted by its stored sentence vector
+
+
+def test_a_question_embeds_only_itself(seeds_engine, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The second stage and every shown passage's answer sentence read the sentence vectors the index
+    stored: answering embeds the question and nothing else."""
     embedded: list[str] = []
     inner = seeds_engine.embedder.embed_queries
 
@@ -85,10 +107,13 @@ def test_the_answer_reuses_the_sentences_the_ranking_embedded(seeds_engine, monk
         return inner(texts)
 
     monkeypatch.setattr(seeds_engine.embedder, "embed_queries", counting)
-    answer = seeds_engine.compose(question, question, "hybrid", 5, retrieval)
-    assert not set(embedded) & set(retrieval.sentence_vectors)
+    question = "How many people live in Idlib?"
+    answer = seeds_engine.ask(question, top_k=5)
+    assert embedded == [question]
     top = answer.passages[0]
-    assert "3 million" in top.answer_sentence.text or "people" in top.answer_sentence.text.lower()
+    assert "million" in top.answer_sentence.text
+    for passage in answer.passages:  # every highlighted sentence lies inside its passage
+        assert passage.answer_sentence.text in passage.text
 
 
 def _never_embed(sentences: list[str]) -> np.ndarray:
