@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import numpy.typing as npt
 
-from index.tokenize import term_spans
+from index.tokenize import span_terms, term_spans
 from qa.types import Sentence, Verdict
 
 if TYPE_CHECKING:
@@ -68,7 +68,7 @@ def covered_share(weights: Mapping[str, float], present: AbstractSet[str]) -> fl
 
 def coverage(text: str, weights: Mapping[str, float]) -> float:
     """Share of the query's idf mass whose terms occur in `text`."""
-    return covered_share(weights, {term for term, _, _ in term_spans(text)})
+    return covered_share(weights, set(span_terms(text)))
 
 
 def matched_terms(text: str, weights: Mapping[str, float]) -> tuple[tuple[str, ...], tuple[tuple[int, int], ...]]:

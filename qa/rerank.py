@@ -31,7 +31,7 @@ import numpy as np
 import numpy.typing as npt
 
 from index.sentences import sentences_of
-from index.tokenize import STOPWORDS, fold, term_spans
+from index.tokenize import STOPWORDS, fold, span_terms
 from qa.answer import covered_share
 from qa.answer_kind import AnswerKind, answer_kind, holds_answer_kind
 
@@ -122,7 +122,7 @@ def sentence_features(
     best_phrases = 0.0
     passage_terms: list[str] = []
     for start, end in spans:
-        terms = [term for term, _, _ in term_spans(text[start:end])]
+        terms = span_terms(text[start:end])
         passage_terms += terms
         present = set(terms)
         coverages.append(sum(w for t, w in weights.items() if t in present) / total if total > 0 else 0.0)

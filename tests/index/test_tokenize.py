@@ -3,7 +3,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from index.tokenize import STOPWORDS, _ascii_term_spans, _folded_term_spans, term_spans, tokenize
+from index.tokenize import STOPWORDS, _ascii_term_spans, _folded_term_spans, span_terms, term_spans, tokenize
 
 
 def test_stems_folds_and_drops_stopwords() -> None:
@@ -32,3 +32,8 @@ def test_tokenize_never_fails_and_yields_no_stopwords(text: str) -> None:
 @given(st.text(alphabet=st.characters(max_codepoint=127), max_size=200))
 def test_the_ascii_fast_path_equals_the_general_one(text: str) -> None:
     assert list(_ascii_term_spans(text)) == list(_folded_term_spans(text))
+
+
+def test_span_terms_are_the_terms_of_term_spans() -> None:
+    for text in ("The Jets' depot, struck twice!", "Erdoğan visited İdlib — naïve café", "x", "", "日本語 text"):
+        assert span_terms(text) == [term for term, _, _ in term_spans(text)], text
