@@ -10,7 +10,7 @@ import sqlite3
 import threading
 import time
 from array import array
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any, Protocol, cast
@@ -399,13 +399,20 @@ class _Embedding:
         crash_point("embedding")
 
 
+def _runs(*sequences: Sequence[int]) -> Iterator[tuple[int, int]]:
+    """(start, stop) index ranges over which every sequence (all the same length) goes up by one."""
+    length = len(sequences[0])
+    run_start = 0
+    for i in range(1, length + 1):
+        if i == length or any(seq[i] != seq[i - 1] + 1 for seq in sequences):
+            yield run_start, i
+            run_start = i
+
+
 def _write_runs(vectors: VectorFileWriter, rows: list[int], block: npt.NDArray[np.float32]) -> None:
     """Write `block[i]` at row `rows[i]`; rows are ascending but may have gaps: one write per run."""
-    run_start = 0
-    for i in range(1, len(rows) + 1):
-        if i == len(rows) or rows[i] != rows[i - 1] + 1:
-            vectors.write(rows[run_start], block[run_start:i])
-            run_start = i
+    for start, stop in _runs(rows):
+        vectors.write(rows[start], block[start:stop])
 
 
 class _Reuse:
@@ -442,12 +449,9 @@ class _Reuse:
         block[order] = self.old.passages[old[order]]
         _write_runs(self.vectors, self.rows, block)
         firsts = self.old.sentence_firsts
-        run_start = 0
-        for i in range(1, len(old) + 1):
-            if i == len(old) or old[i] != old[i - 1] + 1 or self.rows[i] != self.rows[i - 1] + 1:
-                sentences = self.old.sentences.row_range(int(firsts[old[run_start]]), int(firsts[old[i - 1] + 1]))
-                self.sentence_vectors.write(self.sentence_firsts[run_start], sentences)
-                run_start = i
+        for start, stop in _runs(self.old_rows, self.rows):  # consecutive passages: one read, one write
+            sentences = self.old.sentences.row_range(int(firsts[old[start]]), int(firsts[old[stop - 1] + 1]))
+            self.sentence_vectors.write(self.sentence_firsts[start], sentences)
         self.rows, self.old_rows, self.sentence_firsts = [], [], []
 
 

@@ -51,21 +51,10 @@ def tokenize(text: str) -> list[str]:
 
 
 def span_terms(text: str) -> list[str]:
-    """The terms of `term_spans(text)` without their offsets (a faster path for ASCII text)."""
+    """The terms of `term_spans(text)` without their offsets (a faster path: no match objects)."""
     if text.isascii():
         return [stem(w) for w in _WORD.findall(text.lower()) if w not in STOPWORDS]
-    terms = []
-    for word in _WORD.findall(text):  # as `_folded_term_spans`, folding only the words that need it
-        if word.isascii():
-            word = word.lower()
-        else:
-            folded = _WORD.findall(fold(word))
-            if len(folded) != 1:
-                continue
-            word = folded[0]
-        if word not in STOPWORDS:
-            terms.append(stem(word))
-    return terms
+    return [stem(term) for term in map(_folded_word, _WORD.findall(text)) if term is not None]
 
 
 def term_spans(text: str) -> Iterator[tuple[str, int, int]]:
@@ -83,7 +72,13 @@ def _ascii_term_spans(text: str) -> Iterator[tuple[str, int, int]]:
 
 def _folded_term_spans(text: str) -> Iterator[tuple[str, int, int]]:
     for match in _WORD.finditer(text):
-        words = _WORD.findall(fold(match.group()))
-        if len(words) != 1 or words[0] in STOPWORDS:
-            continue
-        yield stem(words[0]), match.start(), match.end()
+        word = _folded_word(match.group())
+        if word is not None:
+            yield stem(word), match.start(), match.end()
+
+
+def _folded_word(word: str) -> str | None:
+    """The folded, unstemmed term a `\\w+` word of the text stands for; None for a stopword, or when folding
+    splits it into several words."""
+    folded = [word.lower()] if word.isascii() else _WORD.findall(fold(word))
+    return folded[0] if len(folded) == 1 and folded[0] not in STOPWORDS else None

@@ -117,13 +117,7 @@ class ContextualRetriever:
         candidates = self._combine(alone.candidates, contextual.candidates)[:k]
         timings = {"embed": embed_ms, **contextual.timings_ms, "decide": decide_ms}
         timings["combine"] = (time.perf_counter() - started) * 1000
-        retrieval = Retrieval(
-            candidates,
-            own_terms + list(query.carried_terms()),
-            vector,
-            timings,
-            {**contextual.sentence_vectors, **alone.sentence_vectors},
-        )
+        retrieval = Retrieval(candidates, own_terms + list(query.carried_terms()), vector, timings)
         return retrieval, ContextDecision(True, False, reason, describe_query(question, context))
 
     def _combine(self, alone: list[Candidate], contextual: list[Candidate]) -> list[Candidate]:

@@ -47,7 +47,6 @@ class Retrieval:
     query_terms: list[str]
     query_vector: npt.NDArray[np.float32] | None
     timings_ms: dict[str, float] = field(default_factory=dict)
-    sentence_vectors: dict[str, npt.NDArray[np.float32]] = field(default_factory=dict)  # embedded on the way
 
 
 @dataclass(frozen=True)
@@ -169,7 +168,7 @@ class HybridRetriever:
             for row, score in fused[:k]
         ]
         timings["fuse"] = (time.perf_counter() - started) * 1000
-        return Retrieval(candidates, terms, vector, timings, sentence_vectors)
+        return Retrieval(candidates, terms, vector, timings)
 
     def _rerank(
         self,
