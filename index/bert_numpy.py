@@ -8,35 +8,12 @@ Only models shaped exactly like that are accepted (`NumpyBertEncoder.load` retur
 
 from __future__ import annotations
 
-import json
 import math
-import struct
 from pathlib import Path
-from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 
-Array = npt.NDArray[np.float32]
-_SAFETENSORS_DTYPES = {"F32": np.float32}
-
-
-def read_safetensors(path: Path) -> dict[str, Array]:
-    """Read float32 tensors from a safetensors file (memory-mapped; no pickle, no torch)."""
-    with open(path, "rb") as handle:
-        header_len = struct.unpack("<Q", handle.read(8))[0]
-        if header_len > 100_000_000:
-            raise ValueError("safetensors header too large")
-        header: dict[str, Any] = json.loads(handle.read(header_len))
-    data = np.memmap(path, dtype=np.uint8, mode="r", offset=8 + header_len)
-    tensors: dict[str, Array] = {}
-    for name, info in header.items():
-        if name == "__metadata__" or info["dtype"] not in _SAFETENSORS_DTYPES:
-            continue
-        start, end = info["data_offsets"]
-        dtype = _SAFETENSORS_DTYPES[info["dtype"]]
-        tensors[name] = data[start:end].view(dtype).reshape(info["shape"])
-    return tensors
+from index.bert_model import Array, BertModel
 
 
 def _erf(x: Array) -> Array:
@@ -73,57 +50,22 @@ PACKED_TOKENS = 1024  # tokens per packed pass: larger matrix products, bounded 
 class NumpyBertEncoder:
     """Embeds texts with a BERT encoder + mean pooling + L2 normalisation, in numpy."""
 
-    def __init__(self, tensors: dict[str, Array], config: dict[str, Any], tokenizer: Any, prefix: str) -> None:
-        self._t = tensors
-        self._p = prefix
-        self.heads = int(config["num_attention_heads"])
-        self.layers = int(config["num_hidden_layers"])
-        self.eps = float(config.get("layer_norm_eps", 1e-12))
-        self.dimension = int(config["hidden_size"])
-        self._tokenizer = tokenizer
+    def __init__(self, model: BertModel) -> None:
+        self.model = model
+        self.heads = model.heads
+        self.layers = model.layers
+        self.eps = model.eps
+        self.dimension = model.dimension
         self._transposed: dict[str, Array] = {}
 
     @classmethod
     def load(cls, model_dir: Path) -> NumpyBertEncoder | None:
         """The encoder for `model_dir`, or None when the model is not a plain mean-pooled BERT."""
-        try:
-            modules = json.loads((model_dir / "modules.json").read_text(encoding="utf-8"))
-            config = json.loads((model_dir / "config.json").read_text(encoding="utf-8"))
-            kinds = [m["type"].rsplit(".", 1)[-1] for m in modules]
-            if kinds != ["Transformer", "Pooling", "Normalize"]:
-                return None
-            if config.get("model_type") != "bert" or config.get("hidden_act") != "gelu":
-                return None
-            if config.get("position_embedding_type", "absolute") != "absolute":
-                return None
-            pooling = json.loads((model_dir / modules[1]["path"] / "config.json").read_text(encoding="utf-8"))
-            wanted = {"pooling_mode_mean_tokens": True}
-            others = [k for k, v in pooling.items() if k.startswith("pooling_mode") and v and k not in wanted]
-            if not pooling.get("pooling_mode_mean_tokens") or others:
-                return None
-            max_len = 512
-            st_config = model_dir / "sentence_bert_config.json"
-            if st_config.exists():
-                max_len = int(json.loads(st_config.read_text(encoding="utf-8")).get("max_seq_length", 512))
-            weights_file = model_dir / "model.safetensors"
-            tokenizer_file = model_dir / "tokenizer.json"
-            if not weights_file.exists() or not tokenizer_file.exists():
-                return None
-            from tokenizers import Tokenizer
-
-            tokenizer = Tokenizer.from_file(str(tokenizer_file))
-            tokenizer.no_padding()
-            tokenizer.enable_truncation(max_length=min(max_len, int(config["max_position_embeddings"])))
-            tensors = read_safetensors(weights_file)
-        except (OSError, ValueError, KeyError, TypeError, IndexError):
-            return None
-        prefix = "bert." if "bert.embeddings.word_embeddings.weight" in tensors else ""
-        if f"{prefix}embeddings.word_embeddings.weight" not in tensors:
-            return None
-        return cls(tensors, config, tokenizer, prefix)
+        model = BertModel.load(model_dir)
+        return None if model is None else cls(model)
 
     def _w(self, name: str) -> Array:
-        return self._t[self._p + name]
+        return self.model.weight(name)
 
     def _linear(self, x: Array, name: str) -> Array:
         weight = self._transposed.get(name)
@@ -182,17 +124,12 @@ class NumpyBertEncoder:
         result: Array = (pooled / np.where(norms > 0, norms, 1.0)).astype(np.float32)
         return result
 
-    def token_offsets(self, texts: list[str]) -> list[tuple[list[int], list[tuple[int, int]]]]:
-        """Token ids and character spans of each text, truncated as the model truncates ((0, 0) for the
-        special tokens)."""
-        return [(list(e.ids), [tuple(o) for o in e.offsets]) for e in self._tokenizer.encode_batch(texts)]
-
     def encode(self, texts: list[str]) -> Array:
         """Unit vectors, one row per text (no padding, exact mean pooling per text); texts are packed
         into passes of at most `PACKED_TOKENS` tokens."""
         if not texts:
             return np.zeros((0, self.dimension), np.float32)
-        segments = [(list(e.ids), list(e.type_ids)) for e in self._tokenizer.encode_batch(texts)]
+        segments = self.model.token_ids(texts)
         rows: list[Array] = []
         batch: list[tuple[list[int], list[int]]] = []
         tokens = 0

@@ -223,10 +223,12 @@ def open_engine(
     reporter: BuildReporter,
     rebuild: bool = False,
     fusion: Fusion = DEFAULT_FUSION,
+    query_encoder: str | None = None,
 ) -> QAEngine:
-    """Composition root: resolve corpus, index location and model; load or build the index."""
+    """Composition root: resolve corpus, index location and model; load or build the index.
+    `query_encoder` picks how questions are embedded (`index.embed.load_query_encoder`)."""
     corpus_root = (corpus or default_corpus()).expanduser()
-    embedder = ModelEmbedder(resolve_model(model))
+    embedder = ModelEmbedder(resolve_model(model), query_encoder=query_encoder)
     directory = index_dir.expanduser() if index_dir is not None else default_index_dir(corpus_root.resolve())
     source = FolderSource(corpus_root)
     index = open_index(source, directory, embedder, reporter, rebuild=rebuild)

@@ -1,19 +1,24 @@
-"""The embedder: numpy query encoder and bf16 passages agree with sentence-transformers fp32."""
+"""The embedder: the torch-free query encoders (ONNX Runtime, numpy) and bf16 passages agree with
+sentence-transformers fp32."""
 
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from index.bert_numpy import PACKED_TOKENS
+from index.bert_model import BertModel
+from index.bert_numpy import PACKED_TOKENS, NumpyBertEncoder
+from index.bert_onnx import OnnxBertEncoder, bert_graph
 from index.embed import (
     ModelEmbedder,
     bundled_model_dir,
     check_model_dir,
     embed_sentences_alone,
+    load_query_encoder,
     pool_sentences,
     resolve_model,
 )
@@ -30,23 +35,73 @@ TEXTS = [
 ]
 
 
-def test_numpy_query_encoder_matches_sentence_transformers(embedder: ModelEmbedder) -> None:
-    assert embedder.query_encoder() is not None
-    numpy_vectors = embedder.embed_queries(TEXTS)
-    model = embedder._sentence_transformer()
-    reference = model.encode(TEXTS, normalize_embeddings=True, convert_to_numpy=True)
-    cosines = (numpy_vectors * reference.astype(np.float32)).sum(axis=1)
+def test_questions_are_embedded_with_onnx_runtime_by_default(embedder: ModelEmbedder) -> None:
+    assert isinstance(embedder.query_encoder(), OnnxBertEncoder)
+
+
+@pytest.mark.parametrize("kind", ["onnx", "numpy"])
+def test_query_encoders_match_sentence_transformers(embedder: ModelEmbedder, kind: str) -> None:
+    """Questions are embedded without torch; the vectors are sentence-transformers' own (the passages
+    were embedded by it), one text or several at a time, including one longer than the model's window."""
+    local_dir = embedder.spec.local_dir
+    assert local_dir is not None
+    encoder = load_query_encoder(local_dir, kind)
+    assert isinstance(encoder, OnnxBertEncoder if kind == "onnx" else NumpyBertEncoder)
+    vectors = encoder.encode(TEXTS)
+    reference = embedder._sentence_transformer().encode(TEXTS, normalize_embeddings=True, convert_to_numpy=True)
+    cosines = (vectors * reference.astype(np.float32)).sum(axis=1)
     assert cosines.min() >= 0.9999
-    np.testing.assert_allclose(np.linalg.norm(numpy_vectors, axis=1), 1.0, atol=1e-5)
+    np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    np.testing.assert_allclose(encoder.encode([TEXTS[1]])[0], vectors[1], atol=1e-6)
+
+
+def test_onnx_graph_is_a_valid_onnx_model(embedder: ModelEmbedder) -> None:
+    """The graph is serialised by `index.onnx_proto`, not by the onnx package: the package's own checker
+    accepts it (with the weights' declared shapes) when it is installed."""
+    onnx = pytest.importorskip("onnx")
+    local_dir = embedder.spec.local_dir
+    assert local_dir is not None
+    model = BertModel.load(local_dir)
+    assert model is not None
+    graph = bert_graph(model)
+    proto = onnx.load_model_from_string(graph.model_bytes())
+    assert [i.name for i in proto.graph.input] == ["input_ids", "token_type_ids", "position_ids"]
+    assert {t.name for t in proto.graph.initializer} >= set(graph.weights)
+    for tensor in proto.graph.initializer:  # external weights: shape only, the values come from memory
+        if tensor.name in graph.weights:
+            assert tuple(tensor.dims) == tuple(model.tensors[tensor.name].shape)
+            tensor.ClearField("external_data")
+            tensor.data_location = onnx.TensorProto.DEFAULT
+            tensor.raw_data = np.asarray(model.tensors[tensor.name]).tobytes()
+    onnx.checker.check_model(proto, full_check=True)
+
+
+def test_an_unknown_query_encoder_is_a_clear_error(embedder: ModelEmbedder, monkeypatch: pytest.MonkeyPatch) -> None:
+    local_dir = embedder.spec.local_dir
+    assert local_dir is not None
+    monkeypatch.setenv("QA_QUERY_ENCODER", "tensorflow")
+    with pytest.raises(ModelError, match="QA_QUERY_ENCODER must be one of onnx, numpy"):
+        load_query_encoder(local_dir)
+
+
+def test_without_onnx_runtime_questions_use_the_numpy_encoder(
+    embedder: ModelEmbedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    local_dir = embedder.spec.local_dir
+    assert local_dir is not None
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)  # import fails as if it were not installed
+    assert isinstance(load_query_encoder(local_dir), NumpyBertEncoder)
 
 
 def test_packed_passes_give_each_text_its_own_vector(embedder: ModelEmbedder) -> None:
     """The numpy encoder packs texts into passes of at most PACKED_TOKENS tokens (attention and pooling
     stay within each text): many texts at once, spilling over several passes, equal each text alone."""
-    encoder = embedder.query_encoder()
+    local_dir = embedder.spec.local_dir
+    assert local_dir is not None
+    encoder = NumpyBertEncoder.load(local_dir)
     assert encoder is not None
     texts = [f"Sentence {n} about {' '.join(['harbour'] * (n % 40))} cranes." for n in range(90)] + TEXTS
-    assert sum(len(e.ids) for e in encoder._tokenizer.encode_batch(texts)) > 2 * PACKED_TOKENS
+    assert sum(len(ids) for ids, _ in encoder.model.token_ids(texts)) > 2 * PACKED_TOKENS
     together = encoder.encode(texts)
     alone = np.vstack([encoder.encode([text]) for text in texts])
     np.testing.assert_allclose(together, alone, atol=1e-6)

@@ -1,0 +1,127 @@
+"""The query encoder: a BERT sentence-transformers model run by ONNX Runtime, without torch.
+
+The graph is written in-process from the model's configuration (`index.onnx_proto`, a few kilobytes)
+and its weights are the model's own safetensors tensors, handed to ONNX Runtime from memory: nothing is
+exported or written to disk, and the vectors are sentence-transformers' to cosine >= 0.9999 (tested).
+One text per run (no padding, no attention mask). ONNX Runtime's kernels embed a question about twice as
+fast as the numpy forward pass (`index.bert_numpy`), which stays as the fallback when onnxruntime is not
+installed (`benchmarks/query_encoder.py`).
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from index.bert_model import Array, BertModel
+from index.onnx_proto import FLOAT, INT64, Graph
+
+
+def bert_graph(model: BertModel) -> Graph:
+    """token ids, token type ids, positions (each [tokens]) -> the unit mean-pooled vector [1, hidden]."""
+    graph = Graph("sentence_embedding")
+    for name in ("input_ids", "token_type_ids", "position_ids"):
+        graph.add_input(name, INT64, ["tokens"])
+    heads, hidden = model.heads, model.dimension
+    head_dim = hidden // heads
+
+    def weight(name: str) -> str:
+        full = model.prefix + name
+        return graph.weight(full, tuple(model.tensors[full].shape))
+
+    def linear(x: str, name: str) -> str:
+        return graph.node("Gemm", [x, weight(name + ".weight"), weight(name + ".bias")], transB=1)
+
+    def layer_norm(x: str, name: str) -> str:
+        inputs = [x, weight(name + ".weight"), weight(name + ".bias")]
+        return graph.node("LayerNormalization", inputs, axis=-1, epsilon=model.eps)
+
+    by_head = graph.constant("by_head", [0, heads, head_dim], INT64, [3])
+    flat = graph.constant("flat", [0, hidden], INT64, [2])
+    scale = graph.constant("scale", [1.0 / math.sqrt(head_dim)], FLOAT, [])
+    half = graph.constant("half", [0.5], FLOAT, [])
+    one = graph.constant("one", [1.0], FLOAT, [])
+    inv_sqrt2 = graph.constant("inv_sqrt2", [1.0 / math.sqrt(2.0)], FLOAT, [])
+    tokens_axis = graph.constant("tokens_axis", [0], INT64, [1])
+
+    words = graph.node("Gather", [weight("embeddings.word_embeddings.weight"), "input_ids"])
+    positions = graph.node("Gather", [weight("embeddings.position_embeddings.weight"), "position_ids"])
+    types = graph.node("Gather", [weight("embeddings.token_type_embeddings.weight"), "token_type_ids"])
+    x = layer_norm(graph.node("Add", [graph.node("Add", [words, positions]), types]), "embeddings.LayerNorm")
+    for layer in range(model.layers):
+        base = f"encoder.layer.{layer}."
+
+        query, key, value = (
+            graph.node("Transpose", [graph.node("Reshape", [linear(x, base + name), by_head])], perm=perm)
+            for name, perm in (  # query, value: [heads, tokens, head_dim]; key: [heads, head_dim, tokens]
+                ("attention.self.query", [1, 0, 2]),
+                ("attention.self.key", [1, 2, 0]),
+                ("attention.self.value", [1, 0, 2]),
+            )
+        )
+        scores = graph.node("Mul", [graph.node("MatMul", [query, key]), scale])
+        probs = graph.node("Softmax", [scores], axis=-1)
+        context = graph.node("Transpose", [graph.node("MatMul", [probs, value])], perm=[1, 0, 2])
+        attended = linear(graph.node("Reshape", [context, flat]), base + "attention.output.dense")
+        x = layer_norm(graph.node("Add", [x, attended]), base + "attention.output.LayerNorm")
+        inner = linear(x, base + "intermediate.dense")
+        erf = graph.node("Erf", [graph.node("Mul", [inner, inv_sqrt2])])
+        gelu = graph.node("Mul", [graph.node("Mul", [inner, half]), graph.node("Add", [one, erf])])
+        out = linear(gelu, base + "output.dense")
+        x = layer_norm(graph.node("Add", [x, out]), base + "output.LayerNorm")
+    pooled = graph.node("ReduceMean", [x, tokens_axis], keepdims=1)
+    graph.node("LpNormalization", [pooled], "embedding", axis=-1, p=2)
+    graph.add_output("embedding", FLOAT, [1, hidden])
+    return graph
+
+
+class OnnxBertEncoder:
+    """Embeds texts with ONNX Runtime (one intra-op thread: a question is too small to share, and a
+    second spinning thread collapses when the other core is busy)."""
+
+    def __init__(self, model: BertModel, session: Any, weights: list[Any]) -> None:
+        self.model = model
+        self.dimension = model.dimension
+        self._session = session
+        self._weights = weights  # the session reads these buffers: they live as long as it does
+
+    @classmethod
+    def load(cls, model_dir: Path) -> OnnxBertEncoder | None:
+        """The encoder for `model_dir`, or None when onnxruntime is missing or the model is not a plain
+        mean-pooled BERT."""
+        model = BertModel.load(model_dir)
+        if model is None:
+            return None
+        try:
+            import onnxruntime
+        except ImportError:
+            return None
+        graph = bert_graph(model)
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = 1
+        options.inter_op_num_threads = 1
+        options.log_severity_level = 3  # errors only: nothing on the user's terminal
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        names = list(graph.weights)
+        values = [onnxruntime.OrtValue.ortvalue_from_numpy(np.asarray(model.tensors[name])) for name in names]
+        options.add_external_initializers(names, values)
+        try:
+            session = onnxruntime.InferenceSession(graph.model_bytes(), options, providers=["CPUExecutionProvider"])
+        except Exception:  # noqa: BLE001 - any refusal means the numpy encoder is used instead
+            return None
+        return cls(model, session, values)
+
+    def encode(self, texts: list[str]) -> Array:
+        """Unit vectors, one row per text."""
+        out = np.zeros((len(texts), self.dimension), np.float32)
+        for row, (ids, type_ids) in enumerate(self.model.token_ids(texts)):
+            feed = {
+                "input_ids": np.asarray(ids, np.int64),
+                "token_type_ids": np.asarray(type_ids, np.int64),
+                "position_ids": np.arange(len(ids), dtype=np.int64),
+            }
+            out[row] = self._session.run(None, feed)[0][0]
+        return out
