@@ -159,7 +159,7 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=1)
     parser.add_argument("--checkpoints", type=int, nargs="+", default=[100], help="RSS after these questions")
     parser.add_argument("--evict", action="store_true", help="drop the index files from the page cache first")
-    parser.add_argument("--real-encoder", action="store_true", help="the real numpy query encoder")
+    parser.add_argument("--real-encoder", action="store_true", help="the real query encoder (QA_QUERY_ENCODER=onnx|numpy picks which)")
     parser.add_argument("--tracemalloc", action="store_true", help="also trace Python/numpy allocations")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--spawned-at", type=float, default=0.0, help=argparse.SUPPRESS)
