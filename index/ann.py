@@ -19,7 +19,9 @@ import numpy.typing as npt
 from index.vector_file import VectorFileReader
 
 ANN_FILE = "dense_ivf_sq8.faiss"
-EXACT_SEARCH_LIMIT = 200_000  # below this, exact search (FAISS flat) is fast enough and perfect
+# Above this many passages, search the IVF-SQ8 index: on 98k real MiniLM vectors it answers in 0.3 ms
+# with recall@10 0.96 against exact search's 16 ms (benchmarks/ann_recall_real.py); exact search below.
+EXACT_SEARCH_LIMIT = 50_000
 NPROBE = 32
 ADD_BATCH = 65_536
 
