@@ -93,8 +93,11 @@ class OnnxBertEncoder:
         """The encoder for `model_dir`, or None when onnxruntime is missing or the model is not a plain
         mean-pooled BERT."""
         model = BertModel.load(model_dir)
-        if model is None:
-            return None
+        return None if model is None else cls.for_model(model)
+
+    @classmethod
+    def for_model(cls, model: BertModel) -> OnnxBertEncoder | None:
+        """The encoder for `model`, or None when onnxruntime is missing or refuses the graph."""
         try:
             import onnxruntime
         except ImportError:

@@ -209,8 +209,8 @@ class QueryEncoder(Protocol):
 QUERY_ENCODERS = ("onnx", "numpy")
 
 
-def load_query_encoder(model_dir: Path, kind: str | None = None) -> QueryEncoder | None:
-    """The torch-free encoder for a plain mean-pooled BERT model, None for other models.
+def load_query_encoder(model: BertModel, kind: str | None = None) -> QueryEncoder:
+    """The torch-free encoder for a plain mean-pooled BERT model.
 
     "onnx" (the default): ONNX Runtime, ~1.4x faster per question than numpy but ~0.2 s longer to load,
     so it suits processes that ask many questions (the TUI, evaluations); the numpy forward pass when
@@ -219,11 +219,8 @@ def load_query_encoder(model_dir: Path, kind: str | None = None) -> QueryEncoder
     kind = (os.environ.get("QA_QUERY_ENCODER") or kind or "onnx").lower()
     if kind not in QUERY_ENCODERS:
         raise ModelError(f"QA_QUERY_ENCODER must be one of {', '.join(QUERY_ENCODERS)}, not {kind!r}")
-    if kind == "onnx":
-        encoder = OnnxBertEncoder.load(model_dir)
-        if encoder is not None:
-            return encoder
-    return NumpyBertEncoder.load(model_dir)
+    encoder = OnnxBertEncoder.for_model(model) if kind == "onnx" else None
+    return encoder if encoder is not None else NumpyBertEncoder(model)
 
 
 class ModelEmbedder:
@@ -266,8 +263,9 @@ class ModelEmbedder:
     def query_encoder(self) -> QueryEncoder | None:
         if not self._query_encoder_checked:
             self._query_encoder_checked = True
-            if self.spec.local_dir is not None and self.bert_model() is not None:
-                self._query_encoder = load_query_encoder(self.spec.local_dir, self.query_encoder_kind)
+            bert = self.bert_model()
+            if bert is not None:
+                self._query_encoder = load_query_encoder(bert, self.query_encoder_kind)
         return self._query_encoder
 
     def _sentence_transformer(self) -> Any:

@@ -43,9 +43,9 @@ def test_questions_are_embedded_with_onnx_runtime_by_default(embedder: ModelEmbe
 def test_query_encoders_match_sentence_transformers(embedder: ModelEmbedder, kind: str) -> None:
     """Questions are embedded without torch; the vectors are sentence-transformers' own (the passages
     were embedded by it), one text or several at a time, including one longer than the model's window."""
-    local_dir = embedder.spec.local_dir
-    assert local_dir is not None
-    encoder = load_query_encoder(local_dir, kind)
+    model = embedder.bert_model()
+    assert model is not None
+    encoder = load_query_encoder(model, kind)
     assert isinstance(encoder, OnnxBertEncoder if kind == "onnx" else NumpyBertEncoder)
     vectors = encoder.encode(TEXTS)
     reference = embedder._sentence_transformer().encode(TEXTS, normalize_embeddings=True, convert_to_numpy=True)
@@ -77,20 +77,20 @@ def test_onnx_graph_is_a_valid_onnx_model(embedder: ModelEmbedder) -> None:
 
 
 def test_an_unknown_query_encoder_is_a_clear_error(embedder: ModelEmbedder, monkeypatch: pytest.MonkeyPatch) -> None:
-    local_dir = embedder.spec.local_dir
-    assert local_dir is not None
+    model = embedder.bert_model()
+    assert model is not None
     monkeypatch.setenv("QA_QUERY_ENCODER", "tensorflow")
     with pytest.raises(ModelError, match="QA_QUERY_ENCODER must be one of onnx, numpy"):
-        load_query_encoder(local_dir)
+        load_query_encoder(model)
 
 
 def test_without_onnx_runtime_questions_use_the_numpy_encoder(
     embedder: ModelEmbedder, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    local_dir = embedder.spec.local_dir
-    assert local_dir is not None
+    model = embedder.bert_model()
+    assert model is not None
     monkeypatch.setitem(sys.modules, "onnxruntime", None)  # import fails as if it were not installed
-    assert isinstance(load_query_encoder(local_dir), NumpyBertEncoder)
+    assert isinstance(load_query_encoder(model), NumpyBertEncoder)
 
 
 def test_packed_passes_give_each_text_its_own_vector(embedder: ModelEmbedder) -> None:
