@@ -428,10 +428,10 @@ class _Reuse:
         self.old_rows: list[int] = []
         self.sentence_firsts: list[int] = []
 
-    def fits(self, old_row: int, sentences: int) -> bool:
-        """The previous generation holds passage `old_row` with this many sentence vectors."""
+    def sentence_count(self, old_row: int) -> int | None:
+        """How many sentence vectors the previous generation holds for passage `old_row` (None: no such row)."""
         firsts = self.old.sentence_firsts
-        return old_row < len(self.old.passages) and int(firsts[old_row + 1] - firsts[old_row]) == sentences
+        return int(firsts[old_row + 1] - firsts[old_row]) if 0 <= old_row < len(self.old.passages) else None
 
     def add(self, row: int, old_row: int, sentence_first: int) -> None:
         self.rows.append(row)
@@ -586,14 +586,18 @@ def build_generation(
                         search_rows += 1
                         embed_hash = _embed_hash(embedder.model_id, passage.embed_text)
                         bm25.add(passage.tokens)
-                        spans = sentences_of(passage.text)
                         first = sentence_count
                         sentence_firsts.append(first)
-                        sentence_count += len(spans)
                         old = old_rows.get(embed_hash)
-                        if reuse is not None and old is not None and reuse.fits(old, len(spans)):
+                        reused = reuse.sentence_count(old) if reuse is not None and old is not None else None
+                        if reuse is not None and old is not None and reused is not None:
+                            # the same embedded text, split by the same splitter (the manifest's sentences
+                            # version): its sentence count, and vectors, are the previous generation's
+                            sentence_count += reused
                             reuse.add(search_row, old, first)
                         else:
+                            spans = sentences_of(passage.text)
+                            sentence_count += len(spans)
                             shift = len(passage.embed_text) - len(passage.text)  # the title before the text
                             shifted = [(start + shift, end + shift) for start, end in spans]
                             embedding.add(search_row, passage.embed_text, shifted, first)
