@@ -26,6 +26,10 @@ SENTENCE_VECTORS_FILE = "sentence_vectors.npy"  # float16, one row per sentence 
 SENTENCE_FIRSTS_FILE = "sentence_firsts.npy"  # int64: passage row r's sentences are rows firsts[r]:firsts[r+1]
 
 
+TERM_CACHE_LIMIT = 100_000
+_UNKNOWN = object()
+
+
 class CorpusIndex:
     """Search structures over the searchable passages, addressed by search row (0..n-1)."""
 
@@ -77,6 +81,7 @@ class CorpusIndex:
         self.bm25 = BM25Scorer(indptr, rows, weights, self.size)
         self._dense: DenseIndex | None = None
         self._documents: list[DocumentRecord] | None = None
+        self._term_cache: dict[str, tuple[int, float] | None] = {}  # None: not in the vocabulary
 
     @property
     def model_id(self) -> str:
@@ -130,8 +135,26 @@ class CorpusIndex:
         return found
 
     def term_info(self, terms: Sequence[str]) -> dict[str, tuple[int, float]]:
-        """term -> (vocabulary id, idf) for the indexed terms among `terms`."""
-        return self.catalog.term_ids(terms)
+        """term -> (vocabulary id, idf) for the indexed terms among `terms`. A question looks its terms up
+        three times (BM25 top, the fused candidates' scores, the second stage's weights): answers are
+        remembered (the catalog never changes), up to TERM_CACHE_LIMIT terms, then forgotten at once."""
+        cache = self._term_cache  # other threads may clear it meanwhile: read with get, never [] after `in`
+        found: dict[str, tuple[int, float]] = {}
+        missing = []
+        for term in dict.fromkeys(terms):
+            known = cache.get(term, _UNKNOWN)
+            if known is _UNKNOWN:
+                missing.append(term)
+            elif isinstance(known, tuple):
+                found[term] = known
+        if missing:
+            looked_up = self.catalog.term_ids(missing)
+            if len(cache) + len(missing) > TERM_CACHE_LIMIT:
+                cache.clear()
+            for term in missing:
+                cache[term] = looked_up.get(term)
+            found.update(looked_up)
+        return found
 
     def bm25_top(
         self, terms: Sequence[str], k: int, weights: Sequence[float] | None = None

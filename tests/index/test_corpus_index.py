@@ -222,3 +222,29 @@ def test_an_index_without_sentence_vectors_is_rebuilt(tmp_path: Path) -> None:
         assert len(rebuilt.sentence_vectors([0])[0]) == len(sentences_of(rebuilt.passages([0])[0].text))
     finally:
         rebuilt.close()
+
+
+def test_term_lookups_are_remembered_and_equal_the_catalogs(
+    seeds_index_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A question looks its terms up three times: the answers are cached, including "not in the
+    vocabulary", and stay the catalog's own when the cache fills up and is emptied."""
+    generation = current_generation(seeds_index_dir)
+    assert generation is not None
+    corpus = CorpusIndex(generation)
+    try:
+        terms = ["idlib", "turkey", "zzzunknownzzz", "idlib", "russian", "depot"]
+        expected = corpus.catalog.term_ids(terms)
+        assert "zzzunknownzzz" not in expected and "idlib" in expected
+        calls: list[list[str]] = []
+        lookup = corpus.catalog.term_ids
+        monkeypatch.setattr(corpus.catalog, "term_ids", lambda wanted: calls.append(list(wanted)) or lookup(wanted))
+        assert corpus.term_info(terms) == expected
+        assert corpus.term_info(terms) == expected
+        assert calls == [["idlib", "turkey", "zzzunknownzzz", "russian", "depot"]]  # once, each term once
+        monkeypatch.setattr(index.corpus_index, "TERM_CACHE_LIMIT", 3)
+        assert corpus.term_info(["strike", "jets"]) == lookup(["strike", "jets"])  # over the limit: emptied
+        assert corpus.term_info(terms) == expected
+        assert len(calls) == 3
+    finally:
+        corpus.close()
