@@ -21,6 +21,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import argparse
 import json
+import random
 import subprocess
 import sys
 import time
@@ -96,7 +97,12 @@ def worker(args: argparse.Namespace) -> dict[str, object]:
     else:
         engine = QAEngine(index, FakeEmbedder())
     checkpoints = sorted(args.checkpoints)
-    questions = [text for _, text in load_queries("squad-v1.1-dev", checkpoints[-1] + 5)]
+    wanted = checkpoints[-1] + 5
+    if args.sample:  # spread over the whole dev set: little topical locality between consecutive questions
+        every = load_queries("squad-v1.1-dev")
+        questions = [text for _, text in random.Random(0).sample(every, wanted)]
+    else:  # the file's order: consecutive questions often ask about the same paragraph, as a user would
+        questions = [text for _, text in load_queries("squad-v1.1-dev", wanted)]
     engine.ask(questions[0], "hybrid", 10)
     first = time.perf_counter() - started
     first_since_spawn = time.time() - args.spawned_at
@@ -144,6 +150,7 @@ def run_worker(code: Path, index_dir: Path, args: argparse.Namespace) -> dict[st
     command = [sys.executable, str(HERE), "--worker", "--index", str(index_dir), "--spawned-at", str(time.time())]
     command += ["--checkpoints", *map(str, args.checkpoints)]
     command += ["--real-encoder"] * args.real_encoder + ["--tracemalloc"] * args.tracemalloc
+    command += ["--sample"] * args.sample
     env = {**os.environ, "PYTHONPATH": str(code), "HF_HUB_OFFLINE": "1"}
     result = subprocess.run(command, env=env, cwd=code, stdout=subprocess.PIPE, text=True, check=False)
     if result.returncode != 0:
@@ -159,7 +166,8 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=1)
     parser.add_argument("--checkpoints", type=int, nargs="+", default=[100], help="RSS after these questions")
     parser.add_argument("--evict", action="store_true", help="drop the index files from the page cache first")
-    parser.add_argument("--real-encoder", action="store_true", help="the real query encoder (QA_QUERY_ENCODER=onnx|numpy picks which)")
+    parser.add_argument("--real-encoder", action="store_true", help="the real query encoder (see QA_QUERY_ENCODER)")
+    parser.add_argument("--sample", action="store_true", help="questions sampled across the dev set, not in order")
     parser.add_argument("--tracemalloc", action="store_true", help="also trace Python/numpy allocations")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--spawned-at", type=float, default=0.0, help=argparse.SUPPRESS)

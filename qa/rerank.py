@@ -113,16 +113,58 @@ def query_pairs(terms: Sequence[str]) -> list[tuple[str, str]]:
     return list(dict.fromkeys(zip(terms, terms[1:], strict=False)))
 
 
+@dataclass(frozen=True)
+class PassageSentences:
+    """What the second stage reads from a passage whatever the question: its sentences' spans and the
+    terms of each (`span_terms`), in order."""
+
+    spans: tuple[tuple[int, int], ...]
+    terms: tuple[list[str], ...]
+
+    @classmethod
+    def of(cls, text: str) -> PassageSentences:
+        spans = tuple(sentences_of(text))
+        return cls(spans, tuple(span_terms(text[start:end]) for start, end in spans))
+
+
+class PassageSentencesCache:
+    """`PassageSentences` of passages by search row, for one index (rows never change their text): the
+    questions of one topic meet the same candidates again. Up to `limit` rows, then emptied at once.
+    Safe to share between threads (read with `get`, filled after computing)."""
+
+    def __init__(self, limit: int = 4096) -> None:
+        self.limit = limit
+        self._rows: dict[int, PassageSentences] = {}
+
+    def of(self, texts: Mapping[int, str]) -> dict[int, PassageSentences]:
+        cache = self._rows
+        out: dict[int, PassageSentences] = {}
+        for row, text in texts.items():
+            known = cache.get(row)
+            if known is None:
+                known = PassageSentences.of(text)
+                if len(cache) >= self.limit:
+                    cache.clear()
+                cache[row] = known
+            out[row] = known
+        return out
+
+
 def sentence_features(
-    text: str, weights: Mapping[str, float], pairs: Sequence[tuple[str, str]], question: QuestionShape | None = None
+    text: str,
+    weights: Mapping[str, float],
+    pairs: Sequence[tuple[str, str]],
+    question: QuestionShape | None = None,
+    sentences: PassageSentences | None = None,
 ) -> SentenceFeatures:
+    """The features of passage `text` for a question (`sentences`: `PassageSentences.of(text)`, if known)."""
     total = sum(weights.values())
-    spans = sentences_of(text)
+    analysed = sentences if sentences is not None else PassageSentences.of(text)
+    spans = analysed.spans
     coverages: list[float] = []
     best_phrases = 0.0
     passage_terms: list[str] = []
-    for start, end in spans:
-        terms = span_terms(text[start:end])
+    for terms in analysed.terms:
         passage_terms += terms
         present = set(terms)
         coverages.append(sum(w for t, w in weights.items() if t in present) / total if total > 0 else 0.0)
@@ -144,7 +186,7 @@ def sentence_features(
         exact=exact,
         answer_kind=answer,
         sentence_coverages=tuple(coverages),
-        spans=tuple(spans),
+        spans=spans,
     )
 
 
@@ -181,16 +223,18 @@ def rerank(
     settings: RerankSettings,
     passage_cosines: Mapping[int, float] | None = None,
     stored: StoredSentenceVectors | None = None,
+    analysed: Mapping[int, PassageSentences] | None = None,
 ) -> list[tuple[int, float]]:
     """`fused` (row, score) best first, re-scored in its first `settings.depth` rows; the rest keeps its
     order below them. Sentence vectors come from `stored` (rows -> each row's sentence vectors, computed
     at index time) and otherwise from `embed`, remembered in `sentence_vectors` (sentence text -> unit
     vector, read and filled); `passage_cosines` (row -> the passage's cosine) is needed when
-    `settings.passage_cosine_weight` > 0."""
+    `settings.passage_cosine_weight` > 0; `analysed` holds rows' `PassageSentences` when known."""
     head, tail = fused[: settings.depth], fused[settings.depth :]
     if not head:
         return fused
-    features = {row: sentence_features(texts[row], weights, pairs, question) for row, _ in head}
+    given = analysed or {}
+    features = {row: sentence_features(texts[row], weights, pairs, question, given.get(row)) for row, _ in head}
     lexical_weights = settings.lexical_weights()
 
     def bonus(row: int, score: float) -> float:

@@ -21,7 +21,7 @@ from index.embed import Embedder
 from index.tokenize import tokenize
 from qa.answer import term_weights
 from qa.fusion import RRF_K, convex_fusion, reciprocal_rank_fusion
-from qa.rerank import QuestionShape, RerankSettings, query_pairs, rerank
+from qa.rerank import PassageSentencesCache, QuestionShape, RerankSettings, query_pairs, rerank
 from qa.types import DEFAULT_FUSION, FUSIONS, Fusion, Mode
 
 CANDIDATE_DEPTH = 100
@@ -103,6 +103,7 @@ class HybridRetriever:
         self.fusion = fusion
         self.lexical_weight = lexical_weight
         self.rerank_settings = rerank_settings
+        self._passage_sentences = PassageSentencesCache()  # rows of this index only
 
     def retrieve(self, query: str, mode: Mode, k: int) -> Retrieval:
         started = time.perf_counter()
@@ -199,6 +200,7 @@ class HybridRetriever:
             self.rerank_settings,
             cosines,
             self.index.sentence_vectors,
+            self._passage_sentences.of(texts),
         )
 
     def _complete_scores(

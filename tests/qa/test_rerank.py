@@ -5,7 +5,15 @@ from __future__ import annotations
 import numpy as np
 
 from index.tokenize import tokenize
-from qa.rerank import QuestionShape, RerankSettings, query_pairs, rerank, sentence_features
+from qa.rerank import (
+    PassageSentences,
+    PassageSentencesCache,
+    QuestionShape,
+    RerankSettings,
+    query_pairs,
+    rerank,
+    sentence_features,
+)
 
 WEIGHTS = {"depot": 2.0, "idlib": 1.0, "jet": 1.0}
 LEXICAL_ONLY = RerankSettings(cosine_weight=0.0)
@@ -148,3 +156,51 @@ def test_the_second_stage_weighs_the_new_features_only_when_asked() -> None:
     on = RerankSettings(cosine_weight=0.0)  # the default answer-kind weight
     assert [row for row, _ in rerank(fused, texts, WEIGHTS, [], question, None, _never_embed, {}, off)] == [1, 2]
     assert [row for row, _ in rerank(fused, texts, WEIGHTS, [], question, None, _never_embed, {}, on)] == [2, 1]
+
+
+PASSAGES = [
+    "Jets struck a depot in Idlib. Nothing else. Mr. Smith arrived at 5 p.m. on Monday.",
+    "Erdoğan said the strike near İdlib was coordinated; Ankara denied it. 日本語 text follows.",
+    "One sentence only without a final stop",
+    "",
+]
+
+
+def test_features_from_a_cached_analysis_equal_the_features_computed_afresh() -> None:
+    question = QuestionShape.of("When did jets strike the depot in Idlib?")
+    pairs = query_pairs(tokenize(question.text))
+    for text in PASSAGES:
+        analysed = PassageSentences.of(text)
+        assert sentence_features(text, WEIGHTS, pairs, question, analysed) == sentence_features(
+            text, WEIGHTS, pairs, question
+        )
+
+
+def test_the_passage_cache_analyses_a_row_once_and_empties_when_full(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    analysed: list[str] = []
+    real = PassageSentences.of.__func__  # type: ignore[attr-defined]
+
+    def counting(cls, text):  # type: ignore[no-untyped-def]
+        analysed.append(text)
+        return real(cls, text)
+
+    monkeypatch.setattr(PassageSentences, "of", classmethod(counting))
+    cache = PassageSentencesCache(limit=2)
+    first = cache.of({0: PASSAGES[0], 1: PASSAGES[1]})
+    again = cache.of({1: PASSAGES[1], 0: PASSAGES[0]})
+    assert again[0] is first[0] and again[1] is first[1] and len(analysed) == 2
+    cache.of({2: PASSAGES[2]})  # full: emptied, then holds row 2 only
+    cache.of({0: PASSAGES[0]})
+    assert analysed == [PASSAGES[0], PASSAGES[1], PASSAGES[2], PASSAGES[0]]
+
+
+def test_answers_are_the_same_with_the_passage_cache_warm_or_cold(seeds_engine) -> None:  # type: ignore[no-untyped-def]
+    from qa.retrieve import HybridRetriever
+
+    questions = ["Who struck the weapons depot in Idlib?", "How many people live in Idlib?", "What did Moscow say?"]
+    warm = seeds_engine.retriever
+    for question in questions:
+        warm.retrieve(question, "hybrid", 10)
+    for question in questions:
+        cold = HybridRetriever(seeds_engine.index, seeds_engine.embedder)
+        assert warm.retrieve(question, "hybrid", 10).candidates == cold.retrieve(question, "hybrid", 10).candidates
