@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -237,6 +238,7 @@ class ModelEmbedder:
         self._model: Any = None
         self._query_encoder: QueryEncoder | None = None
         self._query_encoder_checked = False
+        self._query_encoder_lock = threading.Lock()
         self._bert: BertModel | None = None
         self._bert_checked = False
         self._dimension: int | None = None
@@ -254,18 +256,19 @@ class ModelEmbedder:
 
     def bert_model(self) -> BertModel | None:
         """The model's weights and tokenizer read without torch, when it is a plain mean-pooled BERT."""
-        if not self._bert_checked:
-            self._bert_checked = True
+        if not self._bert_checked:  # two threads may both read the files: harmless, and never None too soon
             if self.spec.local_dir is not None:
                 self._bert = BertModel.load(self.spec.local_dir)
+            self._bert_checked = True
         return self._bert
 
     def query_encoder(self) -> QueryEncoder | None:
-        if not self._query_encoder_checked:
-            self._query_encoder_checked = True
-            bert = self.bert_model()
-            if bert is not None:
-                self._query_encoder = load_query_encoder(bert, self.query_encoder_kind)
+        with self._query_encoder_lock:  # two threads asking at once must not see "checked" before it is set
+            if not self._query_encoder_checked:
+                bert = self.bert_model()
+                if bert is not None:
+                    self._query_encoder = load_query_encoder(bert, self.query_encoder_kind)
+                self._query_encoder_checked = True
         return self._query_encoder
 
     def _sentence_transformer(self) -> Any:

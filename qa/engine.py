@@ -67,6 +67,12 @@ class QAEngine:
         self.checker = CitationChecker(source) if source is not None else None
         self.contextual = ContextualRetriever(index, embedder, self.retriever, context_settings)
 
+    def warm_up(self) -> None:
+        """Load what a first question would otherwise wait for: the query encoder (ONNX Runtime's session
+        takes ~0.2 s to create) and the dense index. For long-lived front ends, before they take questions."""
+        self.embedder.embed_queries(["warm-up"])
+        _ = self.index.dense
+
     def verify_citation(self, evidence: Evidence) -> bool:
         """True when the cited file still holds `evidence.text` at the cited offsets and lines.
 

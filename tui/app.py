@@ -431,6 +431,7 @@ def run(args: argparse.Namespace) -> int:
     def factory(reporter: BuildReporter) -> QAEngine:
         engine = open_engine(args.corpus, args.index_dir, args.model, reporter, rebuild=args.rebuild)
         engines.append(engine)
+        engine.warm_up()  # still in the start-up thread: the first question gets an answer as fast as the rest
         return engine
 
     app = QAApp(engine_factory=factory, mode=args.mode, top_k=args.top_k)

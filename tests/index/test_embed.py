@@ -93,6 +93,18 @@ def test_without_onnx_runtime_questions_use_the_numpy_encoder(
     assert isinstance(load_query_encoder(model), NumpyBertEncoder)
 
 
+def test_threads_asking_at_once_share_one_query_encoder() -> None:
+    """The TUI warms the engine in its start-up thread while a question may already run in another: the
+    query encoder is created once, and nobody sees "no encoder" (which would load torch) meanwhile."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    fresh = ModelEmbedder(resolve_model(None))
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        encoders = list(pool.map(lambda _: fresh.query_encoder(), range(6)))
+    assert encoders[0] is not None and all(encoder is encoders[0] for encoder in encoders)
+    assert fresh._model is None  # sentence-transformers (torch) never loaded
+
+
 def test_packed_passes_give_each_text_its_own_vector(embedder: ModelEmbedder) -> None:
     """The numpy encoder packs texts into passes of at most PACKED_TOKENS tokens (attention and pooling
     stay within each text): many texts at once, spilling over several passes, equal each text alone."""

@@ -129,3 +129,21 @@ def test_own_seed_questions_floor(seeds_engine: QAEngine) -> None:
     first = sum(ids[0] in item["gold"] for ids, item in zip(rankings, items, strict=True))
     top5 = sum(any(i in item["gold"] for i in ids) for ids, item in zip(rankings, items, strict=True))
     assert first >= 11 and top5 == len(items)
+
+
+def test_warm_up_loads_the_query_encoder_and_dense_index_before_the_first_question(seeds_index_dir: Path) -> None:
+    from index.builder import open_index
+    from index.corpus import FolderSource
+    from index.embed import ModelEmbedder, resolve_model
+    from tests.conftest import RecordingReporter
+
+    embedder = ModelEmbedder(resolve_model(None))
+    engine = QAEngine(open_index(FolderSource(SEEDS), seeds_index_dir, embedder, RecordingReporter()), embedder)
+    try:
+        assert embedder._query_encoder is None and engine.index._dense is None
+        engine.warm_up()
+        assert embedder._query_encoder is not None and engine.index._dense is not None
+        assert embedder._model is None  # no torch: questions are embedded without it
+        assert engine.ask("How many people live in Idlib?").verdict == "answered"
+    finally:
+        engine.close()
