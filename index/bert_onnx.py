@@ -100,7 +100,7 @@ class OnnxBertEncoder:
         """The encoder for `model`, or None when onnxruntime is missing or refuses the graph."""
         try:
             import onnxruntime
-        except ImportError:
+        except (ImportError, OSError):  # not installed, or its shared library cannot load here
             return None
         graph = bert_graph(model)
         options = onnxruntime.SessionOptions()
