@@ -27,6 +27,7 @@ SENTENCE_FIRSTS_FILE = "sentence_firsts.npy"  # int64: passage row r's sentences
 
 
 TERM_CACHE_LIMIT = 100_000
+PASSAGE_CACHE_LIMIT = 4096
 _UNKNOWN = object()
 
 
@@ -82,6 +83,7 @@ class CorpusIndex:
         self._dense: DenseIndex | None = None
         self._documents: list[DocumentRecord] | None = None
         self._term_cache: dict[str, tuple[int, float] | None] = {}  # None: not in the vocabulary
+        self._passage_cache: dict[int, PassageRecord] = {}
 
     @property
     def model_id(self) -> str:
@@ -128,10 +130,28 @@ class CorpusIndex:
         return self.documents()[doc]
 
     def passages(self, search_rows: Sequence[int]) -> dict[int, PassageRecord]:
-        found = self.catalog.passages_by_search_rows(search_rows)
-        missing = [r for r in search_rows if r not in found]
-        if missing:
-            raise IndexStoreError(f"index catalog lacks passages for rows {missing[:5]}")
+        """The catalog records of passages `search_rows`. A question reads its candidates' records twice
+        (second stage, then answers) and the questions of one topic share many: up to PASSAGE_CACHE_LIMIT
+        records are remembered (the catalog never changes), then forgotten at once."""
+        cache = self._passage_cache  # other threads may clear it meanwhile: read with get only
+        found: dict[int, PassageRecord] = {}
+        wanted = []
+        for row in search_rows:
+            record = cache.get(row)
+            if record is None:
+                wanted.append(row)
+            else:
+                found[row] = record
+        if wanted:
+            fetched = self.catalog.passages_by_search_rows(wanted)
+            missing = [r for r in wanted if r not in fetched]
+            if missing:
+                raise IndexStoreError(f"index catalog lacks passages for rows {missing[:5]}")
+            if len(fetched) <= PASSAGE_CACHE_LIMIT:  # a bulk read (every passage) is not remembered
+                if len(cache) + len(fetched) > PASSAGE_CACHE_LIMIT:
+                    cache.clear()
+                cache.update(fetched)
+            found.update(fetched)
         return found
 
     def term_info(self, terms: Sequence[str]) -> dict[str, tuple[int, float]]:

@@ -248,3 +248,31 @@ def test_term_lookups_are_remembered_and_equal_the_catalogs(
         assert len(calls) == 3
     finally:
         corpus.close()
+
+
+def test_passage_records_are_remembered_and_equal_the_catalogs(
+    seeds_index_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    generation = current_generation(seeds_index_dir)
+    assert generation is not None
+    corpus = CorpusIndex(generation)
+    try:
+        reads: list[list[int]] = []
+        fetch = corpus.catalog.passages_by_search_rows
+        monkeypatch.setattr(
+            corpus.catalog, "passages_by_search_rows", lambda rows: reads.append(list(rows)) or fetch(rows)
+        )
+        assert corpus.passages([3, 1, 2]) == fetch([3, 1, 2])
+        assert corpus.passages([2, 5]) == fetch([2, 5])
+        assert reads == [[3, 1, 2], [5]]  # row 2 came from memory
+        monkeypatch.setattr(index.corpus_index, "PASSAGE_CACHE_LIMIT", 4)
+        assert corpus.passages([7, 8]) == fetch([7, 8])  # over the limit: emptied, then holds 7 and 8
+        assert corpus.passages([1, 7]) == fetch([1, 7])
+        assert reads[-2:] == [[7, 8], [1]]
+        every = list(range(corpus.size))
+        assert corpus.passages(every) == fetch(every)  # more than the limit at once: read, not remembered
+        assert len(corpus._passage_cache) <= 4
+        with pytest.raises(IndexStoreError, match="lacks passages"):
+            corpus.passages([corpus.size + 5])
+    finally:
+        corpus.close()
