@@ -143,7 +143,23 @@ def resolve_model(name: str | None) -> ModelSpec:
         return ModelSpec(f"path:{resolved}", str(resolved), resolved)
     if path.exists():
         raise ModelError(f"--model {name}: not a model directory")
+    repos = (name, f"sentence-transformers/{name}")  # sentence-transformers also tries its own organisation
+    cached = [cache / f"models--{repo.replace('/', '--')}" for cache in hub_caches() for repo in repos]
+    if not any(folder.is_dir() for folder in cached):  # said before an update is announced, not at load time
+        raise ModelError(
+            f"cannot load model {name!r} offline: it is not a model directory and not in the local Hugging Face "
+            "cache (nothing is downloaded)"
+        )
     return ModelSpec(name, name, None)
+
+
+def hub_caches() -> list[Path]:
+    """Where the Hugging Face hub keeps downloaded models on this machine (its environment variables)."""
+    explicit = os.environ.get("HF_HUB_CACHE") or os.environ.get("HUGGINGFACE_HUB_CACHE")
+    if explicit:
+        return [Path(explicit).expanduser()]
+    home = os.environ.get("HF_HOME") or str(Path(os.environ.get("XDG_CACHE_HOME", "~/.cache")) / "huggingface")
+    return [Path(home).expanduser() / "hub"]
 
 
 def check_model_dir(model_dir: Path) -> None:

@@ -173,3 +173,22 @@ def test_unknown_module_class_is_refused(tmp_path: Path) -> None:
 def test_missing_model_name_is_a_clear_error() -> None:
     with pytest.raises(ModelError, match="cannot load model"):
         _ = ModelEmbedder(resolve_model("no-such-org/no-such-model")).embed_passages(["text"])
+
+
+def test_a_model_name_must_be_in_the_local_hub_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Checked when the name is resolved, before any index is opened or an update announced; the cache
+    is found the way the hub finds it (HF_HUB_CACHE, else HF_HOME/hub)."""
+    monkeypatch.delenv("HUGGINGFACE_HUB_CACHE", raising=False)
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hub"))
+    with pytest.raises(ModelError, match="not in the local Hugging Face cache"):
+        resolve_model("some-org/some-model")
+    (tmp_path / "hub" / "models--some-org--some-model").mkdir(parents=True)
+    assert resolve_model("some-org/some-model").location == "some-org/some-model"
+    (tmp_path / "hub" / "models--sentence-transformers--paraphrase-thing").mkdir()
+    assert resolve_model("paraphrase-thing").local_dir is None  # sentence-transformers' own organisation
+    monkeypatch.delenv("HF_HUB_CACHE")
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
+    with pytest.raises(ModelError, match="not in the local Hugging Face cache"):
+        resolve_model("some-org/some-model")
+    (tmp_path / "hf" / "hub" / "models--some-org--some-model").mkdir(parents=True)
+    assert resolve_model("some-org/some-model").model_id == "some-org/some-model"

@@ -132,6 +132,7 @@ def test_user_mistakes_give_one_clear_line(env: dict[str, str], args: list[str],
     assert result.returncode == code
     assert message in result.stderr
     assert "Traceback" not in result.stderr
+    assert "updating the index" not in result.stderr  # nothing is announced before the mistake is caught
 
 
 def test_empty_corpus_folder_is_an_error(env: dict[str, str], tmp_path: Path) -> None:
