@@ -11,7 +11,6 @@ them, docs/performance.md), which starts sooner and stays as the fallback when o
 from __future__ import annotations
 
 import math
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -87,13 +86,6 @@ class OnnxBertEncoder:
         self.dimension = model.dimension
         self._session = session
         self._weights = weights  # the session reads these buffers: they live as long as it does
-
-    @classmethod
-    def load(cls, model_dir: Path) -> OnnxBertEncoder | None:
-        """The encoder for `model_dir`, or None when onnxruntime is missing or the model is not a plain
-        mean-pooled BERT."""
-        model = BertModel.load(model_dir)
-        return None if model is None else cls.for_model(model)
 
     @classmethod
     def for_model(cls, model: BertModel) -> OnnxBertEncoder | None:

@@ -589,8 +589,7 @@ def build_generation(
                         first = sentence_count
                         sentence_firsts.append(first)
                         old = old_rows.get(embed_hash)
-                        reused = reuse.sentence_count(old) if reuse is not None and old is not None else None
-                        if reuse is not None and old is not None and reused is not None:
+                        if reuse is not None and old is not None and (reused := reuse.sentence_count(old)) is not None:
                             # the same embedded text, split by the same splitter (the manifest's sentences
                             # version): its sentence count, and vectors, are the previous generation's
                             sentence_count += reused

@@ -11,6 +11,7 @@ import numpy.typing as npt
 
 from index.ann import ANN_FILE, read_ann
 from index.bm25 import BM25Scorer
+from index.bounded_cache import BoundedCache
 from index.catalog import Catalog, DocumentRecord, PassageRecord
 from index.dense import DenseIndex
 from index.errors import IndexStoreError
@@ -28,7 +29,6 @@ SENTENCE_FIRSTS_FILE = "sentence_firsts.npy"  # int64: passage row r's sentences
 
 TERM_CACHE_LIMIT = 100_000
 PASSAGE_CACHE_LIMIT = 4096
-_UNKNOWN = object()
 
 
 class CorpusIndex:
@@ -82,8 +82,8 @@ class CorpusIndex:
         self.bm25 = BM25Scorer(indptr, rows, weights, self.size)
         self._dense: DenseIndex | None = None
         self._documents: list[DocumentRecord] | None = None
-        self._term_cache: dict[str, tuple[int, float] | None] = {}  # None: not in the vocabulary
-        self._passage_cache: dict[int, PassageRecord] = {}
+        self._term_cache: BoundedCache[str, tuple[int, float]] = BoundedCache(TERM_CACHE_LIMIT)
+        self._passage_cache: BoundedCache[int, PassageRecord] = BoundedCache(PASSAGE_CACHE_LIMIT)
 
     @property
     def model_id(self) -> str:
@@ -132,49 +132,18 @@ class CorpusIndex:
     def passages(self, search_rows: Sequence[int]) -> dict[int, PassageRecord]:
         """The catalog records of passages `search_rows`. A question reads its candidates' records twice
         (second stage, then answers) and the questions of one topic share many: up to PASSAGE_CACHE_LIMIT
-        records are remembered (the catalog never changes), then forgotten at once."""
-        cache = self._passage_cache  # other threads may clear it meanwhile: read with get only
-        found: dict[int, PassageRecord] = {}
-        wanted = []
-        for row in search_rows:
-            record = cache.get(row)
-            if record is None:
-                wanted.append(row)
-            else:
-                found[row] = record
-        if wanted:
-            fetched = self.catalog.passages_by_search_rows(wanted)
-            missing = [r for r in wanted if r not in fetched]
-            if missing:
-                raise IndexStoreError(f"index catalog lacks passages for rows {missing[:5]}")
-            if len(fetched) <= PASSAGE_CACHE_LIMIT:  # a bulk read (every passage) is not remembered
-                if len(cache) + len(fetched) > PASSAGE_CACHE_LIMIT:
-                    cache.clear()
-                cache.update(fetched)
-            found.update(fetched)
+        records are remembered (the catalog never changes)."""
+        found = self._passage_cache.lookup(search_rows, self.catalog.passages_by_search_rows, PASSAGE_CACHE_LIMIT)
+        missing = [r for r in search_rows if r not in found]
+        if missing:
+            raise IndexStoreError(f"index catalog lacks passages for rows {missing[:5]}")
         return found
 
     def term_info(self, terms: Sequence[str]) -> dict[str, tuple[int, float]]:
         """term -> (vocabulary id, idf) for the indexed terms among `terms`. A question looks its terms up
-        three times (BM25 top, the fused candidates' scores, the second stage's weights): answers are
-        remembered (the catalog never changes), up to TERM_CACHE_LIMIT terms, then forgotten at once."""
-        cache = self._term_cache  # other threads may clear it meanwhile: read with get, never [] after `in`
-        found: dict[str, tuple[int, float]] = {}
-        missing = []
-        for term in dict.fromkeys(terms):
-            known = cache.get(term, _UNKNOWN)
-            if known is _UNKNOWN:
-                missing.append(term)
-            elif isinstance(known, tuple):
-                found[term] = known
-        if missing:
-            looked_up = self.catalog.term_ids(missing)
-            if len(cache) + len(missing) > TERM_CACHE_LIMIT:
-                cache.clear()
-            for term in missing:
-                cache[term] = looked_up.get(term)
-            found.update(looked_up)
-        return found
+        three times (BM25 top, the fused candidates' scores, the second stage's weights): answers, "not in
+        the vocabulary" included, are remembered (the catalog never changes), up to TERM_CACHE_LIMIT terms."""
+        return self._term_cache.lookup(terms, self.catalog.term_ids, TERM_CACHE_LIMIT)
 
     def bm25_top(
         self, terms: Sequence[str], k: int, weights: Sequence[float] | None = None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from index.bounded_cache import BoundedCache
 from index.embed import Embedder, ProgressFn, Spans, Vectors, embed_passages_and_sentences
 
 
@@ -14,8 +15,7 @@ class CachingEmbedder:
     def __init__(self, inner: Embedder, limit: int = 200_000) -> None:
         self.inner = inner
         self.model_id = inner.model_id
-        self.limit = limit
-        self._cache: dict[str, np.ndarray] = {}
+        self._cache: BoundedCache[str, np.ndarray] = BoundedCache(limit)
 
     @property
     def dimension(self) -> int:
@@ -30,12 +30,9 @@ class CachingEmbedder:
         return embed_passages_and_sentences(self.inner, texts, spans, progress)
 
     def embed_queries(self, texts: list[str]) -> Vectors:
-        missing = list(dict.fromkeys(t for t in texts if t not in self._cache))
-        if missing:
-            if len(self._cache) + len(missing) > self.limit:
-                self._cache.clear()
-            for text, vector in zip(missing, self.inner.embed_queries(missing), strict=True):
-                self._cache[text] = vector
         if not texts:
             return np.zeros((0, self.dimension), np.float32)
-        return np.vstack([self._cache[t] for t in texts]).astype(np.float32)
+        vectors = self._cache.lookup(
+            texts, lambda missing: dict(zip(missing, self.inner.embed_queries(missing), strict=True))
+        )
+        return np.vstack([vectors[t] for t in texts]).astype(np.float32)

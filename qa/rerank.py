@@ -30,6 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from index.bounded_cache import BoundedCache
 from index.sentences import sentences_of
 from index.tokenize import STOPWORDS, fold, span_terms
 from qa.answer import covered_share
@@ -129,25 +130,13 @@ class PassageSentences:
 
 class PassageSentencesCache:
     """`PassageSentences` of passages by search row, for one index (rows never change their text): the
-    questions of one topic meet the same candidates again. Up to `limit` rows, then emptied at once.
-    Safe to share between threads (read with `get`, filled after computing)."""
+    questions of one topic meet the same candidates again. Up to `limit` rows (`BoundedCache`)."""
 
     def __init__(self, limit: int = 4096) -> None:
-        self.limit = limit
-        self._rows: dict[int, PassageSentences] = {}
+        self._rows: BoundedCache[int, PassageSentences] = BoundedCache(limit)
 
     def of(self, texts: Mapping[int, str]) -> dict[int, PassageSentences]:
-        cache = self._rows
-        out: dict[int, PassageSentences] = {}
-        for row, text in texts.items():
-            known = cache.get(row)
-            if known is None:
-                known = PassageSentences.of(text)
-                if len(cache) >= self.limit:
-                    cache.clear()
-                cache[row] = known
-            out[row] = known
-        return out
+        return self._rows.lookup(texts, lambda rows: {row: PassageSentences.of(texts[row]) for row in rows})
 
 
 def sentence_features(

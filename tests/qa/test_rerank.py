@@ -17,6 +17,11 @@ from qa.rerank import (
 
 WEIGHTS = {"depot": 2.0, "idlib": 1.0, "jet": 1.0}
 LEXICAL_ONLY = RerankSettings(cosine_weight=0.0)
+DEPOT_TEXTS = {
+    1: "The harbour froze in winter. Jets struck the depot in Idlib. Ships waited outside.",
+    2: "A depot in Idlib was hit by jets, officials said. Nobody was hurt.",
+}
+DEPOT_QUESTION = "Which depot did jets strike in Idlib?"
 
 
 def test_coverage_counts_the_best_single_sentence() -> None:
@@ -56,18 +61,21 @@ def test_rerank_moves_concentrated_evidence_up_and_keeps_the_tail_below() -> Non
     assert scores == sorted(scores, reverse=True)
 
 
-def test_sentence_cosines_embed_only_the_best_covered_sentences_once(embedder) -> None:  # type: ignore[no-untyped-def]
-    texts = {
-        1: "The harbour froze in winter. Jets struck the depot in Idlib. Ships waited outside.",
-        2: "A depot in Idlib was hit by jets, officials said. Nobody was hurt.",
-    }
-    question = "Which depot did jets strike in Idlib?"
-    vector = embedder.embed_queries([question])[0]
-    embedded: list[str] = []
+def _recording_embed(embedder, embedded: list[str]):  # type: ignore[no-untyped-def]
+    """An embed function that appends every text it embeds to `embedded`."""
 
     def embed(sentences: list[str]) -> np.ndarray:
         embedded.extend(sentences)
         return embedder.embed_queries(sentences)
+
+    return embed
+
+
+def test_sentence_cosines_embed_only_the_best_covered_sentences_once(embedder) -> None:  # type: ignore[no-untyped-def]
+    texts = DEPOT_TEXTS
+    vector = embedder.embed_queries([DEPOT_QUESTION])[0]
+    embedded: list[str] = []
+    embed = _recording_embed(embedder, embedded)
 
     cache: dict[str, np.ndarray] = {}
     settings = RerankSettings(cosine_depth=2, sentences_per_passage=1)
@@ -82,19 +90,12 @@ def test_sentence_cosines_embed_only_the_best_covered_sentences_once(embedder) -
 
 
 def test_stored_sentence_vectors_are_used_and_a_mismatch_falls_back_to_embedding(embedder) -> None:  # type: ignore[no-untyped-def]
-    texts = {
-        1: "The harbour froze in winter. Jets struck the depot in Idlib. Ships waited outside.",
-        2: "A depot in Idlib was hit by jets, officials said. Nobody was hurt.",
-    }
-    question = "Which depot did jets strike in Idlib?"
-    vector = embedder.embed_queries([question])[0]
+    texts = DEPOT_TEXTS
+    vector = embedder.embed_queries([DEPOT_QUESTION])[0]
     stored = {1: np.zeros((3, len(vector)), np.float32), 2: np.zeros((1, len(vector)), np.float32)}
     stored[1][1] = vector  # the best-covered sentence of passage 1: cosine 1.0
     embedded: list[str] = []
-
-    def embed(sentences: list[str]) -> np.ndarray:
-        embedded.extend(sentences)
-        return embedder.embed_queries(sentences)
+    embed = _recording_embed(embedder, embedded)
 
     settings = RerankSettings(cosine_depth=2, sentences_per_passage=1)
     ranked = rerank(
