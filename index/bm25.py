@@ -46,6 +46,24 @@ class BM25Arrays:
     params: BM25Params
 
 
+@dataclass(frozen=True)
+class PassageTerms:
+    """The counted terms of consecutive passages, passage by passage (what BM25 was built from, kept so
+    that an update can rebuild the postings of unchanged passages without tokenizing them again)."""
+
+    term_ids: npt.NDArray[np.integer[Any]]  # term id of each (passage, term) pair
+    tfs: npt.NDArray[np.integer[Any]]  # its count in the passage
+    firsts: npt.NDArray[np.int64]  # passage i's pairs are [firsts[i] - firsts[0], firsts[i + 1] - firsts[0])
+    lengths: npt.NDArray[np.integer[Any]]  # tokens per passage
+
+    def passages(self, start: int, stop: int) -> PassageTerms:
+        """Passages [start, stop)."""
+        first, last = int(self.firsts[start]), int(self.firsts[stop])
+        return PassageTerms(
+            self.term_ids[first:last], self.tfs[first:last], self.firsts[start : stop + 1], self.lengths[start:stop]
+        )
+
+
 FINISH_BLOCK = 1 << 20  # postings per block in `finish` (bounds its temporaries to a few tens of MiB)
 
 
@@ -62,6 +80,7 @@ class BM25Builder:
         self._tfs = array("i")  # term frequency of each posting
         self._terms_per_doc = array("i")
         self._doc_lens = array("i")
+        self._sorted_ids: npt.NDArray[np.int32] | None = None  # insertion id -> id in the finished index
 
     @property
     def postings(self) -> int:
@@ -75,6 +94,20 @@ class BM25Builder:
         self._tfs.extend(counts.values())
         self._terms_per_doc.append(len(counts))
         self._doc_lens.append(len(tokens))
+
+    def term_ids(self, terms: Sequence[str]) -> npt.NDArray[np.intc]:
+        """This builder's ids of `terms` (added to the vocabulary if new), for `add_counted`. A term that no
+        passage ends up containing is left out of the index by `finish`."""
+        vocab = self.vocab
+        return np.fromiter((vocab.setdefault(t, len(vocab)) for t in terms), dtype=np.intc, count=len(terms))
+
+    def add_counted(self, counted: PassageTerms) -> None:
+        """Add passages already counted (e.g. unchanged passages of a previous index, their term ids mapped
+        to this builder's by `term_ids`): the same as `add`-ing their tokens, without the tokens."""
+        self._term_ids.frombytes(np.ascontiguousarray(counted.term_ids, dtype=np.intc).tobytes())
+        self._tfs.frombytes(np.ascontiguousarray(counted.tfs, dtype=np.intc).tobytes())
+        self._terms_per_doc.frombytes(np.diff(counted.firsts).astype(np.intc).tobytes())
+        self._doc_lens.frombytes(np.ascontiguousarray(counted.lengths, dtype=np.intc).tobytes())
 
     def finish(
         self,
@@ -105,16 +138,19 @@ class BM25Builder:
             [math.log(n_docs - df + 0.5) - math.log(df + 0.5) for df in doc_freq_insertion.tolist()],
             dtype=np.float64,
         )
-        average_idf = math.fsum(idf_insertion.tolist()) / n_terms if n_terms else 0.0
+        present = doc_freq_insertion > 0  # terms adopted by `term_ids` but in no passage are left out
+        n_terms = int(present.sum())
+        average_idf = math.fsum(idf_insertion[present].tolist()) / n_terms if n_terms else 0.0
         idf_insertion = np.where(idf_insertion < 0, params.epsilon * average_idf, idf_insertion)
         avgdl = float(lens.sum()) / n_docs
         norm = params.k1 * (1 - params.b + params.b * lens / avgdl) if avgdl > 0 else np.ones(n_docs)
 
         # Terms are renumbered in sorted order so the vocabulary can be stored and searched as a sorted list.
-        terms = sorted(vocab)
+        terms = sorted(t for t, i in vocab.items() if present[i])
         inverse = np.fromiter((vocab[t] for t in terms), dtype=np.int64, count=n_terms)  # sorted -> insertion
-        new_id = np.empty(n_terms, dtype=np.int32)
+        new_id = np.full(len(vocab), -1, dtype=np.int32)
         new_id[inverse] = np.arange(n_terms, dtype=np.int32)
+        self._sorted_ids = new_id
         doc_freq = doc_freq_insertion[inverse]
         indptr = np.zeros(n_terms + 1, dtype=np.int64)
         np.cumsum(doc_freq, out=indptr[1:])
@@ -160,6 +196,27 @@ class BM25Builder:
             average_idf=average_idf,
             params=params,
         )
+
+    def max_tf(self) -> int:
+        """The largest term count of any passage (to choose the stored counts' integer type)."""
+        return int(np.frombuffer(self._tfs, dtype=np.intc).max()) if self.postings else 0
+
+    def write_passage_terms(
+        self, term_ids_out: npt.NDArray[np.integer[Any]], tfs_out: npt.NDArray[np.integer[Any]]
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int32]]:
+        """After `finish`: each passage's terms (ids of the finished index) and counts into the outputs
+        (one element per posting), by blocks; returns the passages' `firsts` and `lengths` (`PassageTerms`)."""
+        if self._sorted_ids is None:
+            raise RuntimeError("write_passage_terms needs finish() first")
+        ids = np.frombuffer(self._term_ids, dtype=np.intc) if self.postings else np.zeros(0, np.intc)
+        tfs = np.frombuffer(self._tfs, dtype=np.intc) if self.postings else np.zeros(0, np.intc)
+        for start in range(0, self.postings, FINISH_BLOCK):
+            stop = start + FINISH_BLOCK
+            term_ids_out[start:stop] = self._sorted_ids[ids[start:stop]]
+            tfs_out[start:stop] = tfs[start:stop]
+        firsts = np.zeros(len(self._terms_per_doc) + 1, np.int64)
+        np.cumsum(np.frombuffer(self._terms_per_doc, dtype=np.intc), out=firsts[1:])
+        return firsts, np.frombuffer(self._doc_lens, dtype=np.intc).astype(np.int32)
 
 
 def build_bm25(documents: Iterable[list[str]], params: BM25Params = BM25Params()) -> BM25Arrays:

@@ -13,14 +13,14 @@ from array import array
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Any, Protocol, cast
+from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
 
 from index import corpus_index as layout
 from index.ann import ANN_FILE, exact_search_limit, fill_ivf, read_ann, train_ivf, write_ann
-from index.bm25 import WEIGHT_DTYPE, BM25Arrays, BM25Builder, BM25Params
+from index.bm25 import WEIGHT_DTYPE, BM25Arrays, BM25Builder, BM25Params, PassageTerms
 from index.catalog import Catalog, CatalogWriter, DocumentRecord, PassageRecord, SkippedRecord
 from index.corpus import Document, DocumentSource, FileEntry, UnreadableDocument
 from index.corpus_index import CorpusIndex
@@ -28,7 +28,7 @@ from index.dense import check_vectors
 from index.embed import Embedder, ProgressFn, embed_passages_and_sentences
 from index.errors import CorpusError, IndexStoreError, ModelError
 from index.interrupts import deferred_interrupts, raise_if_interrupted
-from index.paragraphs import PassageKind, PassageSpan, split_document
+from index.paragraphs import PassageSpan, split_document
 from index.sentences import SENTENCES_VERSION, sentences_of
 from index.stages import INDEXING
 from index.store import (
@@ -222,15 +222,9 @@ class _PreparedPassage:
 
 
 @dataclass(frozen=True)
-class _DocumentFacts:
-    sha256: str  # of the raw bytes
-    size: int
-
-
-@dataclass(frozen=True)
 class _PreparedDocument:
     entry: FileEntry
-    document: Document | _DocumentFacts | None  # None: unreadable (skipped)
+    document: Document | None  # None: unreadable (skipped)
     skip_reason: str
     title: str
     title_from_text: bool
@@ -241,88 +235,60 @@ _END = object()
 
 
 def _prepare(source: DocumentSource, entry: FileEntry, settings: IndexSettings) -> _PreparedDocument:
-    """Read, split and tokenize one document (runs on the producer thread)."""
+    """Read, split and tokenize one document (runs on the producer thread): its passages with their
+    embedding text and BM25 tokens."""
     try:
         document = source.read(entry)
     except UnreadableDocument as exc:
         return _PreparedDocument(entry, None, str(exc), "", False, [])
     split = split_document(document.text, PurePosixPath(entry.path).name, document.title)
-    spans = [(span, document.text[span.char_start : span.char_end]) for span in split.passages]
-    return _tokenized(entry, document, split.title, split.title_from_text, spans, settings)
-
-
-def _tokenized(
-    entry: FileEntry,
-    document: Document | _DocumentFacts,
-    title: str,
-    title_from_text: bool,
-    spans: list[tuple[PassageSpan, str]],
-    settings: IndexSettings,
-) -> _PreparedDocument:
-    """A split document's passages with their embedding text and BM25 tokens."""
-    use_title = settings.title_context and title_from_text
-    title_tokens = tokenize(title) if use_title else []
+    use_title = settings.title_context and split.title_from_text
+    title_tokens = tokenize(split.title) if use_title else []
     passages = []
-    for span, text in spans:
+    for span in split.passages:
+        text = document.text[span.char_start : span.char_end]
         if span.searchable:
             tokens = title_tokens + tokenize(text)
-            passages.append(_PreparedPassage(span, text, embed_text(title, text, use_title), tokens))
+            passages.append(_PreparedPassage(span, text, embed_text(split.title, text, use_title), tokens))
         else:
             passages.append(_PreparedPassage(span, text, None, []))
-    return _PreparedDocument(entry, document, "", title, title_from_text, passages)
+    return _PreparedDocument(entry, document, "", split.title, split.title_from_text, passages)
 
 
-class _UnchangedDocuments:
-    """The previous generation's passages of files whose size and mtime have not changed: an update takes
-    their split from the previous catalog instead of reading and splitting the file again (the same rule
-    that lets an unchanged corpus be served as it is). Used on the producer thread only."""
+@dataclass(frozen=True)
+class _KeptDocument:
+    """A file unchanged since the previous generation (same path, size and mtime; same settings, model and
+    formats): its catalog rows, BM25 terms and vectors are copied from there, not read, split, tokenized
+    or embedded again."""
 
-    def __init__(self, previous: Generation, entries: list[FileEntry]) -> None:
-        self._catalog = Catalog(previous.file(layout.CATALOG_FILE))
-        self._stream: Iterator[PassageRecord] | None = None  # opened at the first unchanged file
-        self._ahead: PassageRecord | None = None
-        wanted = {(e.path, e.size, e.mtime_ns) for e in entries}
-        try:
-            self._known = {d.path: d for d in self._catalog.documents() if (d.path, d.size, d.mtime_ns) in wanted}
-        except BaseException:
-            self._catalog.close()
-            raise
+    entry: FileEntry
+    record: DocumentRecord  # as the previous generation stored it
+    rows: tuple[int, int]  # its passages' rows there, [start, stop)
+    search_rows: tuple[int, int]  # its searchable passages' rows there, [start, stop)
 
-    def prepared(self, entry: FileEntry, settings: IndexSettings) -> _PreparedDocument | None:
-        record = self._known.get(entry.path)  # same path, size and mtime (paths are unique)
-        if record is None:
-            return None
-        spans = [
-            (
-                PassageSpan(
-                    p.paragraph, p.window, p.char_start, p.char_end, p.line_start, p.line_end, cast(PassageKind, p.kind)
-                ),
-                p.text,
+
+def _kept_documents(previous: Generation, entries: list[FileEntry]) -> dict[str, _KeptDocument]:
+    """The previous generation's documents whose files have not changed (path -> document)."""
+    catalog = Catalog(previous.file(layout.CATALOG_FILE))
+    try:
+        ranges = {doc: rest for doc, *rest in catalog.document_row_ranges()}
+        documents = catalog.documents()
+    finally:
+        catalog.close()
+    wanted = {e.path: e for e in entries}
+    kept = {}
+    row = search_row = 0  # where the next document's passages begin (rows were given in document order)
+    for record in documents:
+        first, count, search_first, search_count = ranges.get(record.doc, (row, 0, None, 0))
+        if first != row or (search_count and search_first != search_row):
+            raise IndexStoreError("the previous catalog's rows are not in document order")
+        entry = wanted.get(record.path)
+        if entry is not None and (entry.size, entry.mtime_ns) == (record.size, record.mtime_ns):
+            kept[record.path] = _KeptDocument(
+                entry, record, (row, row + count), (search_row, search_row + search_count)
             )
-            for p in self._passages_of(record.doc)
-        ]
-        facts = _DocumentFacts(record.sha256, record.size)
-        return _tokenized(entry, facts, record.title, record.title_from_text, spans, settings)
-
-    def _passages_of(self, doc: int) -> list[PassageRecord]:
-        """Document `doc`'s passages from one cursor over the whole catalog in document order (files come
-        in the order they were indexed, so it only moves forward); a query when asked out of order."""
-        if self._stream is None:
-            self._stream = self._catalog.passages_in_document_order()
-            self._ahead = next(self._stream, None)
-        if self._ahead is None or self._ahead.doc > doc:  # passed already (or beyond the end)
-            return self._catalog.passages_of_document(doc)
-        while self._ahead is not None and self._ahead.doc < doc:
-            self._ahead = next(self._stream, None)
-        found = []
-        while self._ahead is not None and self._ahead.doc == doc:
-            found.append(self._ahead)
-            self._ahead = next(self._stream, None)
-        return found
-
-    def close(self) -> None:
-        self._stream, self._ahead = None, None
-        self._catalog.close()
+        row, search_row = row + count, search_row + search_count
+    return kept
 
 
 def _produce(
@@ -331,26 +297,17 @@ def _produce(
     settings: IndexSettings,
     out: queue.Queue[object],
     stop: threading.Event,
-    previous: Generation | None = None,
+    kept: dict[str, _KeptDocument],
 ) -> None:
-    unchanged = None
     try:
-        if previous is not None:
-            try:
-                unchanged = _UnchangedDocuments(previous, entries)
-            except (ValueError, OSError, sqlite3.Error, IndexStoreError):
-                unchanged = None  # an unreadable previous catalog: read every file
         for entry in entries:
             if stop.is_set():
                 return
-            known = unchanged.prepared(entry, settings) if unchanged is not None else None
+            known = kept.get(entry.path)
             out.put(known if known is not None else _prepare(source, entry, settings))
         out.put(_END)
     except BaseException as exc:  # noqa: BLE001 - handed to the consumer, which re-raises it
         out.put(exc)
-    finally:
-        if unchanged is not None:
-            unchanged.close()
 
 
 class _Embedding:
@@ -455,6 +412,122 @@ class _Reuse:
         self.rows, self.old_rows, self.sentence_firsts = [], [], []
 
 
+COPY_CHUNK = 8192  # kept passages copied per step (their vectors, sentence vectors and BM25 terms)
+PASSAGE_TERMS_VERSION = 1  # manifest["passage_terms"]: the BM25_PASSAGE_* files are there
+
+
+def _load_passage_terms(previous: Generation) -> PassageTerms:
+    """The previous generation's BM25 terms, passage by passage (memory-mapped)."""
+    if previous.manifest.get("passage_terms") != PASSAGE_TERMS_VERSION:
+        raise IndexStoreError("the previous index does not keep its passages' terms")
+    terms = PassageTerms(
+        previous.load_array(layout.BM25_PASSAGE_TERMS_FILE),
+        previous.load_array(layout.BM25_PASSAGE_TFS_FILE),
+        previous.load_array(layout.BM25_PASSAGE_FIRSTS_FILE),
+        previous.load_array(layout.BM25_PASSAGE_LENGTHS_FILE),
+    )
+    searchable = int(previous.manifest["counts"]["searchable"])
+    if (
+        len(terms.firsts) != searchable + 1
+        or len(terms.lengths) != searchable
+        or int(terms.firsts[0]) != 0
+        or int(terms.firsts[-1]) != len(terms.term_ids)
+        or len(terms.tfs) != len(terms.term_ids)
+    ):
+        raise IndexStoreError("the previous index's passage terms do not match its passages")
+    return terms
+
+
+@dataclass
+class _Run:
+    """Consecutive kept documents, as they were numbered in the previous generation and are now."""
+
+    old_doc: int
+    doc: int
+    old_rows: list[int]  # [start, stop)
+    row: int
+    old_search_rows: list[int]  # [start, stop)
+    search_row: int
+    sentence_first: int
+
+
+class _KeptRuns:
+    """Copies kept documents from the previous generation one run of consecutive documents at a time: the
+    catalog rows in one SQL statement, the BM25 terms as counted arrays (term ids mapped to the new
+    vocabulary), passage and sentence vectors as row ranges. A run is copied before anything else is
+    added (`flush`), so rows, postings and sentence rows all stay in order."""
+
+    def __init__(
+        self,
+        previous: Generation,
+        old_terms: PassageTerms,
+        old_vectors: _PreviousVectors,
+        catalog: CatalogWriter,
+        bm25: BM25Builder,
+        vectors: VectorFileWriter,
+        sentence_vectors: VectorFileWriter,
+        sentence_firsts: array[int],
+    ) -> None:
+        self.previous = previous
+        self.old_terms = old_terms
+        self.old = old_vectors
+        self.catalog = catalog
+        self.bm25 = bm25
+        self.vectors = vectors
+        self.sentence_vectors = sentence_vectors
+        self.sentence_firsts = sentence_firsts
+        self._term_map: npt.NDArray[np.intc] | None = None  # previous term id -> the builder's
+        self._run: _Run | None = None
+        self.documents = 0
+
+    def add(self, kept: _KeptDocument, doc: int, row: int, search_row: int, sentence_first: int) -> int:
+        """Queue kept document `kept` as document `doc` at the given rows; returns its sentence count."""
+        run = self._run
+        if (
+            run is not None
+            and kept.record.doc == run.old_doc + (doc - run.doc)
+            and kept.rows[0] == run.old_rows[1]
+            and kept.search_rows[0] == run.old_search_rows[1]
+        ):
+            run.old_rows[1], run.old_search_rows[1] = kept.rows[1], kept.search_rows[1]
+        else:
+            self.flush()
+            self._run = _Run(
+                kept.record.doc, doc, list(kept.rows), row, list(kept.search_rows), search_row, sentence_first
+            )
+        self.documents += 1
+        firsts = self.old.sentence_firsts
+        return int(firsts[kept.search_rows[1]] - firsts[kept.search_rows[0]])
+
+    def _terms_mapped(self, start: int, stop: int) -> PassageTerms:
+        if self._term_map is None:
+            catalog = Catalog(self.previous.file(layout.CATALOG_FILE))
+            try:
+                self._term_map = self.bm25.term_ids(catalog.terms_by_id())
+            finally:
+                catalog.close()
+        terms = self.old_terms.passages(start, stop)
+        return PassageTerms(self._term_map[terms.term_ids], terms.tfs, terms.firsts, terms.lengths)
+
+    def flush(self) -> None:
+        run, self._run = self._run, None
+        if run is None:
+            return
+        search_shift = run.search_row - run.old_search_rows[0]
+        self.catalog.copy_passages(
+            (run.old_rows[0], run.old_rows[1]), run.row - run.old_rows[0], run.doc - run.old_doc, search_shift
+        )
+        firsts = self.old.sentence_firsts
+        sentence_shift = run.sentence_first - int(firsts[run.old_search_rows[0]])
+        for start in range(run.old_search_rows[0], run.old_search_rows[1], COPY_CHUNK):
+            stop = min(start + COPY_CHUNK, run.old_search_rows[1])
+            self.bm25.add_counted(self._terms_mapped(start, stop))
+            self.vectors.copy_rows(self.old.passages, start, stop, start + search_shift)
+            self.sentence_firsts.frombytes((firsts[start:stop] + sentence_shift).astype(np.int64).tobytes())
+            sentences = int(firsts[start]), int(firsts[stop])
+            self.sentence_vectors.copy_rows(self.old.sentences, *sentences, sentences[0] + sentence_shift)
+
+
 def _build_approximate_index(
     writer: GenerationWriter, previous: Generation | None, model_id: str, rows: int, reporter: BuildReporter
 ) -> dict[str, Any]:
@@ -486,13 +559,23 @@ def _build_approximate_index(
 
 def _write_bm25(writer: GenerationWriter, bm25: BM25Builder) -> BM25Arrays:
     """Compute the BM25 postings straight into the generation's memory-mapped `.npy` files (no copy of
-    the 63 M-posting arrays of a 1M-passage corpus is ever held in memory)."""
+    the 63 M-posting arrays of a 1M-passage corpus is ever held in memory), then each passage's terms and
+    counts (what the next update copies for unchanged passages)."""
     rows = writer.create_array(layout.BM25_ROWS_FILE, bm25.postings, np.int32)
     weights = writer.create_array(layout.BM25_WEIGHTS_FILE, bm25.postings, WEIGHT_DTYPE)
     arrays = bm25.finish(rows, weights)
     rows.flush()
     weights.flush()
     writer.save_array(layout.BM25_INDPTR_FILE, arrays.indptr)
+    term_ids = writer.create_array(layout.BM25_PASSAGE_TERMS_FILE, bm25.postings, np.int32)
+    tfs = writer.create_array(
+        layout.BM25_PASSAGE_TFS_FILE, bm25.postings, np.uint16 if bm25.max_tf() <= 0xFFFF else np.int32
+    )
+    firsts, lengths = bm25.write_passage_terms(term_ids, tfs)
+    term_ids.flush()
+    tfs.flush()
+    writer.save_array(layout.BM25_PASSAGE_FIRSTS_FILE, firsts)
+    writer.save_array(layout.BM25_PASSAGE_LENGTHS_FILE, lengths)
     return arrays
 
 
@@ -509,16 +592,26 @@ def build_generation(
     """Write a complete new generation, streaming: documents are read, split and tokenized on a
     producer thread while this thread embeds (torch releases the GIL), and passages, postings and
     vectors go to disk as they come, so memory stays bounded by one embedding chunk plus compact
-    BM25 arrays. Files unchanged since `previous` (same size and mtime, same settings) are not read
-    again: their passages come from its catalog (`reread` reads every file)."""
+    BM25 arrays. Files unchanged since `previous` (same size and mtime, same settings, model and formats)
+    are not read again: their catalog rows, BM25 terms and vectors are copied from it, one run of
+    consecutive files at a time (`_KeptRuns`); `reread` reads every file (vectors are still reused).
     started = time.perf_counter()
     old_vectors = _previous_vectors(previous, embedder.model_id)
     old_rows = old_vectors.rows if old_vectors is not None else {}
     same_settings = previous is not None and previous.manifest.get("settings") == settings.as_manifest()
-    split_from = previous if same_settings and not reread else None
+    kept: dict[str, _KeptDocument] = {}
+    old_terms = None
+    if previous is not None and same_settings and old_vectors is not None and not reread:
+        try:
+            old_terms = _load_passage_terms(previous)
+            kept = _kept_documents(previous, entries)
+        except (ValueError, OSError, sqlite3.Error, IndexStoreError):
+            kept = {}  # an unreadable or older previous index: every file is read (vectors still reused)
     writer = GenerationWriter(index_dir)
     try:
-        catalog = CatalogWriter(writer.path / layout.CATALOG_FILE)
+        catalog = CatalogWriter(
+            writer.path / layout.CATALOG_FILE, previous.file(layout.CATALOG_FILE) if kept and previous else None
+        )
         vectors = VectorFileWriter(writer.path / layout.VECTORS_FILE, embedder.dimension)
         sentence_vectors = VectorFileWriter(
             writer.path / layout.SENTENCE_VECTORS_FILE, embedder.dimension, SENTENCE_DTYPE
@@ -532,13 +625,18 @@ def build_generation(
     embedding = _Embedding(embedder, vectors, sentence_vectors)
     reuse = _Reuse(old_vectors, vectors, sentence_vectors) if old_vectors is not None else None
     sentence_firsts = array("q")  # first sentence row of each search row (then the total)
+    kept_runs = None
+    if kept and previous is not None and old_terms is not None and old_vectors is not None:
+        kept_runs = _KeptRuns(
+            previous, old_terms, old_vectors, catalog, bm25, vectors, sentence_vectors, sentence_firsts
+        )
     sentence_count = 0
     fingerprint = hashlib.sha256()
     prepared: queue.Queue[object] = queue.Queue(maxsize=256)
     stop = threading.Event()
     producer = threading.Thread(
         target=_produce,
-        args=(source, entries, settings, prepared, stop, split_from),
+        args=(source, entries, settings, prepared, stop, kept),
         name="qa-index-reader",
         daemon=True,
     )
@@ -551,6 +649,27 @@ def build_generation(
         """While a chunk is embedded, the files waiting for it advance with the passages done."""
         reporter.progress(INDEXING, done_bytes + pending_bytes * embedded // max(queued, 1), total_bytes)
 
+    def store_document(entry: FileEntry, title: str, title_from_text: bool, sha256: str, size: int) -> int:
+        """Catalog a document (its passages follow); returns its number."""
+        nonlocal documents
+        fingerprint.update(f"{entry.path}\x00{sha256}\n".encode("utf-8", "surrogateescape"))
+        record = DocumentRecord(
+            documents, entry.path, entry.abs_path, title, title_from_text, sha256, size, entry.mtime_ns
+        )
+        catalog.add_document(record)
+        documents += 1
+        return record.doc
+
+    def document_stored(size: int) -> None:
+        """A file's passages are queued or stored: embed a full chunk, advance the progress."""
+        nonlocal done_bytes, pending_bytes
+        pending_bytes += size
+        if len(embedding.rows) >= EMBED_CHUNK:
+            embedding.flush(embedding_progress)
+        if not embedding.rows:
+            done_bytes, pending_bytes = done_bytes + pending_bytes, 0
+            reporter.progress(INDEXING, done_bytes, total_bytes)
+
     try:
         reporter.progress(INDEXING, 0, total_bytes)
         while True:
@@ -560,24 +679,26 @@ def build_generation(
                 break
             if isinstance(item, BaseException):
                 raise item
+            if isinstance(item, _KeptDocument) and kept_runs is not None:
+                entry, record = item.entry, item.record
+                doc = store_document(entry, record.title, record.title_from_text, record.sha256, record.size)
+                sentence_count += kept_runs.add(item, doc, rows, search_rows, sentence_count)
+                rows += item.rows[1] - item.rows[0]
+                search_rows += item.search_rows[1] - item.search_rows[0]
+                document_stored(entry.size)
+                continue
             if not isinstance(item, _PreparedDocument):
                 raise TypeError(f"unexpected item from the reader thread: {item!r}")
+            if kept_runs is not None:
+                kept_runs.flush()  # what came before this document is stored before it
             entry = item.entry
             if item.document is None:
                 reporter.warn(f"skipped {entry.path}: {item.skip_reason}")
                 catalog.add_skipped(SkippedRecord(entry.path, entry.size, entry.mtime_ns, item.skip_reason))
                 skipped += 1
             else:
-                doc = documents
-                documents += 1
                 document = item.document
-                fingerprint.update(f"{entry.path}\x00{document.sha256}\n".encode("utf-8", "surrogateescape"))
-                catalog.add_document(
-                    DocumentRecord(
-                        doc, entry.path, entry.abs_path, item.title, item.title_from_text,
-                        document.sha256, document.size, entry.mtime_ns,
-                    )
-                )  # fmt: skip
+                doc = store_document(entry, item.title, item.title_from_text, document.sha256, document.size)
                 for passage in item.passages:
                     search_row: int | None = None
                     embed_hash: str | None = None
@@ -611,12 +732,9 @@ def build_generation(
                         )
                     )  # fmt: skip
                     rows += 1
-            pending_bytes += entry.size
-            if len(embedding.rows) >= EMBED_CHUNK:
-                embedding.flush(embedding_progress)
-            if not embedding.rows:
-                done_bytes, pending_bytes = done_bytes + pending_bytes, 0
-                reporter.progress(INDEXING, done_bytes, total_bytes)
+            document_stored(entry.size)
+        if kept_runs is not None:
+            kept_runs.flush()
         crash_point("read")
         embedding.flush(embedding_progress)
         if reuse is not None:
@@ -658,6 +776,7 @@ def build_generation(
                 "terms": n_terms,
             },
             "bm25": bm25_stats,
+            "passage_terms": PASSAGE_TERMS_VERSION,
             "dense": dense,
             "sentences": {
                 "version": SENTENCES_VERSION,

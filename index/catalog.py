@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
 from index.errors import IndexStoreError
 
@@ -69,23 +70,36 @@ class PassageRecord:
     embed_hash: str | None
 
 
+def _uri(path: Path, options: str) -> str:
+    return f"file:{quote(str(path))}?{options}"
+
+
+def _read_only_uri(path: Path) -> str:
+    return _uri(path, "mode=ro&immutable=1")
+
+
 class CatalogWriter:
-    """Creates a catalog file and fills it incrementally (passages are written as they are produced)."""
+    """Creates a catalog file and fills it incrementally (passages are written as they are produced).
+    With `previous` (another catalog), passages can be copied from it by row range (`copy_passages`)."""
 
     BATCH = 2000
 
-    def __init__(self, path: Path) -> None:
-        self._db = sqlite3.connect(path)
+    def __init__(self, path: Path, previous: Path | None = None) -> None:
+        self._db = sqlite3.connect(_uri(path, "mode=rwc"), uri=True)
         self._db.execute("PRAGMA journal_mode=OFF")
         self._db.execute("PRAGMA synchronous=OFF")
+        if previous is not None:
+            self._db.execute("ATTACH DATABASE ? AS previous", (_read_only_uri(previous),))
         self._db.executescript(SCHEMA)
+        self._documents: list[tuple[object, ...]] = []
         self._passages: list[tuple[object, ...]] = []
 
     def add_document(self, d: DocumentRecord) -> None:
-        self._db.execute(
-            "INSERT INTO documents VALUES (?,?,?,?,?,?,?,?)",
-            (d.doc, d.path, d.abs_path, d.title, int(d.title_from_text), d.sha256, d.size, d.mtime_ns),
+        self._documents.append(
+            (d.doc, d.path, d.abs_path, d.title, int(d.title_from_text), d.sha256, d.size, d.mtime_ns)
         )
+        if len(self._documents) >= self.BATCH:
+            self._flush()
 
     def add_skipped(self, s: SkippedRecord) -> None:
         self._db.execute("INSERT INTO skipped VALUES (?,?,?,?)", (s.path, s.size, s.mtime_ns, s.reason))
@@ -100,7 +114,18 @@ class CatalogWriter:
         if len(self._passages) >= self.BATCH:
             self._flush()
 
+    def copy_passages(self, rows: tuple[int, int], row_shift: int, doc_shift: int, search_shift: int) -> None:
+        """Copy the previous catalog's passages of rows [start, stop), their rows, documents and search rows
+        shifted by the given amounts (one statement, inside SQLite)."""
+        self._db.execute(
+            'INSERT INTO passages SELECT row + ?, id, doc + ?, paragraph, "window", kind, line_start, line_end, '
+            "char_start, char_end, text, search_row + ?, embed_hash FROM previous.passages WHERE row >= ? AND row < ?",
+            (row_shift, doc_shift, search_shift, rows[0], rows[1]),
+        )
+
     def _flush(self) -> None:
+        self._db.executemany("INSERT INTO documents VALUES (?,?,?,?,?,?,?,?)", self._documents)
+        self._documents.clear()
         self._db.executemany("INSERT INTO passages VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", self._passages)
         self._passages.clear()
 
@@ -147,9 +172,8 @@ class Catalog:
     """Read-only access to a written catalog."""
 
     def __init__(self, path: Path) -> None:
-        uri = f"file:{path}?mode=ro&immutable=1"
         try:
-            self._db = sqlite3.connect(uri, uri=True, check_same_thread=False)
+            self._db = sqlite3.connect(_read_only_uri(path), uri=True, check_same_thread=False)
             self._db.execute("SELECT row FROM passages LIMIT 1").fetchone()  # reads the schema, not the table
         except sqlite3.DatabaseError as exc:
             raise ValueError(f"catalog unreadable: {exc}") from None
@@ -176,14 +200,21 @@ class Catalog:
         )
         return {int(r[11]): PassageRecord(*r) for r in cursor}
 
+    def document_row_ranges(self) -> list[tuple[int, int, int, int | None, int]]:
+        """(doc, first row, passages, first search row or None, searchable passages) of every document
+        with passages, by document."""
+        cursor = self._db.execute(
+            "SELECT doc, min(row), count(*), min(search_row), count(search_row) FROM passages GROUP BY doc ORDER BY doc"
+        )
+        return [(int(d), int(r), int(n), None if s is None else int(s), int(k)) for d, r, n, s, k in cursor]
+
+    def terms_by_id(self) -> list[str]:
+        """The BM25 vocabulary, term i at position i."""
+        return [str(t) for (t,) in self._db.execute("SELECT term FROM terms ORDER BY id")]
+
     def passages_of_document(self, doc: int) -> list[PassageRecord]:
         cursor = self._db.execute("SELECT * FROM passages WHERE doc = ? ORDER BY row", (doc,))
         return [PassageRecord(*r) for r in cursor]
-
-    def passages_in_document_order(self) -> Iterator[PassageRecord]:
-        """Every passage, by document then row, streamed (one query instead of one per document)."""
-        for r in self._db.execute("SELECT * FROM passages ORDER BY doc, row"):
-            yield PassageRecord(*r)
 
     def passage_by_id(self, passage_id: str) -> PassageRecord | None:
         row = self._db.execute("SELECT * FROM passages WHERE id = ?", (passage_id,)).fetchone()

@@ -12,6 +12,7 @@ import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from stat import S_ISREG
 from typing import Protocol
 
 from index.errors import CorpusError
@@ -116,20 +117,21 @@ def list_files(root: Path, warn: Warn, readers: tuple[DocumentReader, ...] = DEF
 
     for dirpath, dirnames, filenames in os.walk(root, onerror=on_error, followlinks=False):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        folder = Path(dirpath).relative_to(root).as_posix()  # plain string joins below: 10,000s of files
+        prefix = f"{root.name}/" if folder == "." else f"{root.name}/{folder}/"
         for name in sorted(filenames):
             if name.startswith(".") or _reader_for(name, readers) is None:
                 continue
-            full = Path(dirpath, name)
-            rel = full.relative_to(root).as_posix()
-            display = f"{root.name}/{rel}"
+            full = os.path.join(dirpath, name)
+            display = prefix + name
             try:
-                stat = full.stat()
+                stat = os.stat(full)  # follows a symlinked file
             except OSError as exc:
                 warn(f"skipped {display}: {exc.strerror or exc}")
                 continue
-            if not full.is_file():
+            if not S_ISREG(stat.st_mode):
                 continue
-            entries.append(FileEntry(display, str(full), stat.st_size, stat.st_mtime_ns))
+            entries.append(FileEntry(display, full, stat.st_size, stat.st_mtime_ns))
     entries.sort(key=lambda e: e.path)
     return entries
 

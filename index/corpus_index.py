@@ -25,6 +25,12 @@ BM25_ROWS_FILE = "bm25_rows.npy"
 BM25_WEIGHTS_FILE = "bm25_weights.npy"
 SENTENCE_VECTORS_FILE = "sentence_vectors.npy"  # float16, one row per sentence of every searchable passage
 SENTENCE_FIRSTS_FILE = "sentence_firsts.npy"  # int64: passage row r's sentences are rows firsts[r]:firsts[r+1]
+# What BM25 was built from, passage by passage (for updates; not read when serving): term ids, counts,
+# each searchable passage's first pair (int64, one more than the passages) and token count
+BM25_PASSAGE_TERMS_FILE = "bm25_passage_terms.npy"
+BM25_PASSAGE_TFS_FILE = "bm25_passage_tfs.npy"
+BM25_PASSAGE_FIRSTS_FILE = "bm25_passage_firsts.npy"
+BM25_PASSAGE_LENGTHS_FILE = "bm25_passage_lengths.npy"
 
 
 TERM_CACHE_LIMIT = 100_000

@@ -51,6 +51,29 @@ class VectorFileWriter:
         self._handle.write(block.astype(self.dtype, copy=False).tobytes())
         self.rows = max(self.rows, first_row + len(block))
 
+    def copy_rows(self, source: VectorFileReader, start: int, stop: int, first_row: int) -> None:
+        """Copy rows [start, stop) of `source` to the rows from `first_row`: inside the kernel when both files
+        store the same type (the rows were checked when they were first written), else read and written."""
+        if source.dtype != self.dtype or source.shape[1] != self.dimension:
+            self.write(first_row, source.row_range(start, stop))
+            return
+        self._handle.flush()  # buffered writes land before the copied range
+        count = (stop - start) * self._row_bytes
+        source_at = source.offset_of(start)
+        target_at = HEADER_BYTES + first_row * self._row_bytes
+        while count > 0:
+            try:
+                copied = os.copy_file_range(source.fileno(), self._handle.fileno(), count, source_at, target_at)
+            except OSError:  # not supported between these files: through memory, 64 MiB at a time
+                copied = min(count, 64 << 20)
+                data = os.pread(source.fileno(), copied, source_at)
+                if len(data) != copied or os.pwrite(self._handle.fileno(), data, target_at) != copied:
+                    raise ValueError("vector file is shorter than its header says") from None
+            if copied == 0:
+                raise ValueError("vector file is shorter than its header says")
+            count, source_at, target_at = count - copied, source_at + copied, target_at + copied
+        self.rows = max(self.rows, first_row + stop - start)
+
     def finish(self, rows: int) -> None:
         """Fix the row count (every row below it must have been written) and close."""
         self._handle.truncate(HEADER_BYTES + rows * self._row_bytes)
@@ -131,6 +154,15 @@ class VectorFileReader:
         if size and os.preadv(self._handle.fileno(), [out.data], self._offset + start * self._row_bytes) != size:
             raise ValueError("vector file is shorter than its header says")
         return out.astype(np.float32, copy=False)
+
+    def fileno(self) -> int:
+        return self._handle.fileno()
+
+    def offset_of(self, row: int) -> int:
+        """Where row `row` begins in the file."""
+        if not 0 <= row <= len(self):
+            raise IndexError(f"vector row {row} out of range")
+        return self._offset + row * self._row_bytes
 
     def _read(self, start: int, stop: int) -> npt.NDArray[np.float32]:
         self._handle.seek(self._offset + start * self._row_bytes)

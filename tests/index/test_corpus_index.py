@@ -11,11 +11,15 @@ import pytest
 
 import index.corpus_index
 import index.store
-from index.builder import _UnchangedDocuments, open_index
+from index.builder import open_index
 from index.catalog import write_catalog
 from index.corpus import Document, FileEntry, FolderSource
 from index.corpus_index import (
     BM25_INDPTR_FILE,
+    BM25_PASSAGE_FIRSTS_FILE,
+    BM25_PASSAGE_LENGTHS_FILE,
+    BM25_PASSAGE_TERMS_FILE,
+    BM25_PASSAGE_TFS_FILE,
     BM25_ROWS_FILE,
     BM25_WEIGHTS_FILE,
     CATALOG_FILE,
@@ -138,19 +142,10 @@ class _CountingSource(FolderSource):
         return super().read(entry)
 
 
-def test_an_update_stores_the_same_index_as_a_full_build(tmp_path: Path) -> None:
-    """An update takes unchanged files' passages from the previous catalog (not re-read) and copies their
-    vectors in batches (rows shift when a file is removed, and interleave with newly embedded ones): the
-    catalog, the BM25 arrays and every passage's vector must be those a full build gives."""
-    corpus = write_corpus(tmp_path / "corpus", "alpha", documents=6, paragraphs=8)
-    index_dir = tmp_path / "index"
-    open_index(FolderSource(corpus), index_dir, HashEmbedder(), NullReporter()).close()
-    rewrite_document(corpus, 2, "beta", paragraphs=9)  # a changed file in the middle
-    (corpus / "doc0.txt").unlink()  # every later row shifts
-    (corpus / "extra.txt").write_text("An added note about harbours.\n\nAnother paragraph, on ferries.\n")
-    updated = open_index(_CountingSource(corpus), index_dir, HashEmbedder(), NullReporter())
-    assert _CountingSource.read_paths == ["corpus/doc2.txt", "corpus/extra.txt"]  # the unchanged ones are not read
-    full = open_index(FolderSource(corpus), tmp_path / "full", HashEmbedder(), NullReporter())
+def _assert_same_as_a_full_build(updated: CorpusIndex, corpus: Path, full_dir: Path) -> None:
+    """`updated` holds exactly what a full build of `corpus` holds: catalog, vocabulary, BM25 arrays (and
+    the passage terms the next update copies), every passage's vector and sentence vectors."""
+    full = open_index(FolderSource(corpus), full_dir, HashEmbedder(), NullReporter())
     try:
         assert updated.size == full.size
         mine = updated.passages(list(range(updated.size)))
@@ -163,27 +158,49 @@ def test_an_update_stores_the_same_index_as_a_full_build(tmp_path: Path) -> None
             assert np.array_equal(mine_sentences[row], full_sentences[theirs[record.id]]), record.id
         assert list(mine.values()) == list(full.passages(list(range(full.size))).values())
         assert updated.documents() == full.documents()
-        for name in ("bm25_indptr.npy", "bm25_rows.npy", "bm25_weights.npy", SENTENCE_FIRSTS_FILE):
+        assert updated.catalog.skipped() == full.catalog.skipped()
+        assert updated.catalog.terms_by_id() == full.catalog.terms_by_id()
+        assert updated.manifest["bm25"] == full.manifest["bm25"]
+        for name in (
+            "bm25_indptr.npy", "bm25_rows.npy", "bm25_weights.npy", SENTENCE_FIRSTS_FILE, BM25_PASSAGE_TERMS_FILE,
+            BM25_PASSAGE_TFS_FILE, BM25_PASSAGE_FIRSTS_FILE, BM25_PASSAGE_LENGTHS_FILE,
+        ):  # fmt: skip
             assert updated.manifest["files"][name]["sha256"] == full.manifest["files"][name]["sha256"], name
     finally:
-        updated.close()
         full.close()
 
 
-def test_unchanged_documents_are_found_in_any_order(tmp_path: Path) -> None:
-    """The previous catalog is streamed in document order; a document asked out of order is still found."""
-    corpus = write_corpus(tmp_path / "corpus", "alpha", documents=4, paragraphs=3)
-    index = open_index(FolderSource(corpus), tmp_path / "index", HashEmbedder(), NullReporter())
-    generation = current_generation(tmp_path / "index")
-    assert generation is not None
-    unchanged = _UnchangedDocuments(generation, FolderSource(corpus).entries(lambda _: None))
+def test_an_update_stores_the_same_index_as_a_full_build(tmp_path: Path) -> None:
+    """An update copies unchanged files' catalog rows, BM25 terms and vectors from the previous generation
+    (the files are not read again; rows shift when a file is removed or added before them, and interleave
+    with changed files' rows): what it stores must be exactly what a full build stores. Twice in a row, so
+    the second update copies from a generation that was itself an update."""
+    corpus = write_corpus(tmp_path / "corpus", "alpha", documents=6, paragraphs=8)
+    with open(corpus / "doc0.txt", "a", encoding="utf-8") as handle:
+        handle.write("\nOnly here: quokkas and zanzibar.\n")  # terms that vanish from the vocabulary with doc0
+    index_dir = tmp_path / "index"
+    open_index(FolderSource(corpus), index_dir, HashEmbedder(), NullReporter()).close()
+    rewrite_document(corpus, 2, "beta", paragraphs=9)  # a changed file in the middle
+    (corpus / "doc0.txt").unlink()  # every later row shifts
+    (corpus / "extra.txt").write_text("An added note about harbours.\n\nAnother paragraph, on ferries.\n")
+    _CountingSource.read_paths = []
+    updated = open_index(_CountingSource(corpus), index_dir, HashEmbedder(), NullReporter())
+    assert _CountingSource.read_paths == ["corpus/doc2.txt", "corpus/extra.txt"]  # the unchanged ones are not read
     try:
-        for doc in (2, 3, 0, 1, 1):
-            expected = index.catalog.passages_of_document(doc)
-            assert expected and unchanged._passages_of(doc) == expected, doc
+        _assert_same_as_a_full_build(updated, corpus, tmp_path / "full")
     finally:
-        unchanged.close()
-        index.close()
+        updated.close()
+
+    (corpus / "aaa.txt").write_text("A first note, about lighthouses.\n")  # before every other file
+    (corpus / "doc3b.txt").write_bytes(b"\x00\x01 binary\x00" * 40)  # skipped, between two kept files
+    rewrite_document(corpus, 4, "gamma", paragraphs=2)
+    _CountingSource.read_paths = []
+    updated = open_index(_CountingSource(corpus), index_dir, HashEmbedder(), NullReporter())
+    assert _CountingSource.read_paths == ["corpus/aaa.txt", "corpus/doc3b.txt", "corpus/doc4.txt"]
+    try:
+        _assert_same_as_a_full_build(updated, corpus, tmp_path / "full2")
+    finally:
+        updated.close()
 
 
 def test_sentence_vectors_must_match_the_passages(tmp_path: Path) -> None:
