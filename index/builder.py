@@ -594,7 +594,7 @@ def build_generation(
     vectors go to disk as they come, so memory stays bounded by one embedding chunk plus compact
     BM25 arrays. Files unchanged since `previous` (same size and mtime, same settings, model and formats)
     are not read again: their catalog rows, BM25 terms and vectors are copied from it, one run of
-    consecutive files at a time (`_KeptRuns`); `reread` reads every file (vectors are still reused).
+    consecutive files at a time (`_KeptRuns`); `reread` reads every file (vectors are still reused)."""
     started = time.perf_counter()
     old_vectors = _previous_vectors(previous, embedder.model_id)
     old_rows = old_vectors.rows if old_vectors is not None else {}
