@@ -1,4 +1,4 @@
-"""The query encoder: a BERT sentence-transformers model run by ONNX Runtime, without torch.
+"""The BERT sentence-transformers model run by ONNX Runtime, without torch: questions, and passages.
 
 The graph is written in-process from the model's configuration (`index.onnx_proto`, a few kilobytes)
 and its weights are the model's own safetensors tensors, handed to ONNX Runtime from memory: nothing is
@@ -6,6 +6,8 @@ exported or written to disk, and the vectors are sentence-transformers' to cosin
 One text per run (no padding, no attention mask). ONNX Runtime's kernels embed a question 1.4-2x as fast
 as the numpy forward pass (`index.bert_numpy`; `benchmarks/bench_cli.py` and `serve_memory.py` compare
 them, docs/performance.md), which starts sooner and stays as the fallback when onnxruntime is missing.
+Passages, one per run with no padding waste, embed ~1.4-1.7x as fast as sentence-transformers' padded
+fp32 batches (`benchmarks/bench_indexing.py`).
 """
 
 from __future__ import annotations
@@ -19,8 +21,9 @@ from index.bert_model import Array, BertModel
 from index.onnx_proto import FLOAT, INT64, Graph
 
 
-def bert_graph(model: BertModel) -> Graph:
-    """token ids, token type ids, positions (each [tokens]) -> the unit mean-pooled vector [1, hidden]."""
+def bert_graph(model: BertModel, token_states: bool = False) -> Graph:
+    """token ids, token type ids, positions (each [tokens]) -> the unit mean-pooled vector [1, hidden], and
+    with `token_states` the last layer's state of every token [tokens, hidden] (for pooling sentences)."""
     graph = Graph("sentence_embedding")
     for name in ("input_ids", "token_type_ids", "position_ids"):
         graph.add_input(name, INT64, ["tokens"])
@@ -74,12 +77,16 @@ def bert_graph(model: BertModel) -> Graph:
     pooled = graph.node("ReduceMean", [x, tokens_axis], keepdims=1)
     graph.node("LpNormalization", [pooled], "embedding", axis=-1, p=2)
     graph.add_output("embedding", FLOAT, [1, hidden])
+    if token_states:
+        graph.node("Identity", [x], "states")
+        graph.add_output("states", FLOAT, ["tokens", hidden])
     return graph
 
 
 class OnnxBertEncoder:
-    """Embeds texts with ONNX Runtime (one intra-op thread: a question is too small to share, and a
-    second spinning thread collapses when the other core is busy)."""
+    """Embeds texts with ONNX Runtime, one text per run (no padding). Questions use one intra-op thread (a
+    question is too small to share, and a second spinning thread collapses when the other core is busy);
+    passages, embedded in bulk while indexing, use every core and also return their token states."""
 
     def __init__(self, model: BertModel, session: Any, weights: list[Any]) -> None:
         self.model = model
@@ -88,18 +95,19 @@ class OnnxBertEncoder:
         self._weights = weights  # the session reads these buffers: they live as long as it does
 
     @classmethod
-    def for_model(cls, model: BertModel) -> OnnxBertEncoder | None:
+    def for_model(cls, model: BertModel, threads: int = 1, token_states: bool = False) -> OnnxBertEncoder | None:
         """The encoder for `model`, or None when onnxruntime is missing or refuses the graph."""
         try:
             import onnxruntime
         except (ImportError, OSError):  # not installed, or its shared library cannot load here
             return None
-        graph = bert_graph(model)
+        graph = bert_graph(model, token_states)
         options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = 1
+        options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
         options.log_severity_level = 3  # errors only: nothing on the user's terminal
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        # spinning between operators: ~10% faster bulk passage embedding, but never for single questions
+        options.add_session_config_entry("session.intra_op.allow_spinning", "1" if threads > 1 else "0")
         names = list(graph.weights)
         values = [onnxruntime.OrtValue.ortvalue_from_numpy(np.asarray(model.tensors[name])) for name in names]
         options.add_external_initializers(names, values)
@@ -112,11 +120,20 @@ class OnnxBertEncoder:
     def encode(self, texts: list[str]) -> Array:
         """Unit vectors, one row per text."""
         out = np.zeros((len(texts), self.dimension), np.float32)
-        for row, (ids, type_ids) in enumerate(self.model.token_ids(texts)):
-            feed = {
-                "input_ids": np.asarray(ids, np.int64),
-                "token_type_ids": np.asarray(type_ids, np.int64),
-                "position_ids": np.arange(len(ids), dtype=np.int64),
-            }
-            out[row] = self._session.run(None, feed)[0][0]
+        for row, (ids, _) in enumerate(self.model.token_ids(texts)):
+            out[row] = self._session.run(["embedding"], self._feed(ids))[0][0]
         return out
+
+    def encode_with_states(self, ids: list[int]) -> tuple[Array, Array]:
+        """The unit vector [hidden] of one tokenized text and its tokens' last states [tokens, hidden]
+        (the encoder must have been made with `token_states`)."""
+        vector, states = self._session.run(["embedding", "states"], self._feed(ids))
+        return vector[0], states
+
+    @staticmethod
+    def _feed(ids: list[int]) -> dict[str, Array]:
+        return {
+            "input_ids": np.asarray(ids, np.int64),
+            "token_type_ids": np.zeros(len(ids), np.int64),  # one text: every token is of segment 0
+            "position_ids": np.arange(len(ids), dtype=np.int64),
+        }

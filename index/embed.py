@@ -115,6 +115,23 @@ def pool_sentences(
     return pooled
 
 
+def _place_sentences(
+    pooled: list[npt.NDArray[np.float32] | None],
+    first_row: int,
+    text: str,
+    spans: Spans,
+    sentences: npt.NDArray[np.float32],
+    alone: dict[int, str],
+) -> None:
+    """Store one passage's pooled sentence vectors from row `first_row`; a sentence pooling could not give
+    goes to `alone` (row -> its text) to be embedded by itself."""
+    for k, vector in enumerate(pooled):
+        if vector is None:
+            alone[first_row + k] = text[spans[k][0] : spans[k][1]]
+        else:
+            sentences[first_row + k] = vector
+
+
 @dataclass(frozen=True)
 class ModelSpec:
     model_id: str  # recorded in the manifest: the index must be rebuilt when it changes
@@ -240,15 +257,37 @@ def load_query_encoder(model: BertModel, kind: str | None = None) -> QueryEncode
     return encoder if encoder is not None else NumpyBertEncoder(model)
 
 
+PASSAGE_ENCODERS = ("onnx", "torch")
+
+
+def passage_encoder_kind(precision: str, wanted: str | None = None) -> str:
+    """How passages are embedded: `QA_PASSAGE_ENCODER`, else `wanted`, else ONNX Runtime in fp32 (one text
+    per run: no padding, ~1.6x sentence-transformers' batched fp32 here) and torch for bf16 (native bf16
+    matmuls, where the CPU has them, are faster still)."""
+    kind = (os.environ.get("QA_PASSAGE_ENCODER") or wanted or ("torch" if precision == "bf16" else "onnx")).lower()
+    if kind not in PASSAGE_ENCODERS:
+        raise ModelError(f"QA_PASSAGE_ENCODER must be one of {', '.join(PASSAGE_ENCODERS)}, not {kind!r}")
+    return kind
+
+
 class ModelEmbedder:
-    """The default `Embedder`: loads sentence-transformers only when passages must be embedded."""
+    """The default `Embedder`: embeds passages with ONNX Runtime (or sentence-transformers, loaded only
+    then) and questions with a torch-free encoder."""
 
     def __init__(
-        self, spec: ModelSpec, batch_size: int = 32, precision: str | None = None, query_encoder: str | None = None
+        self,
+        spec: ModelSpec,
+        batch_size: int = 32,
+        precision: str | None = None,
+        query_encoder: str | None = None,
+        passage_encoder: str | None = None,
     ) -> None:
         self.spec = spec
         self.query_encoder_kind = query_encoder  # see `load_query_encoder`
         self.precision = precision or passage_precision()
+        self.passage_encoder_kind = passage_encoder_kind(self.precision, passage_encoder)
+        self._passage_encoder: OnnxBertEncoder | None = None
+        self._passage_encoder_checked = False
         self.model_id = spec.model_id
         self.batch_size = batch_size
         self._model: Any = None
@@ -287,6 +326,17 @@ class ModelEmbedder:
                 self._query_encoder_checked = True
         return self._query_encoder
 
+    def passage_encoder(self) -> OnnxBertEncoder | None:
+        """The ONNX Runtime passage encoder (every core, token states too), or None when passages go through
+        sentence-transformers (bf16, `QA_PASSAGE_ENCODER=torch`, not a plain BERT, no onnxruntime)."""
+        if not self._passage_encoder_checked:
+            bert = self.bert_model() if self.passage_encoder_kind == "onnx" and self.precision == "fp32" else None
+            if bert is not None:
+                threads = max(1, os.cpu_count() or 1)
+                self._passage_encoder = OnnxBertEncoder.for_model(bert, threads=threads, token_states=True)
+            self._passage_encoder_checked = True
+        return self._passage_encoder
+
     def _sentence_transformer(self) -> Any:
         if self._model is None:
             _quiet_hub()
@@ -321,6 +371,8 @@ class ModelEmbedder:
         """Unit vectors for `texts`, batched by length (less padding), returned in input order."""
         if not texts:
             return np.zeros((0, self.dimension), np.float32)
+        if (encoder := self.passage_encoder()) is not None:
+            return self._onnx_passages_and_sentences(encoder, texts, [[] for _ in texts], progress)[0]
         model = self._sentence_transformer()
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         out = np.zeros((len(texts), self.dimension), np.float32)
@@ -350,6 +402,8 @@ class ModelEmbedder:
         bert = self.bert_model()
         if bert is None:
             return embed_sentences_alone(self, texts, spans, progress)
+        if (encoder := self.passage_encoder()) is not None:
+            return self._onnx_passages_and_sentences(encoder, texts, spans, progress)
         model = self._sentence_transformer()
         firsts = np.cumsum([0, *(len(pairs) for pairs in spans)])
         passages = np.zeros((len(texts), self.dimension), np.float32)
@@ -367,14 +421,34 @@ class ModelEmbedder:
                 same_tokens = output["input_ids"][:length].tolist() == ids
                 states = output["token_embeddings"][:length].float().numpy()
                 pooled = pool_sentences(states, offsets, spans[i]) if same_tokens else [None] * len(spans[i])
-                for k, vector in enumerate(pooled):
-                    row = int(firsts[i]) + k
-                    if vector is None:
-                        alone[row] = texts[i][spans[i][k][0] : spans[i][k][1]]
-                    else:
-                        sentences[row] = vector
+                _place_sentences(pooled, int(firsts[i]), texts[i], spans[i], sentences, alone)
             if progress is not None:
                 progress(start + len(batch), len(texts))
+        return self._finished(passages, sentences, alone)
+
+    def _onnx_passages_and_sentences(
+        self, encoder: OnnxBertEncoder, texts: list[str], spans: list[Spans], progress: ProgressFn | None
+    ) -> tuple[Vectors, Vectors]:
+        """`embed_passages_and_sentences` with ONNX Runtime: one text per run, so no padding at all; the
+        sentences are pooled from the same run's token states (those the length limit cut: embedded alone)."""
+        firsts = np.cumsum([0, *(len(pairs) for pairs in spans)])
+        passages = np.zeros((len(texts), self.dimension), np.float32)
+        sentences = np.zeros((int(firsts[-1]), self.dimension), np.float32)
+        alone: dict[int, str] = {}  # sentence row -> its text, for the sentences pooling could not give
+        for start in range(0, len(texts), self.batch_size):
+            raise_if_interrupted()
+            batch = range(start, min(start + self.batch_size, len(texts)))
+            for i, (ids, offsets) in zip(batch, encoder.model.token_offsets([texts[i] for i in batch]), strict=True):
+                passages[i], states = encoder.encode_with_states(ids)
+                pooled = pool_sentences(states, offsets, spans[i]) if spans[i] else []
+                _place_sentences(pooled, int(firsts[i]), texts[i], spans[i], sentences, alone)
+            if progress is not None:
+                progress(batch.stop, len(texts))
+        return self._finished(passages, sentences, alone)
+
+    def _finished(self, passages: Vectors, sentences: Vectors, alone: dict[int, str]) -> tuple[Vectors, Vectors]:
+        """Passage and sentence vectors checked and normalised, after embedding the sentences pooling could
+        not give (`alone`: sentence row -> text) each by itself."""
         if alone:
             sentences[list(alone)] = self.embed_passages(list(alone.values()))
         try:

@@ -1,5 +1,5 @@
-"""The embedder: the torch-free query encoders (ONNX Runtime, numpy) and bf16 passages agree with
-sentence-transformers fp32."""
+"""The embedder: the torch-free query encoders (ONNX Runtime, numpy), ONNX Runtime passages and bf16
+passages agree with sentence-transformers fp32."""
 
 from __future__ import annotations
 
@@ -125,6 +125,38 @@ def test_bf16_passages_agree_with_fp32(embedder: ModelEmbedder) -> None:
     bf16_vectors = bf16.embed_passages(TEXTS)
     assert bf16_vectors.dtype == np.float32
     assert (fp32_vectors * bf16_vectors).sum(axis=1).min() >= 0.999
+
+
+def test_passages_are_embedded_with_onnx_runtime_as_sentence_transformers_would(embedder: ModelEmbedder) -> None:
+    """fp32 passages go through ONNX Runtime, one text per run (no padding), without loading torch; the
+    passage vectors and the sentence vectors pooled from the same run equal the sentence-transformers
+    path's (cosine >= 0.9999), the text longer than the model's window included."""
+    onnx = ModelEmbedder(resolve_model(None), precision="fp32")
+    torch_path = ModelEmbedder(resolve_model(None), precision="fp32", passage_encoder="torch")
+    assert isinstance(onnx.passage_encoder(), OnnxBertEncoder) and torch_path.passage_encoder() is None
+    texts = [*TEXTS, "Idlib. " + TEXTS[1] + " Turkey said nothing about it."]
+    spans = [sentences_of(text) for text in texts]
+    passages, sentences = onnx.embed_passages_and_sentences(texts, spans)
+    reference, reference_sentences = torch_path.embed_passages_and_sentences(texts, spans)
+    assert onnx._model is None  # sentence-transformers (torch) never loaded
+    assert (passages * reference).sum(axis=1).min() >= 0.9999
+    assert sentences.shape == reference_sentences.shape == (sum(map(len, spans)), onnx.dimension)
+    assert (sentences * reference_sentences).sum(axis=1).min() >= 0.9999
+    np.testing.assert_allclose(onnx.embed_passages(texts), passages, atol=1e-6)
+
+
+def test_passage_encoder_choice(monkeypatch: pytest.MonkeyPatch) -> None:
+    """bf16 passages stay with torch (native bf16 matmuls); an unknown QA_PASSAGE_ENCODER is a clear error;
+    without onnxruntime fp32 passages go through sentence-transformers."""
+    assert ModelEmbedder(resolve_model(None), precision="bf16").passage_encoder() is None
+    monkeypatch.setenv("QA_PASSAGE_ENCODER", "tensorflow")
+    with pytest.raises(ModelError, match="QA_PASSAGE_ENCODER must be one of onnx, torch"):
+        ModelEmbedder(resolve_model(None))
+    monkeypatch.delenv("QA_PASSAGE_ENCODER")
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)  # import fails as if it were not installed
+    fallback = ModelEmbedder(resolve_model(None), precision="fp32")
+    assert fallback.passage_encoder() is None
+    assert np.linalg.norm(fallback.embed_passages([TEXTS[1]]), axis=1)[0] == pytest.approx(1.0, abs=1e-5)
 
 
 def test_pooling_takes_the_tokens_inside_each_span() -> None:

@@ -138,11 +138,14 @@ def test_real_cli_killed_during_update_then_answers(
 def test_ctrl_c_during_an_update_exits_130_and_keeps_the_old_index(
     seeds_index_dir: Path, corpus_copy: Path, tmp_path: Path
 ) -> None:
-    """SIGINT while the real CLI loads the model to embed a new passage: one line, exit 130, nothing lost."""
+    """SIGINT while the real CLI embeds new passages: one line, exit 130, nothing lost."""
     index_dir = tmp_path / "index"
     shutil.copytree(seeds_index_dir, index_dir)
     before = current_generation(index_dir)
-    (corpus_copy / "new.txt").write_text("A new report about the lighthouse keepers of Latakia and their boats.\n")
+    paragraphs = (
+        f"Report {n} about the lighthouse keepers of Latakia, their boats and their nets." for n in range(600)
+    )
+    (corpus_copy / "new.txt").write_text("\n\n".join(paragraphs) + "\n")  # ~10 s of embedding
     command = [sys.executable, "-m", "qa.cli", "--corpus", str(corpus_copy), "--index-dir", str(index_dir)]
     process = subprocess.Popen(
         [*command, "--ask", "lighthouse keepers"],
