@@ -95,6 +95,18 @@ class BM25Builder:
         self._terms_per_doc.append(len(counts))
         self._doc_lens.append(len(tokens))
 
+    def ids_of(self, terms: Sequence[str]) -> list[int]:
+        """This builder's ids of `terms` in order (added to the vocabulary if new: see `term_ids`)."""
+        vocab = self.vocab
+        return [vocab.setdefault(t, len(vocab)) for t in terms]
+
+    @property
+    def final_ids(self) -> npt.NDArray[np.int32]:
+        """After `finish`: builder id -> id in the finished index (-1: left out, in no passage)."""
+        if self._sorted_ids is None:
+            raise RuntimeError("final_ids needs finish() first")
+        return self._sorted_ids
+
     def term_ids(self, terms: Sequence[str]) -> npt.NDArray[np.intc]:
         """This builder's ids of `terms` (added to the vocabulary if new), for `add_counted`. A term that no
         passage ends up containing is left out of the index by `finish`."""

@@ -29,6 +29,15 @@ from index.embed import Embedder, ProgressFn, embed_passages_and_sentences
 from index.errors import CorpusError, IndexStoreError, ModelError
 from index.interrupts import deferred_interrupts, raise_if_interrupted
 from index.paragraphs import PassageSpan, split_document
+from index.sentence_terms import (
+    MISSING,
+    SENTENCE_SPANS_FILE,
+    SENTENCE_TERM_FIRSTS_FILE,
+    SENTENCE_TERMS_FILE,
+    SENTENCE_TERMS_VERSION,
+    SentenceTermsWriter,
+    StoredSentenceTerms,
+)
 from index.sentences import SENTENCES_VERSION, sentences_of
 from index.stages import INDEXING
 from index.store import (
@@ -39,7 +48,7 @@ from index.store import (
     update_lock,
     write_errors_reported,
 )
-from index.tokenize import TOKENIZER_VERSION, tokenize
+from index.tokenize import TOKENIZER_VERSION, span_terms, tokenize
 from index.vector_file import VectorFileReader, VectorFileWriter
 
 SPLITTER_VERSION = "paragraphs/1"
@@ -219,6 +228,8 @@ class _PreparedPassage:
     text: str
     embed_text: str | None  # None for passages that are not searched (titles, fragments)
     tokens: list[str]
+    sentences: list[tuple[int, int]]  # of a searched passage: `sentences_of(text)`
+    sentence_terms: list[list[str]]  # `span_terms` of each sentence
 
 
 @dataclass(frozen=True)
@@ -249,9 +260,12 @@ def _prepare(source: DocumentSource, entry: FileEntry, settings: IndexSettings) 
         text = document.text[span.char_start : span.char_end]
         if span.searchable:
             tokens = title_tokens + tokenize(text)
-            passages.append(_PreparedPassage(span, text, embed_text(split.title, text, use_title), tokens))
+            sentences = sentences_of(text)
+            sentence_terms = [span_terms(text[start:end]) for start, end in sentences]
+            embedded = embed_text(split.title, text, use_title)
+            passages.append(_PreparedPassage(span, text, embedded, tokens, sentences, sentence_terms))
         else:
-            passages.append(_PreparedPassage(span, text, None, []))
+            passages.append(_PreparedPassage(span, text, None, [], [], []))
     return _PreparedDocument(entry, document, "", split.title, split.title_from_text, passages)
 
 
@@ -416,10 +430,26 @@ COPY_CHUNK = 8192  # kept passages copied per step (their vectors, sentence vect
 PASSAGE_TERMS_VERSION = 1  # manifest["passage_terms"]: the BM25_PASSAGE_* files are there
 
 
-def _load_passage_terms(previous: Generation) -> PassageTerms:
-    """The previous generation's BM25 terms, passage by passage (memory-mapped)."""
-    if previous.manifest.get("passage_terms") != PASSAGE_TERMS_VERSION:
-        raise IndexStoreError("the previous index does not keep its passages' terms")
+@dataclass(frozen=True)
+class _PreviousTerms:
+    passages: PassageTerms
+    sentences: StoredSentenceTerms
+
+
+def _load_previous_terms(previous: Generation) -> _PreviousTerms:
+    """The previous generation's BM25 terms passage by passage, and its sentences' terms (memory-mapped)."""
+    if (
+        previous.manifest.get("passage_terms") != PASSAGE_TERMS_VERSION
+        or previous.manifest.get("sentence_terms") != SENTENCE_TERMS_VERSION
+    ):
+        raise IndexStoreError("the previous index does not keep its passages' and sentences' terms")
+    sentences = StoredSentenceTerms(
+        previous.load_array(SENTENCE_SPANS_FILE),
+        previous.load_array(SENTENCE_TERM_FIRSTS_FILE),
+        previous.load_array(SENTENCE_TERMS_FILE),
+    )
+    if not sentences.check(int(previous.manifest["sentences"]["count"])):
+        raise IndexStoreError("the previous index's sentence terms do not match its sentences")
     terms = PassageTerms(
         previous.load_array(layout.BM25_PASSAGE_TERMS_FILE),
         previous.load_array(layout.BM25_PASSAGE_TFS_FILE),
@@ -435,7 +465,7 @@ def _load_passage_terms(previous: Generation) -> PassageTerms:
         or len(terms.tfs) != len(terms.term_ids)
     ):
         raise IndexStoreError("the previous index's passage terms do not match its passages")
-    return terms
+    return _PreviousTerms(terms, sentences)
 
 
 @dataclass
@@ -460,16 +490,18 @@ class _KeptRuns:
     def __init__(
         self,
         previous: Generation,
-        old_terms: PassageTerms,
+        old_terms: _PreviousTerms,
         old_vectors: _PreviousVectors,
         catalog: CatalogWriter,
         bm25: BM25Builder,
         vectors: VectorFileWriter,
         sentence_vectors: VectorFileWriter,
         sentence_firsts: array[int],
+        sentence_terms: SentenceTermsWriter,
     ) -> None:
         self.previous = previous
         self.old_terms = old_terms
+        self.sentence_terms = sentence_terms
         self.old = old_vectors
         self.catalog = catalog
         self.bm25 = bm25
@@ -499,15 +531,23 @@ class _KeptRuns:
         firsts = self.old.sentence_firsts
         return int(firsts[kept.search_rows[1]] - firsts[kept.search_rows[0]])
 
-    def _terms_mapped(self, start: int, stop: int) -> PassageTerms:
+    def _mapped(self, ids: npt.NDArray[np.integer[Any]]) -> npt.NDArray[np.intc]:
+        """Term ids of the previous generation as the builder's (-1, a term it lacked, stays -1)."""
         if self._term_map is None:
             catalog = Catalog(self.previous.file(layout.CATALOG_FILE))
             try:
                 self._term_map = self.bm25.term_ids(catalog.terms_by_id())
             finally:
                 catalog.close()
-        terms = self.old_terms.passages(start, stop)
-        return PassageTerms(self._term_map[terms.term_ids], terms.tfs, terms.firsts, terms.lengths)
+        known = ids >= 0
+        return np.where(known, self._term_map[np.where(known, ids, 0)], MISSING).astype(np.intc)
+
+    def _copy_sentence_terms(self, first: int, stop: int) -> None:
+        """The previous generation's sentences [first, stop): spans and terms."""
+        stored = self.old_terms.sentences
+        bounds = stored.firsts[first : stop + 1]
+        terms = stored.terms[int(bounds[0]) : int(bounds[-1])]
+        self.sentence_terms.add_stored(stored.spans[first:stop], bounds, self._mapped(terms))
 
     def flush(self) -> None:
         run, self._run = self._run, None
@@ -521,11 +561,13 @@ class _KeptRuns:
         sentence_shift = run.sentence_first - int(firsts[run.old_search_rows[0]])
         for start in range(run.old_search_rows[0], run.old_search_rows[1], COPY_CHUNK):
             stop = min(start + COPY_CHUNK, run.old_search_rows[1])
-            self.bm25.add_counted(self._terms_mapped(start, stop))
+            terms = self.old_terms.passages.passages(start, stop)
+            self.bm25.add_counted(PassageTerms(self._mapped(terms.term_ids), terms.tfs, terms.firsts, terms.lengths))
             self.vectors.copy_rows(self.old.passages, start, stop, start + search_shift)
             self.sentence_firsts.frombytes((firsts[start:stop] + sentence_shift).astype(np.int64).tobytes())
             sentences = int(firsts[start]), int(firsts[stop])
             self.sentence_vectors.copy_rows(self.old.sentences, *sentences, sentences[0] + sentence_shift)
+            self._copy_sentence_terms(*sentences)
 
 
 def _build_approximate_index(
@@ -603,7 +645,7 @@ def build_generation(
     old_terms = None
     if previous is not None and same_settings and old_vectors is not None and not reread:
         try:
-            old_terms = _load_passage_terms(previous)
+            old_terms = _load_previous_terms(previous)
             kept = _kept_documents(previous, entries)
         except (ValueError, OSError, sqlite3.Error, IndexStoreError):
             kept = {}  # an unreadable or older previous index: every file is read (vectors still reused)
@@ -616,6 +658,7 @@ def build_generation(
         sentence_vectors = VectorFileWriter(
             writer.path / layout.SENTENCE_VECTORS_FILE, embedder.dimension, SENTENCE_DTYPE
         )
+        sentence_terms = SentenceTermsWriter(writer.path)
     except (OSError, sqlite3.Error) as exc:
         writer.abort()
         if old_vectors is not None:
@@ -628,7 +671,7 @@ def build_generation(
     kept_runs = None
     if kept and previous is not None and old_terms is not None and old_vectors is not None:
         kept_runs = _KeptRuns(
-            previous, old_terms, old_vectors, catalog, bm25, vectors, sentence_vectors, sentence_firsts
+            previous, old_terms, old_vectors, catalog, bm25, vectors, sentence_vectors, sentence_firsts, sentence_terms
         )
     sentence_count = 0
     fingerprint = hashlib.sha256()
@@ -707,17 +750,17 @@ def build_generation(
                         search_rows += 1
                         embed_hash = _embed_hash(embedder.model_id, passage.embed_text)
                         bm25.add(passage.tokens)
+                        spans = passage.sentences
+                        sentence_terms.add(spans, [bm25.ids_of(terms) for terms in passage.sentence_terms])
                         first = sentence_count
                         sentence_firsts.append(first)
+                        sentence_count += len(spans)
                         old = old_rows.get(embed_hash)
-                        if reuse is not None and old is not None and (reused := reuse.sentence_count(old)) is not None:
+                        if reuse is not None and old is not None and reuse.sentence_count(old) == len(spans):
                             # the same embedded text, split by the same splitter (the manifest's sentences
-                            # version): its sentence count, and vectors, are the previous generation's
-                            sentence_count += reused
+                            # version): its vectors are the previous generation's
                             reuse.add(search_row, old, first)
                         else:
-                            spans = sentences_of(passage.text)
-                            sentence_count += len(spans)
                             shift = len(passage.embed_text) - len(passage.text)  # the title before the text
                             shifted = [(start + shift, end + shift) for start, end in spans]
                             embedding.add(search_row, passage.embed_text, shifted, first)
@@ -751,6 +794,9 @@ def build_generation(
         writer.save_array(layout.SENTENCE_FIRSTS_FILE, np.frombuffer(sentence_firsts, dtype=np.int64))
         raise_if_interrupted()
         arrays = _write_bm25(writer, bm25)
+        if sentence_terms.sentences != sentence_count:
+            raise RuntimeError(f"{sentence_terms.sentences} sentences' terms for {sentence_count} sentences")
+        sentence_terms.finish(writer.save_array, writer.create_array, bm25.final_ids)
         del bm25  # its postings buffers (8 bytes per posting) are not needed any more
         catalog.add_terms(
             (term, i, int(arrays.doc_freq[i]), float(arrays.idf[i])) for i, term in enumerate(arrays.terms)
@@ -777,6 +823,7 @@ def build_generation(
             },
             "bm25": bm25_stats,
             "passage_terms": PASSAGE_TERMS_VERSION,
+            "sentence_terms": SENTENCE_TERMS_VERSION,
             "dense": dense,
             "sentences": {
                 "version": SENTENCES_VERSION,
@@ -793,6 +840,7 @@ def build_generation(
         catalog.abort()
         vectors.abort()
         sentence_vectors.abort()
+        sentence_terms.abort()
         writer.abort()
         if old_vectors is not None:
             old_vectors.close()

@@ -15,6 +15,13 @@ from index.bounded_cache import BoundedCache
 from index.catalog import Catalog, DocumentRecord, PassageRecord
 from index.dense import DenseIndex
 from index.errors import IndexStoreError
+from index.sentence_terms import (
+    SENTENCE_SPANS_FILE,
+    SENTENCE_TERM_FIRSTS_FILE,
+    SENTENCE_TERMS_FILE,
+    SENTENCE_TERMS_VERSION,
+    StoredSentenceTerms,
+)
 from index.store import Generation
 from index.vector_file import VectorFileReader
 
@@ -84,6 +91,17 @@ class CorpusIndex:
             raise IndexStoreError("index BM25 postings do not match the vocabulary")
         if not generation.checked:  # reads every posting: only when the checksums were verified too
             _check_postings(rows, weights, self.size)
+        self.stored_sentence_terms: StoredSentenceTerms | None = None
+        if self.manifest.get("sentence_terms") == SENTENCE_TERMS_VERSION:
+            stored = StoredSentenceTerms(
+                generation.load_array(SENTENCE_SPANS_FILE),
+                generation.load_array(SENTENCE_TERM_FIRSTS_FILE),
+                generation.load_array(SENTENCE_TERMS_FILE),
+            )
+            if not stored.check(int(firsts[-1])):
+                self.close()
+                raise IndexStoreError("index sentence terms do not match the sentences")
+            self.stored_sentence_terms = stored
         generation.record_checked()
         self.bm25 = BM25Scorer(indptr, rows, weights, self.size)
         self._dense: DenseIndex | None = None
@@ -126,6 +144,17 @@ class CorpusIndex:
             }
         except (OSError, ValueError, IndexError) as exc:
             raise IndexStoreError(f"index file {SENTENCE_VECTORS_FILE} is unreadable: {exc}") from None
+
+    def sentence_terms(
+        self, rows: Sequence[int]
+    ) -> dict[int, tuple[tuple[tuple[int, int], ...], tuple[list[int], ...]]]:
+        """Each passage's sentence spans (in its text) and the vocabulary ids of each sentence's terms, as
+        stored at index time ({} for an index that did not store them)."""
+        stored = self.stored_sentence_terms
+        if stored is None:
+            return {}
+        firsts = self._sentence_firsts
+        return {row: stored.of(int(firsts[row]), int(firsts[row + 1])) for row in dict.fromkeys(rows)}
 
     def documents(self) -> list[DocumentRecord]:
         if self._documents is None:

@@ -6,7 +6,7 @@ import math
 from collections.abc import Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -16,6 +16,8 @@ from qa.types import Sentence, Verdict
 
 if TYPE_CHECKING:
     from index.corpus_index import CorpusIndex
+
+TermT = TypeVar("TermT")  # a term as text or as its vocabulary id
 
 SENTENCE_DENSE_WEIGHT = 0.3  # sentence score = w * cosine + (1 - w) * idf-weighted term coverage
 
@@ -58,7 +60,7 @@ def index_term_weights(index: CorpusIndex, query_terms: list[str]) -> dict[str, 
     return term_weights(query_terms, {t: idf for t, (_, idf) in known.items()}, index.size)
 
 
-def covered_share(weights: Mapping[str, float], present: AbstractSet[str]) -> float:
+def covered_share(weights: Mapping[TermT, float], present: AbstractSet[TermT]) -> float:
     """Share of the query's idf mass whose terms are among `present`."""
     total = sum(weights.values())
     if total <= 0:

@@ -37,6 +37,7 @@ from qa.answer import covered_share
 from qa.answer_kind import AnswerKind, answer_kind, holds_answer_kind
 
 Vector = npt.NDArray[np.float32]
+Term = str | int  # a term as text, or its vocabulary id when the index stored the sentences' terms
 EmbedFn = Callable[[list[str]], npt.NDArray[np.float32]]
 StoredSentenceVectors = Callable[[list[int]], Mapping[int, npt.NDArray[np.float32]]]
 
@@ -117,10 +118,11 @@ def query_pairs(terms: Sequence[str]) -> list[tuple[str, str]]:
 @dataclass(frozen=True)
 class PassageSentences:
     """What the second stage reads from a passage whatever the question: its sentences' spans and the
-    terms of each (`span_terms`), in order."""
+    terms of each (`span_terms`), in order: as text, or as the vocabulary ids the index stored (the
+    question's weights and pairs are then keyed by id too)."""
 
     spans: tuple[tuple[int, int], ...]
-    terms: tuple[list[str], ...]
+    terms: tuple[list[str], ...] | tuple[list[int], ...]
 
     @classmethod
     def of(cls, text: str) -> PassageSentences:
@@ -141,8 +143,8 @@ class PassageSentencesCache:
 
 def sentence_features(
     text: str,
-    weights: Mapping[str, float],
-    pairs: Sequence[tuple[str, str]],
+    weights: Mapping[Term, float],
+    pairs: Sequence[tuple[Term, Term]],
     question: QuestionShape | None = None,
     sentences: PassageSentences | None = None,
 ) -> SentenceFeatures:
@@ -152,7 +154,7 @@ def sentence_features(
     spans = analysed.spans
     coverages: list[float] = []
     best_phrases = 0.0
-    passage_terms: list[str] = []
+    passage_terms: list[Term] = []
     for terms in analysed.terms:
         passage_terms += terms
         present = set(terms)
@@ -179,14 +181,14 @@ def sentence_features(
     )
 
 
-def _proximity(terms: Sequence[str], weights: Mapping[str, float]) -> float:
+def _proximity(terms: Sequence[Term], weights: Mapping[Term, float]) -> float:
     """Distinct question terms present / length of the shortest run of `terms` that holds all of them."""
     positions = [(i, t) for i, t in enumerate(terms) if t in weights]
     needed = len({t for _, t in positions})
     if needed == 0:
         return 0.0
     shortest = len(terms) + 1
-    counts: Counter[str] = Counter()
+    counts: Counter[Term] = Counter()
     left = 0
     for right in range(len(positions)):
         counts[positions[right][1]] += 1
@@ -203,8 +205,8 @@ def _proximity(terms: Sequence[str], weights: Mapping[str, float]) -> float:
 def rerank(
     fused: list[tuple[int, float]],
     texts: Mapping[int, str],
-    weights: Mapping[str, float],
-    pairs: Sequence[tuple[str, str]],
+    weights: Mapping[Term, float],
+    pairs: Sequence[tuple[Term, Term]],
     question: QuestionShape | None,
     query_vector: Vector | None,
     embed: EmbedFn,

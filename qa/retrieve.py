@@ -21,7 +21,15 @@ from index.embed import Embedder
 from index.tokenize import tokenize
 from qa.answer import term_weights
 from qa.fusion import RRF_K, convex_fusion, reciprocal_rank_fusion
-from qa.rerank import PassageSentencesCache, QuestionShape, RerankSettings, query_pairs, rerank
+from qa.rerank import (
+    PassageSentences,
+    PassageSentencesCache,
+    QuestionShape,
+    RerankSettings,
+    Term,
+    query_pairs,
+    rerank,
+)
 from qa.types import DEFAULT_FUSION, FUSIONS, Fusion, Mode
 
 CANDIDATE_DEPTH = 100
@@ -186,13 +194,26 @@ class HybridRetriever:
         idf = {t: value for t, (_, value) in info.items()}
         weights = term_weights(terms, idf, self.index.size)
         weights.update((t, w * idf[t]) for t, w in carried.items() if t in idf)
-        records = self.index.passages([row for row, _ in fused[: self.rerank_settings.depth]])
+        head = [row for row, _ in fused[: self.rerank_settings.depth]]
+        records = self.index.passages(head)
         texts = {row: record.text for row, record in records.items()}
+        pairs = query_pairs(terms)
+        stored = self.index.sentence_terms(head)
+        if stored:  # sentences and their terms as the index stored them: terms stand for their ids
+            ids = {term: term_id for term, (term_id, _) in info.items()}
+            for term in dict.fromkeys([*terms, *weights]):
+                ids.setdefault(term, -2 - len(ids))  # not in the vocabulary: an id no sentence holds
+            analysed = {row: PassageSentences(*stored[row]) for row in head}
+            keyed_weights: dict[Term, float] = {ids[t]: w for t, w in weights.items()}
+            keyed_pairs: list[tuple[Term, Term]] = [(ids[a], ids[b]) for a, b in pairs]
+        else:
+            analysed = self._passage_sentences.of(texts)
+            keyed_weights, keyed_pairs = dict(weights), list(pairs)
         return rerank(
             fused,
             texts,
-            weights,
-            query_pairs(terms),
+            keyed_weights,
+            keyed_pairs,
             QuestionShape.of(query.text) if query.text else None,
             vector,
             self.embedder.embed_queries,
@@ -200,7 +221,7 @@ class HybridRetriever:
             self.rerank_settings,
             cosines,
             self.index.sentence_vectors,
-            self._passage_sentences.of(texts),
+            analysed,
         )
 
     def _complete_scores(

@@ -29,6 +29,7 @@ from index.corpus_index import (
     CorpusIndex,
 )
 from index.errors import IndexStoreError
+from index.sentence_terms import SENTENCE_SPANS_FILE, SENTENCE_TERM_FIRSTS_FILE, SENTENCE_TERMS_FILE
 from index.sentences import SENTENCES_VERSION, sentences_of
 from index.store import MANIFEST, GenerationWriter, current_generation, sha256_file
 from tests.conftest import RecordingReporter
@@ -163,7 +164,8 @@ def _assert_same_as_a_full_build(updated: CorpusIndex, corpus: Path, full_dir: P
         assert updated.manifest["bm25"] == full.manifest["bm25"]
         for name in (
             "bm25_indptr.npy", "bm25_rows.npy", "bm25_weights.npy", SENTENCE_FIRSTS_FILE, BM25_PASSAGE_TERMS_FILE,
-            BM25_PASSAGE_TFS_FILE, BM25_PASSAGE_FIRSTS_FILE, BM25_PASSAGE_LENGTHS_FILE,
+            BM25_PASSAGE_TFS_FILE, BM25_PASSAGE_FIRSTS_FILE, BM25_PASSAGE_LENGTHS_FILE, SENTENCE_SPANS_FILE,
+            SENTENCE_TERM_FIRSTS_FILE, SENTENCE_TERMS_FILE,
         ):  # fmt: skip
             assert updated.manifest["files"][name]["sha256"] == full.manifest["files"][name]["sha256"], name
     finally:

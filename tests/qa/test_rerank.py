@@ -205,3 +205,34 @@ def test_answers_are_the_same_with_the_passage_cache_warm_or_cold(seeds_engine) 
     for question in questions:
         cold = HybridRetriever(seeds_engine.index, seeds_engine.embedder)
         assert warm.retrieve(question, "hybrid", 10).candidates == cold.retrieve(question, "hybrid", 10).candidates
+
+
+def test_stored_sentence_terms_rank_exactly_as_the_text_does(seeds_engine, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The index stores each sentence's span and terms (vocabulary ids): the second stage reads them
+    instead of splitting and tokenizing candidates, with the very same features and order; the stored
+    spans are `sentences_of(text)` and the ids stand for `span_terms` of each sentence."""
+    from index.sentences import sentences_of
+    from index.tokenize import span_terms
+    from qa.retrieve import HybridRetriever
+
+    index = seeds_engine.index
+    assert index.stored_sentence_terms is not None
+    vocabulary = index.catalog.terms_by_id()
+    rows = list(range(index.size))
+    stored = index.sentence_terms(rows)
+    for row, record in index.passages(rows).items():
+        spans, ids = stored[row]
+        assert list(spans) == sentences_of(record.text)
+        assert [[vocabulary[i] for i in sentence] for sentence in ids] == [
+            span_terms(record.text[start:end]) for start, end in spans
+        ]
+    questions = [
+        "Who struck the weapons depot in Idlib?",
+        "How many people live in Idlib?",
+        "Did quokkas in Zanzibar see the Idlib depot strike?",  # words the corpus lacks
+    ]
+    with_stored = [HybridRetriever(index, seeds_engine.embedder).retrieve(q, "hybrid", 10) for q in questions]
+    monkeypatch.setattr(index, "stored_sentence_terms", None)
+    from_text = [HybridRetriever(index, seeds_engine.embedder).retrieve(q, "hybrid", 10) for q in questions]
+    for mine, theirs in zip(with_stored, from_text, strict=True):
+        assert mine.candidates == theirs.candidates
