@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, TypeVar, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -60,6 +60,16 @@ def index_term_weights(index: CorpusIndex, query_terms: list[str]) -> dict[str, 
     return term_weights(query_terms, {t: idf for t, (_, idf) in known.items()}, index.size)
 
 
+def term_keys(known: Mapping[str, tuple[int, float]], terms: Iterable[str]) -> dict[str, int]:
+    """The key of each term when sentences' terms are the ids the index stored: its vocabulary id
+    (`known`: `CorpusIndex.term_info`), or for a term the vocabulary lacks a negative id that no stored
+    sentence holds (one per term)."""
+    keys = {term: term_id for term, (term_id, _) in known.items()}
+    for term in terms:
+        keys.setdefault(term, -2 - len(keys))
+    return keys
+
+
 def covered_share(weights: Mapping[TermT, float], present: AbstractSet[TermT]) -> float:
     """Share of the query's idf mass whose terms are among `present`."""
     total = sum(weights.values())
@@ -87,16 +97,22 @@ def matched_terms(text: str, weights: Mapping[str, float]) -> tuple[tuple[str, .
 def best_sentence(
     text: str,
     offset: int,
-    spans: list[tuple[int, int]],
-    weights: Mapping[str, float],
+    spans: Sequence[tuple[int, int]],
+    weights: Mapping[str, float] | Mapping[int, float],
     query_vector: npt.NDArray[np.float32] | None,
     sentence_vectors: npt.NDArray[np.float32] | None,
+    sentence_terms: Sequence[Sequence[int]] | None = None,
 ) -> Sentence:
     """The sentence of a passage that best answers the question. `offset` is the passage's char_start
-    in its file; `sentence_vectors` holds one unit vector per span (or None for lexical choice only)."""
+    in its file; `sentence_vectors` holds one unit vector per span (or None for lexical choice only);
+    `sentence_terms`, the ids of each sentence's terms as the index stored them (`weights` then keyed by
+    `term_keys`), spares tokenizing the sentences."""
     best_index, best_score = 0, -np.inf
     for i, (start, end) in enumerate(spans):
-        lexical = coverage(text[start:end], weights)
+        if sentence_terms is not None:
+            lexical = covered_share(cast(Mapping[int, float], weights), set(sentence_terms[i]))
+        else:
+            lexical = coverage(text[start:end], cast(Mapping[str, float], weights))
         if query_vector is not None and sentence_vectors is not None:
             cosine = float(sentence_vectors[i] @ query_vector)
             score = SENTENCE_DENSE_WEIGHT * cosine + (1 - SENTENCE_DENSE_WEIGHT) * lexical

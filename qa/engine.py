@@ -18,7 +18,7 @@ from index.errors import QuestionError
 from index.sentences import sentences_of
 from index.store import default_index_dir
 from index.tokenize import tokenize
-from qa.answer import CredibilityRule, best_sentence, coverage, index_term_weights, matched_terms
+from qa.answer import CredibilityRule, best_sentence, coverage, index_term_weights, matched_terms, term_keys
 from qa.citations import CitationChecker
 from qa.context_retrieval import ContextSettings, ContextualRetriever
 from qa.conversation import Conversation, content_words
@@ -134,7 +134,14 @@ class QAEngine:
         records = self.index.passages(rows)
         weights = index_term_weights(self.index, retrieval.query_terms)
         vector = retrieval.query_vector
-        sentence_spans = {row: sentences_of(records[row].text) for row in rows}
+        stored_terms = self.index.sentence_terms(rows)  # spans and term ids as indexed ({}: not stored)
+        sentence_spans = {
+            row: list(stored_terms[row][0]) if row in stored_terms else sentences_of(records[row].text) for row in rows
+        }
+        keyed_weights: dict[int, float] = {}  # weights keyed as the stored terms are
+        if stored_terms:
+            keys = term_keys(self.index.term_info(list(weights)), weights)
+            keyed_weights = {keys[term]: weight for term, weight in weights.items()}
         # Each shown passage highlights the sentence that best combines meaning and key terms; the sentence
         # vectors were computed at index time (a damaged or mismatched set falls back to key terms alone).
         stored = self.index.sentence_vectors(rows) if vector is not None else {}
@@ -145,13 +152,15 @@ class QAEngine:
         for rank, candidate in enumerate(retrieval.candidates, start=1):
             record = records[candidate.row]
             vectors = sentence_vectors.get(candidate.row)
+            terms = stored_terms.get(candidate.row)
             sentence = best_sentence(
                 record.text,
                 record.char_start,
                 sentence_spans[candidate.row],
-                weights,
+                weights if terms is None else keyed_weights,
                 vector,
                 vectors,
+                None if terms is None else terms[1],
             )
             words, spans = matched_terms(record.text, weights)
             evidence.append(

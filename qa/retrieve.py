@@ -19,7 +19,7 @@ import numpy.typing as npt
 from index.corpus_index import CorpusIndex
 from index.embed import Embedder
 from index.tokenize import tokenize
-from qa.answer import term_weights
+from qa.answer import term_keys, term_weights
 from qa.fusion import RRF_K, convex_fusion, reciprocal_rank_fusion
 from qa.rerank import (
     PassageSentences,
@@ -200,9 +200,7 @@ class HybridRetriever:
         pairs = query_pairs(terms)
         stored = self.index.sentence_terms(head)
         if stored:  # sentences and their terms as the index stored them: terms stand for their ids
-            ids = {term: term_id for term, (term_id, _) in info.items()}
-            for term in dict.fromkeys([*terms, *weights]):
-                ids.setdefault(term, -2 - len(ids))  # not in the vocabulary: an id no sentence holds
+            ids = term_keys(info, [*terms, *weights])
             analysed = {row: PassageSentences(*stored[row]) for row in head}
             keyed_weights: dict[Term, float] = {ids[t]: w for t, w in weights.items()}
             keyed_pairs: list[tuple[Term, Term]] = [(ids[a], ids[b]) for a, b in pairs]
