@@ -16,9 +16,6 @@ from index.catalog import Catalog, DocumentRecord, PassageRecord
 from index.dense import DenseIndex
 from index.errors import IndexStoreError
 from index.sentence_terms import (
-    SENTENCE_SPANS_FILE,
-    SENTENCE_TERM_FIRSTS_FILE,
-    SENTENCE_TERMS_FILE,
     SENTENCE_TERMS_VERSION,
     StoredSentenceTerms,
 )
@@ -50,6 +47,7 @@ class CorpusIndex:
     def __init__(self, generation: Generation) -> None:
         self.generation = generation
         self.manifest: dict[str, Any] = generation.manifest
+        self.stored_sentence_terms: StoredSentenceTerms | None = None  # read by `sentence_terms`
         try:
             self.catalog = Catalog(generation.file(CATALOG_FILE))
         except ValueError as exc:
@@ -91,17 +89,16 @@ class CorpusIndex:
             raise IndexStoreError("index BM25 postings do not match the vocabulary")
         if not generation.checked:  # reads every posting: only when the checksums were verified too
             _check_postings(rows, weights, self.size)
-        self.stored_sentence_terms: StoredSentenceTerms | None = None
         if self.manifest.get("sentence_terms") == SENTENCE_TERMS_VERSION:
-            stored = StoredSentenceTerms(
-                generation.load_array(SENTENCE_SPANS_FILE),
-                generation.load_array(SENTENCE_TERM_FIRSTS_FILE),
-                generation.load_array(SENTENCE_TERMS_FILE),
-            )
+            try:
+                stored = StoredSentenceTerms.open(generation.path)
+            except (OSError, ValueError) as exc:
+                self.close()
+                raise IndexStoreError(f"index sentence terms are unreadable: {exc}") from None
+            self.stored_sentence_terms = stored
             if not stored.check(int(firsts[-1])):
                 self.close()
                 raise IndexStoreError("index sentence terms do not match the sentences")
-            self.stored_sentence_terms = stored
         generation.record_checked()
         self.bm25 = BM25Scorer(indptr, rows, weights, self.size)
         self._dense: DenseIndex | None = None
@@ -205,6 +202,9 @@ class CorpusIndex:
         self.catalog.close()
         self._vector_file.close()
         self._sentence_file.close()
+        if self.stored_sentence_terms is not None:
+            self.stored_sentence_terms.close()
+            self.stored_sentence_terms = None
 
 
 def _check_postings(rows: npt.NDArray[Any], weights: npt.NDArray[Any], size: int) -> None:

@@ -9,6 +9,7 @@ scratch file; `finish` rewrites them as the finished vocabulary's ids.
 
 from __future__ import annotations
 
+import os
 from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -86,27 +87,80 @@ class SentenceTermsWriter:
         (self.directory / _SCRATCH).unlink(missing_ok=True)
 
 
+class ArrayFile:
+    """A `.npy` array read by positional reads of element ranges, not memory-mapped: the few ranges a
+    question needs stay in the page cache, not in the process's resident set (as a mapping's read-ahead
+    would, a little more with every question, at a million passages)."""
+
+    def __init__(self, path: Path) -> None:
+        mapped = np.load(path, mmap_mode="r", allow_pickle=False)
+        if not isinstance(mapped, np.memmap) or mapped.dtype.byteorder == ">":
+            raise ValueError(f"{path.name} is not a little-endian array file")
+        self.shape: tuple[int, ...] = mapped.shape
+        self.dtype = mapped.dtype
+        self._row = int(np.prod(mapped.shape[1:], dtype=np.int64))  # elements per first-axis index
+        self._offset = int(mapped.offset)
+        del mapped
+        self._fd = os.open(path, os.O_RDONLY)
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def read(self, start: int, stop: int) -> npt.NDArray[Any]:
+        """Elements [start, stop) along the first axis."""
+        if not 0 <= start <= stop <= len(self):
+            raise IndexError(f"rows {start}:{stop} out of range")
+        size = (stop - start) * self._row * self.dtype.itemsize
+        data = os.pread(self._fd, size, self._offset + start * self._row * self.dtype.itemsize)
+        if len(data) != size:
+            raise ValueError("array file is shorter than its header says")
+        return np.frombuffer(data, dtype=self.dtype).reshape((stop - start, *self.shape[1:]))
+
+    def close(self) -> None:
+        os.close(self._fd)
+
+
 @dataclass(frozen=True)
 class StoredSentenceTerms:
-    """The three arrays of an index (memory-mapped)."""
+    """The three arrays of an index: memory-mapped (`load`, for copying them into the next generation)
+    or read by ranges (`open`, for questions)."""
 
-    spans: npt.NDArray[np.int32]
-    firsts: npt.NDArray[np.int64]
-    terms: npt.NDArray[np.int32]
+    spans: Any  # int32 [sentences, 2]
+    firsts: Any  # int64 [sentences + 1]
+    terms: Any  # int32
+
+    @classmethod
+    def open(cls, directory: Path) -> StoredSentenceTerms:
+        files: list[ArrayFile] = []
+        try:
+            for name in (SENTENCE_SPANS_FILE, SENTENCE_TERM_FIRSTS_FILE, SENTENCE_TERMS_FILE):
+                files.append(ArrayFile(directory / name))
+        except BaseException:
+            for opened in files:
+                opened.close()
+            raise
+        return cls(*files)
 
     def check(self, sentences: int) -> bool:
         """Whether the arrays describe `sentences` sentences consistently."""
-        return (
-            self.spans.shape == (sentences, 2)
-            and len(self.firsts) == sentences + 1
-            and int(self.firsts[0]) == 0
-            and int(self.firsts[-1]) == len(self.terms)
-        )
+        if tuple(self.spans.shape) != (sentences, 2) or len(self.firsts) != sentences + 1:
+            return False
+        first, last = int(_rows(self.firsts, 0, 1)[0]), int(_rows(self.firsts, sentences, sentences + 1)[0])
+        return first == 0 and last == len(self.terms)
 
     def of(self, first: int, stop: int) -> SpansAndTerms:
         """Spans and term-id lists of sentences [first, stop)."""
-        spans = tuple((int(a), int(b)) for a, b in self.spans[first:stop].tolist())
-        bounds = self.firsts[first : stop + 1].tolist()
-        block = self.terms[bounds[0] : bounds[-1]].tolist()
+        spans = tuple((int(a), int(b)) for a, b in _rows(self.spans, first, stop).tolist())
+        bounds = _rows(self.firsts, first, stop + 1).tolist()
+        block = _rows(self.terms, bounds[0], bounds[-1]).tolist()
         base = bounds[0]
         return spans, tuple(block[a - base : b - base] for a, b in zip(bounds, bounds[1:], strict=False))
+
+    def close(self) -> None:
+        for part in (self.spans, self.firsts, self.terms):
+            if isinstance(part, ArrayFile):
+                part.close()
+
+
+def _rows(array: Any, start: int, stop: int) -> npt.NDArray[Any]:
+    return array.read(start, stop) if isinstance(array, ArrayFile) else array[start:stop]
