@@ -83,14 +83,20 @@ def coverage(text: str, weights: Mapping[str, float]) -> float:
     return covered_share(weights, set(span_terms(text)))
 
 
-def matched_terms(text: str, weights: Mapping[str, float]) -> tuple[tuple[str, ...], tuple[tuple[int, int], ...]]:
-    """Query words as they appear in `text` (distinct, in order of appearance) and every place they occur."""
+def matched_terms(
+    text: str, weights: Mapping[str, float], within: Sequence[tuple[int, int]] | None = None
+) -> tuple[tuple[str, ...], tuple[tuple[int, int], ...]]:
+    """Query words as they appear in `text` (distinct, in order of appearance) and every place they occur.
+    `within`: the only parts of the text that can hold one, in order (the sentences whose stored terms
+    include a query term; no word crosses a sentence boundary, so the result is the same)."""
     words: dict[str, None] = {}
     spans: list[tuple[int, int]] = []
-    for term, start, end in term_spans(text):
-        if term in weights:
-            words.setdefault(text[start:end].lower(), None)
-            spans.append((start, end))
+    for part_start, part_end in [(0, len(text))] if within is None else within:
+        part = text[part_start:part_end]
+        for term, start, end in term_spans(part):
+            if term in weights:
+                words.setdefault(part[start:end].lower(), None)
+                spans.append((part_start + start, part_start + end))
     return tuple(words), tuple(spans)
 
 

@@ -15,6 +15,7 @@ from index.corpus import DocumentSource, FolderSource
 from index.corpus_index import CorpusIndex
 from index.embed import Embedder, ModelEmbedder, resolve_model
 from index.errors import QuestionError
+from index.sentence_terms import MISSING
 from index.sentences import sentences_of
 from index.store import default_index_dir
 from index.tokenize import tokenize
@@ -162,7 +163,11 @@ class QAEngine:
                 vectors,
                 None if terms is None else terms[1],
             )
-            words, spans = matched_terms(record.text, weights)
+            holding = None  # the sentences whose stored terms include a question term (or one the index lacks)
+            if terms is not None:
+                wanted = keyed_weights.keys() | {MISSING}
+                holding = [span for span, ids in zip(terms[0], terms[1], strict=True) if not wanted.isdisjoint(ids)]
+            words, spans = matched_terms(record.text, weights, holding)
             evidence.append(
                 Evidence(
                     rank=rank,
