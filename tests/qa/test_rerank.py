@@ -208,9 +208,10 @@ def test_answers_are_the_same_with_the_passage_cache_warm_or_cold(seeds_engine) 
 
 
 def test_stored_sentence_terms_rank_exactly_as_the_text_does(seeds_engine, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    """The index stores each sentence's span and terms (vocabulary ids): the second stage reads them
-    instead of splitting and tokenizing candidates, with the very same features and order; the stored
-    spans are `sentences_of(text)` and the ids stand for `span_terms` of each sentence."""
+    """The index stores each sentence's span and terms (vocabulary ids): the second stage and the answer
+    stage read them instead of splitting and tokenizing passages, with the very same features, order,
+    answer sentences and highlights; the stored spans are `sentences_of(text)` and the ids stand for
+    `span_terms` of each sentence."""
     from index.sentences import sentences_of
     from index.tokenize import span_terms
     from qa.retrieve import HybridRetriever
@@ -232,7 +233,10 @@ def test_stored_sentence_terms_rank_exactly_as_the_text_does(seeds_engine, monke
         "Did quokkas in Zanzibar see the Idlib depot strike?",  # words the corpus lacks
     ]
     with_stored = [HybridRetriever(index, seeds_engine.embedder).retrieve(q, "hybrid", 10) for q in questions]
+    answers = [[p.to_json() for p in seeds_engine.ask(q, top_k=10).passages] for q in questions]
     monkeypatch.setattr(index, "stored_sentence_terms", None)
     from_text = [HybridRetriever(index, seeds_engine.embedder).retrieve(q, "hybrid", 10) for q in questions]
     for mine, theirs in zip(with_stored, from_text, strict=True):
         assert mine.candidates == theirs.candidates
+    # the answer stage too: the same answer sentences and highlighted words
+    assert answers == [[p.to_json() for p in seeds_engine.ask(q, top_k=10).passages] for q in questions]
