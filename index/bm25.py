@@ -12,7 +12,7 @@ import math
 import threading
 from array import array
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -213,19 +213,18 @@ class BM25Builder:
         """The largest term count of any passage (to choose the stored counts' integer type)."""
         return int(np.frombuffer(self._tfs, dtype=np.intc).max()) if self.postings else 0
 
-    def write_passage_terms(
-        self, term_ids_out: npt.NDArray[np.integer[Any]], tfs_out: npt.NDArray[np.integer[Any]]
-    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int32]]:
-        """After `finish`: each passage's terms (ids of the finished index) and counts into the outputs
-        (one element per posting), by blocks; returns the passages' `firsts` and `lengths` (`PassageTerms`)."""
+    def passage_term_blocks(self, counts: bool = False) -> Iterator[npt.NDArray[Any]]:
+        """After `finish`: each passage's term ids (ids of the finished index), or with `counts` their
+        counts, in blocks, passage after passage (what `PassageTerms` holds)."""
         if self._sorted_ids is None:
-            raise RuntimeError("write_passage_terms needs finish() first")
-        ids = np.frombuffer(self._term_ids, dtype=np.intc) if self.postings else np.zeros(0, np.intc)
-        tfs = np.frombuffer(self._tfs, dtype=np.intc) if self.postings else np.zeros(0, np.intc)
+            raise RuntimeError("passage_term_blocks needs finish() first")
+        source = np.frombuffer(self._tfs if counts else self._term_ids, dtype=np.intc)
         for start in range(0, self.postings, FINISH_BLOCK):
-            stop = start + FINISH_BLOCK
-            term_ids_out[start:stop] = self._sorted_ids[ids[start:stop]]
-            tfs_out[start:stop] = tfs[start:stop]
+            block = source[start : start + FINISH_BLOCK]
+            yield block if counts else self._sorted_ids[block]
+
+    def passage_bounds(self) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int32]]:
+        """The passages' `firsts` and `lengths` (`PassageTerms`)."""
         firsts = np.zeros(len(self._terms_per_doc) + 1, np.int64)
         np.cumsum(np.frombuffer(self._terms_per_doc, dtype=np.intc), out=firsts[1:])
         return firsts, np.frombuffer(self._doc_lens, dtype=np.intc).astype(np.int32)

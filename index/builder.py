@@ -609,13 +609,10 @@ def _write_bm25(writer: GenerationWriter, bm25: BM25Builder) -> BM25Arrays:
     rows.flush()
     weights.flush()
     writer.save_array(layout.BM25_INDPTR_FILE, arrays.indptr)
-    term_ids = writer.create_array(layout.BM25_PASSAGE_TERMS_FILE, bm25.postings, np.int32)
-    tfs = writer.create_array(
-        layout.BM25_PASSAGE_TFS_FILE, bm25.postings, np.uint16 if bm25.max_tf() <= 0xFFFF else np.int32
-    )
-    firsts, lengths = bm25.write_passage_terms(term_ids, tfs)
-    term_ids.flush()
-    tfs.flush()
+    writer.stream_array(layout.BM25_PASSAGE_TERMS_FILE, bm25.postings, np.int32, bm25.passage_term_blocks())
+    count_type = np.uint16 if bm25.max_tf() <= 0xFFFF else np.int32
+    writer.stream_array(layout.BM25_PASSAGE_TFS_FILE, bm25.postings, count_type, bm25.passage_term_blocks(counts=True))
+    firsts, lengths = bm25.passage_bounds()
     writer.save_array(layout.BM25_PASSAGE_FIRSTS_FILE, firsts)
     writer.save_array(layout.BM25_PASSAGE_LENGTHS_FILE, lengths)
     return arrays
@@ -796,7 +793,7 @@ def build_generation(
         arrays = _write_bm25(writer, bm25)
         if sentence_terms.sentences != sentence_count:
             raise RuntimeError(f"{sentence_terms.sentences} sentences' terms for {sentence_count} sentences")
-        sentence_terms.finish(writer.save_array, writer.create_array, bm25.final_ids)
+        sentence_terms.finish(writer, bm25.final_ids)
         del bm25  # its postings buffers (8 bytes per posting) are not needed any more
         catalog.add_terms(
             (term, i, int(arrays.doc_freq[i]), float(arrays.idf[i])) for i, term in enumerate(arrays.terms)

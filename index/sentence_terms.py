@@ -11,13 +11,16 @@ from __future__ import annotations
 
 import os
 from array import array
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import numpy as np
 import numpy.typing as npt
+
+if TYPE_CHECKING:
+    from index.store import GenerationWriter
 
 SENTENCE_SPANS_FILE = "sentence_spans.npy"  # int32 [sentences, 2]: start, end in the passage's text
 SENTENCE_TERM_FIRSTS_FILE = "sentence_term_firsts.npy"  # int64 [sentences + 1]
@@ -61,30 +64,29 @@ class SentenceTermsWriter:
         self._firsts.frombytes(shifted.astype(np.int64).tobytes())
         self._scratch.write(np.ascontiguousarray(terms, dtype=np.int32).tobytes())
 
-    def finish(self, save_array: Any, create_array: Any, final_ids: npt.NDArray[np.int32]) -> None:
-        """Write the three files through the generation writer's `save_array` / `create_array`, builder
-        ids rewritten as `final_ids[id]` (-1 stays -1)."""
+    def finish(self, writer: GenerationWriter, final_ids: npt.NDArray[np.int32]) -> None:
+        """Write the three files into the generation, builder ids rewritten as `final_ids[id]` (-1 stays
+        -1), reading the scratch file by blocks (plain reads and writes: nothing stays resident)."""
         self._scratch.close()
         scratch = self.directory / _SCRATCH
         try:
-            save_array(SENTENCE_SPANS_FILE, np.frombuffer(self._spans, dtype=np.int32).reshape(-1, 2))
-            save_array(SENTENCE_TERM_FIRSTS_FILE, np.frombuffer(self._firsts, dtype=np.int64))
-            total = self._firsts[-1]
-            out = create_array(SENTENCE_TERMS_FILE, total, np.int32)
-            if total:
-                ids = np.memmap(scratch, dtype=np.int32, mode="r", shape=(total,))
-                for start in range(0, total, REMAP_BLOCK):
-                    block = ids[start : start + REMAP_BLOCK]
-                    known = block >= 0
-                    out[start : start + len(block)] = np.where(known, final_ids[np.where(known, block, 0)], MISSING)
-                del ids
-            out.flush()
+            writer.save_array(SENTENCE_SPANS_FILE, np.frombuffer(self._spans, dtype=np.int32).reshape(-1, 2))
+            writer.save_array(SENTENCE_TERM_FIRSTS_FILE, np.frombuffer(self._firsts, dtype=np.int64))
+            with open(scratch, "rb") as handle:
+                writer.stream_array(SENTENCE_TERMS_FILE, self._firsts[-1], np.int32, _remapped(handle, final_ids))
         finally:
             scratch.unlink(missing_ok=True)
 
     def abort(self) -> None:
         self._scratch.close()
         (self.directory / _SCRATCH).unlink(missing_ok=True)
+
+
+def _remapped(handle: BinaryIO, final_ids: npt.NDArray[np.int32]) -> Iterator[npt.NDArray[np.int32]]:
+    """The builder ids in `handle` (int32), block by block, as final ids (-1 stays -1)."""
+    while len(block := np.fromfile(handle, dtype=np.int32, count=REMAP_BLOCK)):
+        known = block >= 0
+        yield np.where(known, final_ids[np.where(known, block, 0)], MISSING).astype(np.int32)
 
 
 class ArrayFile:

@@ -22,7 +22,7 @@ import secrets
 import shutil
 import signal
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -144,6 +144,20 @@ class GenerationWriter:
         with open(path, "rb+") as handle:
             os.posix_fallocate(handle.fileno(), 0, os.fstat(handle.fileno()).st_size)
         return array
+
+    def stream_array(self, name: str, length: int, dtype: npt.DTypeLike, blocks: Iterable[npt.NDArray[Any]]) -> None:
+        """A new one-dimensional `.npy` file of the generation written from consecutive `blocks` with plain
+        writes (no mapping: nothing written stays in the process's resident memory)."""
+        kind = np.dtype(dtype)
+        header = {"descr": np.lib.format.dtype_to_descr(kind), "fortran_order": False, "shape": (length,)}
+        written = 0
+        with open(self.path / name, "wb") as handle:
+            np.lib.format.write_array_header_1_0(handle, header)
+            for block in blocks:
+                np.ascontiguousarray(block, dtype=kind).tofile(handle)
+                written += len(block)
+        if written != length:
+            raise ValueError(f"{name}: {written} elements written for {length}")
 
     def abort(self) -> None:
         shutil.rmtree(self.path, ignore_errors=True)
