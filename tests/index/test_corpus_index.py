@@ -205,6 +205,29 @@ def test_an_update_stores_the_same_index_as_a_full_build(tmp_path: Path) -> None
         updated.close()
 
 
+def test_an_index_without_stored_terms_is_updated_by_reading_every_file(tmp_path: Path) -> None:
+    """An index written before generations kept their passages' and sentences' terms cannot lend them:
+    the next update reads every file again (vectors are still reused) and stores what a full build does,
+    the terms included."""
+    corpus = write_corpus(tmp_path / "corpus", "alpha", documents=4, paragraphs=5)
+    index_dir = tmp_path / "index"
+    open_index(FolderSource(corpus), index_dir, HashEmbedder(), NullReporter()).close()
+    generation = current_generation(index_dir)
+    assert generation is not None
+    manifest = json.loads(generation.file(MANIFEST).read_text())
+    del manifest["passage_terms"], manifest["sentence_terms"]  # as an older version wrote it
+    generation.file(MANIFEST).write_text(json.dumps(manifest))
+    rewrite_document(corpus, 1, "beta", paragraphs=5)
+    _CountingSource.read_paths = []
+    updated = open_index(_CountingSource(corpus), index_dir, HashEmbedder(), NullReporter())
+    assert sorted(_CountingSource.read_paths) == [f"corpus/doc{n}.txt" for n in range(4)]
+    try:
+        assert updated.stored_sentence_terms is not None
+        _assert_same_as_a_full_build(updated, corpus, tmp_path / "full")
+    finally:
+        updated.close()
+
+
 def test_sentence_vectors_must_match_the_passages(tmp_path: Path) -> None:
     """A sentence table that does not cover the passages (a damaged or foreign file) is refused at load."""
     index_dir = tmp_path / "index"
