@@ -11,7 +11,7 @@ import threading
 import time
 from array import array
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 from typing import Any, Protocol
 
@@ -602,13 +602,18 @@ def _build_approximate_index(
 def _write_bm25(writer: GenerationWriter, bm25: BM25Builder) -> BM25Arrays:
     """Compute the BM25 postings straight into the generation's memory-mapped `.npy` files (no copy of
     the 63 M-posting arrays of a 1M-passage corpus is ever held in memory), then each passage's terms and
-    counts (what the next update copies for unchanged passages)."""
+    counts (what the next update copies for unchanged passages). The returned arrays hold the vocabulary
+    and statistics, not the postings."""
     rows = writer.create_array(layout.BM25_ROWS_FILE, bm25.postings, np.int32)
     weights = writer.create_array(layout.BM25_WEIGHTS_FILE, bm25.postings, WEIGHT_DTYPE)
     arrays = bm25.finish(rows, weights)
     rows.flush()
     weights.flush()
     writer.save_array(layout.BM25_INDPTR_FILE, arrays.indptr)
+    # Unmap the postings now: their written pages (12 bytes a posting) would stay resident while the rest
+    # of the generation is written.
+    del rows, weights
+    arrays = replace(arrays, rows=np.empty(0, np.int32), weights=np.empty(0, WEIGHT_DTYPE))
     writer.stream_array(layout.BM25_PASSAGE_TERMS_FILE, bm25.postings, np.int32, bm25.passage_term_blocks())
     count_type = np.uint16 if bm25.max_tf() <= 0xFFFF else np.int32
     writer.stream_array(layout.BM25_PASSAGE_TFS_FILE, bm25.postings, count_type, bm25.passage_term_blocks(counts=True))
@@ -802,7 +807,7 @@ def build_generation(
         crash_point("catalog")
         n_terms = len(arrays.terms)
         bm25_stats = {"n_docs": arrays.n_docs, "avgdl": arrays.avgdl, "average_idf": arrays.average_idf}
-        del arrays  # unmaps the postings files before the vector index reads the vectors
+        del arrays
         dense = _build_approximate_index(writer, previous, embedder.model_id, search_rows, reporter)
         manifest = {
             "corpus_root": source.identity,

@@ -27,7 +27,7 @@ SENTENCE_TERM_FIRSTS_FILE = "sentence_term_firsts.npy"  # int64 [sentences + 1]
 SENTENCE_TERMS_FILE = "sentence_terms.npy"  # int32: term ids, sentence after sentence
 SENTENCE_TERMS_VERSION = 1  # manifest["sentence_terms"]
 _SCRATCH = "sentence_terms.scratch"  # builder ids while building (removed by `finish`)
-REMAP_BLOCK = 1 << 22  # term ids rewritten per step in `finish`
+REMAP_BLOCK = 1 << 20  # term ids rewritten per step in `finish`
 MISSING = -1  # a term the vocabulary lacks
 
 SpansAndTerms = tuple[tuple[tuple[int, int], ...], tuple[list[int], ...]]  # one passage's sentences
