@@ -56,6 +56,15 @@ class PassageTerms:
     firsts: npt.NDArray[np.int64]  # passage i's pairs are [firsts[i] - firsts[0], firsts[i + 1] - firsts[0])
     lengths: npt.NDArray[np.integer[Any]]  # tokens per passage
 
+    def check(self, passages: int) -> bool:
+        """Whether the arrays describe `passages` passages consistently."""
+        return (
+            len(self.firsts) == passages + 1
+            and len(self.lengths) == passages
+            and int(self.firsts[0]) == 0
+            and int(self.firsts[-1]) == len(self.term_ids) == len(self.tfs)
+        )
+
     def passages(self, start: int, stop: int) -> PassageTerms:
         """Passages [start, stop)."""
         first, last = int(self.firsts[start]), int(self.firsts[stop])
@@ -110,8 +119,7 @@ class BM25Builder:
     def term_ids(self, terms: Sequence[str]) -> npt.NDArray[np.intc]:
         """This builder's ids of `terms` (added to the vocabulary if new), for `add_counted`. A term that no
         passage ends up containing is left out of the index by `finish`."""
-        vocab = self.vocab
-        return np.fromiter((vocab.setdefault(t, len(vocab)) for t in terms), dtype=np.intc, count=len(terms))
+        return np.asarray(self.ids_of(terms), dtype=np.intc)
 
     def add_counted(self, counted: PassageTerms) -> None:
         """Add passages already counted (e.g. unchanged passages of a previous index, their term ids mapped

@@ -30,13 +30,13 @@ from index.errors import CorpusError, IndexStoreError, ModelError
 from index.interrupts import deferred_interrupts, raise_if_interrupted
 from index.paragraphs import PassageSpan, split_document
 from index.sentence_terms import (
-    MISSING,
     SENTENCE_SPANS_FILE,
     SENTENCE_TERM_FIRSTS_FILE,
     SENTENCE_TERMS_FILE,
     SENTENCE_TERMS_VERSION,
     SentenceTermsWriter,
     StoredSentenceTerms,
+    remap_ids,
 )
 from index.sentences import SENTENCES_VERSION, sentences_of
 from index.stages import INDEXING
@@ -456,14 +456,7 @@ def _load_previous_terms(previous: Generation) -> _PreviousTerms:
         previous.load_array(layout.BM25_PASSAGE_FIRSTS_FILE),
         previous.load_array(layout.BM25_PASSAGE_LENGTHS_FILE),
     )
-    searchable = int(previous.manifest["counts"]["searchable"])
-    if (
-        len(terms.firsts) != searchable + 1
-        or len(terms.lengths) != searchable
-        or int(terms.firsts[0]) != 0
-        or int(terms.firsts[-1]) != len(terms.term_ids)
-        or len(terms.tfs) != len(terms.term_ids)
-    ):
+    if not terms.check(int(previous.manifest["counts"]["searchable"])):
         raise IndexStoreError("the previous index's passage terms do not match its passages")
     return _PreviousTerms(terms, sentences)
 
@@ -510,7 +503,6 @@ class _KeptRuns:
         self.sentence_firsts = sentence_firsts
         self._term_map: npt.NDArray[np.intc] | None = None  # previous term id -> the builder's
         self._run: _Run | None = None
-        self.documents = 0
 
     def add(self, kept: _KeptDocument, doc: int, row: int, search_row: int, sentence_first: int) -> int:
         """Queue kept document `kept` as document `doc` at the given rows; returns its sentence count."""
@@ -527,20 +519,18 @@ class _KeptRuns:
             self._run = _Run(
                 kept.record.doc, doc, list(kept.rows), row, list(kept.search_rows), search_row, sentence_first
             )
-        self.documents += 1
         firsts = self.old.sentence_firsts
         return int(firsts[kept.search_rows[1]] - firsts[kept.search_rows[0]])
 
-    def _mapped(self, ids: npt.NDArray[np.integer[Any]]) -> npt.NDArray[np.intc]:
-        """Term ids of the previous generation as the builder's (-1, a term it lacked, stays -1)."""
+    def _mapped(self, ids: npt.NDArray[np.integer[Any]]) -> npt.NDArray[np.int32]:
+        """Term ids of the previous generation as the builder's (MISSING stays MISSING)."""
         if self._term_map is None:
             catalog = Catalog(self.previous.file(layout.CATALOG_FILE))
             try:
                 self._term_map = self.bm25.term_ids(catalog.terms_by_id())
             finally:
                 catalog.close()
-        known = ids >= 0
-        return np.where(known, self._term_map[np.where(known, ids, 0)], MISSING).astype(np.intc)
+        return remap_ids(ids, self._term_map)
 
     def _copy_sentence_terms(self, first: int, stop: int) -> None:
         """The previous generation's sentences [first, stop): spans and terms."""

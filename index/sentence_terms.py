@@ -82,11 +82,16 @@ class SentenceTermsWriter:
         (self.directory / _SCRATCH).unlink(missing_ok=True)
 
 
+def remap_ids(ids: npt.NDArray[np.integer[Any]], table: npt.NDArray[np.integer[Any]]) -> npt.NDArray[np.int32]:
+    """`table[id]` for each term id (MISSING, a term the vocabulary lacked, stays MISSING)."""
+    known = ids >= 0
+    return np.where(known, table[np.where(known, ids, 0)], MISSING).astype(np.int32)
+
+
 def _remapped(handle: BinaryIO, final_ids: npt.NDArray[np.int32]) -> Iterator[npt.NDArray[np.int32]]:
-    """The builder ids in `handle` (int32), block by block, as final ids (-1 stays -1)."""
+    """The builder ids in `handle` (int32), block by block, as final ids."""
     while len(block := np.fromfile(handle, dtype=np.int32, count=REMAP_BLOCK)):
-        known = block >= 0
-        yield np.where(known, final_ids[np.where(known, block, 0)], MISSING).astype(np.int32)
+        yield remap_ids(block, final_ids)
 
 
 class ArrayFile:

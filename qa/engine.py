@@ -143,6 +143,7 @@ class QAEngine:
         if stored_terms:
             keys = term_keys(self.index.term_info(list(weights)), weights)
             keyed_weights = {keys[term]: weight for term, weight in weights.items()}
+        question_ids = keyed_weights.keys() | {MISSING}  # a sentence holding one may hold a question word
         # Each shown passage highlights the sentence that best combines meaning and key terms; the sentence
         # vectors were computed at index time (a damaged or mismatched set falls back to key terms alone).
         stored = self.index.sentence_vectors(rows) if vector is not None else {}
@@ -163,10 +164,11 @@ class QAEngine:
                 vectors,
                 None if terms is None else terms[1],
             )
-            holding = None  # the sentences whose stored terms include a question term (or one the index lacks)
+            holding = None  # the sentences whose stored terms include a question word
             if terms is not None:
-                wanted = keyed_weights.keys() | {MISSING}
-                holding = [span for span, ids in zip(terms[0], terms[1], strict=True) if not wanted.isdisjoint(ids)]
+                holding = [
+                    span for span, ids in zip(terms[0], terms[1], strict=True) if not question_ids.isdisjoint(ids)
+                ]
             words, spans = matched_terms(record.text, weights, holding)
             evidence.append(
                 Evidence(
