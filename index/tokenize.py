@@ -31,13 +31,20 @@ STOPWORDS = frozenset(
 _stemmer = Stemmer.Stemmer("english")
 
 
+_NON_ASCII = re.compile(r"[^\x00-\x7f]+")
+
+
+def _without_marks(run: re.Match[str]) -> str:
+    return "".join(ch for ch in run.group() if not unicodedata.combining(ch))
+
+
 def fold(text: str) -> str:
     """Lowercase and strip diacritics (é -> e, ğ -> g); keeps non-Latin scripts as they are."""
     lowered = text.lower()
     if lowered.isascii():
         return lowered
-    decomposed = unicodedata.normalize("NFKD", lowered)
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    # combining marks are never ASCII: only the non-ASCII runs of the text are looked at, char by char
+    return _NON_ASCII.sub(_without_marks, unicodedata.normalize("NFKD", lowered))
 
 
 @lru_cache(maxsize=65536)

@@ -154,10 +154,19 @@ def sentence_features(
     spans = analysed.spans
     coverages: list[float] = []
     best_phrases = 0.0
-    passage_terms: list[Term] = []
+    positions: list[tuple[int, Term]] = []  # (place among the passage's terms, term) of each question term
+    found: set[Term] = set()  # the question terms the passage holds
+    question_terms = weights.keys() | {term for pair in pairs for term in pair}
+    offset = 0
     for terms in analysed.terms:
-        passage_terms += terms
         present = set(terms)
+        offset += len(terms)
+        if present.isdisjoint(question_terms):  # most sentences: no question term, no coverage, no pair
+            coverages.append(0.0)
+            continue
+        start = offset - len(terms)
+        positions += [(start + i, t) for i, t in enumerate(terms) if t in weights]
+        found |= present.intersection(weights)
         coverages.append(sum(w for t, w in weights.items() if t in present) / total if total > 0 else 0.0)
         if pairs:
             adjacent = set(zip(terms, terms[1:], strict=False))
@@ -172,8 +181,8 @@ def sentence_features(
     return SentenceFeatures(
         coverage=coverages[best],
         phrases=best_phrases,
-        proximity=_proximity(passage_terms, weights),
-        passage_coverage=covered_share(weights, set(passage_terms)),
+        proximity=_proximity(positions, len({t for _, t in positions})),
+        passage_coverage=covered_share(weights, found),
         exact=exact,
         answer_kind=answer,
         sentence_coverages=tuple(coverages),
@@ -181,13 +190,12 @@ def sentence_features(
     )
 
 
-def _proximity(terms: Sequence[Term], weights: Mapping[Term, float]) -> float:
-    """Distinct question terms present / length of the shortest run of `terms` that holds all of them."""
-    positions = [(i, t) for i, t in enumerate(terms) if t in weights]
-    needed = len({t for _, t in positions})
+def _proximity(positions: Sequence[tuple[int, Term]], needed: int) -> float:
+    """Distinct question terms present (`needed`) / length of the shortest run of the passage's terms
+    that holds all of them (`positions`: where each question term occurs, in order)."""
     if needed == 0:
         return 0.0
-    shortest = len(terms) + 1
+    shortest = positions[-1][0] - positions[0][0] + 1
     counts: Counter[Term] = Counter()
     left = 0
     for right in range(len(positions)):
