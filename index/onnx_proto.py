@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass, field
+from typing import Any
 
 IR_VERSION = 9
 OPSET = 18
 
 FLOAT = 1  # TensorProto.DataType
+INT8 = 3
 INT64 = 7
+MICROSOFT = "com.microsoft"  # ONNX Runtime's contrib operators (DynamicQuantizeMatMul)
 _ATTRIBUTE_FLOAT, _ATTRIBUTE_INT, _ATTRIBUTE_INTS = 1, 2, 7  # AttributeProto.AttributeType
 _EXTERNAL = 1  # TensorProto.DataLocation
 
@@ -81,11 +84,16 @@ class Graph:
     nodes: list[bytes] = field(default_factory=list)
     constants: list[bytes] = field(default_factory=list)
     weights: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    weight_types: dict[str, int] = field(default_factory=dict)  # weights that are not FLOAT
+    derived: dict[str, Any] = field(default_factory=dict)  # values of weights the graph's builder computed
+    domains: set[str] = field(default_factory=set)  # operator domains used besides the default one
     inputs: list[bytes] = field(default_factory=list)
     outputs: list[bytes] = field(default_factory=list)
     _count: int = 0
 
-    def node(self, op_type: str, inputs: list[str], output: str | None = None, **attributes: Attribute) -> str:
+    def node(
+        self, op_type: str, inputs: list[str], output: str | None = None, domain: str = "", **attributes: Attribute
+    ) -> str:
         """Append a node with one output; return the output's name (generated unless given)."""
         if output is None:
             self._count += 1
@@ -93,6 +101,9 @@ class Graph:
         body = b"".join(_text(1, name) for name in inputs) + _text(2, output)
         body += _text(3, f"n{len(self.nodes)}") + _text(4, op_type)
         body += b"".join(_bytes(5, _attribute(key, value)) for key, value in attributes.items())
+        if domain:
+            body += _text(7, domain)
+            self.domains.add(domain)
         self.nodes.append(body)
         return output
 
@@ -101,8 +112,10 @@ class Graph:
         self.constants.append(b"".join(_int(1, d) for d in dims) + _int(2, elem_type) + _text(8, name) + _bytes(9, raw))
         return name
 
-    def weight(self, name: str, shape: tuple[int, ...]) -> str:
+    def weight(self, name: str, shape: tuple[int, ...], elem_type: int = FLOAT) -> str:
         self.weights[name] = shape
+        if elem_type != FLOAT:
+            self.weight_types[name] = elem_type
         return name
 
     def add_input(self, name: str, elem_type: int, dims: list[int | str]) -> None:
@@ -115,7 +128,7 @@ class Graph:
         """The serialised ModelProto."""
         weights = [
             b"".join(_int(1, d) for d in shape)
-            + _int(2, FLOAT)
+            + _int(2, self.weight_types.get(name, FLOAT))
             + _text(8, name)
             + _bytes(13, _text(1, "location") + _text(2, "in-memory"))
             + _int(14, _EXTERNAL)
@@ -125,5 +138,6 @@ class Graph:
         graph += b"".join(_bytes(5, tensor) for tensor in [*self.constants, *weights])
         graph += b"".join(_bytes(11, value) for value in self.inputs)
         graph += b"".join(_bytes(12, value) for value in self.outputs)
-        opset = _text(1, "") + _int(2, OPSET)
-        return _int(1, IR_VERSION) + _text(2, "corpus-qa") + _bytes(7, graph) + _bytes(8, opset)
+        opsets = _bytes(8, _text(1, "") + _int(2, OPSET))
+        opsets += b"".join(_bytes(8, _text(1, domain) + _int(2, 1)) for domain in sorted(self.domains))
+        return _int(1, IR_VERSION) + _text(2, "corpus-qa") + _bytes(7, graph) + opsets

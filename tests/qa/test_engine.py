@@ -147,3 +147,38 @@ def test_warm_up_loads_the_query_encoder_and_dense_index_before_the_first_questi
         assert engine.ask("How many people live in Idlib?").verdict == "answered"
     finally:
         engine.close()
+
+
+def test_an_int8_index_answers_the_seed_questions_as_the_fp32_one_does(
+    tmp_path: Path, seeds_index_dir: Path, seeds_engine: QAEngine
+) -> None:
+    """int8 passages (the default without native bf16): the same right paragraphs first and the same
+    verdicts as fp32 on the seed questions; opening an fp32 index with the int8 embedder rebuilds it
+    without reusing a single fp32 vector."""
+    import json
+    import shutil
+
+    from index.builder import open_index
+    from index.corpus import FolderSource
+    from index.embed import ModelEmbedder, resolve_model
+    from tests.conftest import RecordingReporter
+
+    directory = tmp_path / "index"
+    shutil.copytree(seeds_index_dir, directory)
+    int8 = ModelEmbedder(resolve_model(None), precision="int8")
+    reporter = RecordingReporter()
+    engine = QAEngine(open_index(FolderSource(SEEDS), directory, int8, reporter), int8)
+    try:
+        assert any("the model changed" in note and "(int8)" in note for note in reporter.notes)
+        assert any(", 0 reused)" in note for note in reporter.notes)
+        for question, gold in SEED_QUESTIONS:
+            answer = engine.ask(question)
+            assert answer.passages[0].id in gold
+            assert answer.verdict == seeds_engine.ask(question).verdict
+        data = Path(__file__).resolve().parents[1] / "data" / "seed_questions.jsonl"
+        items = [json.loads(line) for line in data.read_text(encoding="utf-8").splitlines() if line.strip()]
+        rankings = [[p.id for p in engine.ask(item["question"]).passages] for item in items]
+        assert sum(ids[0] in item["gold"] for ids, item in zip(rankings, items, strict=True)) >= 11
+        assert all(any(i in item["gold"] for i in ids[:5]) for ids, item in zip(rankings, items, strict=True))
+    finally:
+        engine.close()
