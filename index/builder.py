@@ -114,7 +114,7 @@ def _why_stale(
     if manifest.get("corpus_root") != identity:
         return f"the index in this folder belongs to another corpus ({manifest.get('corpus_root')})"
     if manifest.get("model_id") != model_id:
-        return f"the model changed ({manifest.get('model_id')} -> {model_id})"
+        return f"the model or its precision changed ({manifest.get('model_id')} -> {model_id})"
     if manifest.get("settings") != settings.as_manifest():
         return "the index settings or format changed"
     if not _has_sentence_vectors(manifest):

@@ -84,7 +84,7 @@ def test_changed_model_is_detected(
     other_dir = tmp_path / "model-copy"
     shutil.copytree(bundled_model_dir(), other_dir)
     index, reporter = _open(corpus_copy, index_dir, ModelEmbedder(resolve_model(str(other_dir))))
-    assert any("model changed" in n for n in reporter.notes)
+    assert any("model or its precision changed" in n for n in reporter.notes)
     assert _embedded_count(reporter) == 66
     assert index.model_id == f"path:{other_dir.resolve()}"  # type: ignore[attr-defined]
 

@@ -113,7 +113,7 @@ def test_damage_is_detected_at_load_and_rebuilt(built: tuple[Path, Path], damage
         ("bm25 out of range", "point outside the passage table"),
         ("bm25 indptr", "do not match the vocabulary"),
         ("bm25 nan", "weights are damaged"),
-        ("foreign model", "model changed"),
+        ("foreign model", "model or its precision changed"),
         ("foreign corpus", "another corpus"),
         ("foreign settings", "settings or format changed"),
     ],
