@@ -169,21 +169,20 @@ def test_int8_passages_stay_close_to_fp32(embedder: ModelEmbedder) -> None:
     assert ((passages @ questions.T).argmax(axis=0) == (reference @ questions.T).argmax(axis=0)).all()
 
 
-def test_int8_is_the_default_without_native_bf16(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Without native bf16, passages are embedded in int8 when ONNX Runtime is there, else fp32; the
-    precision is part of the index's model id (int8 vectors are never mixed with fp32 ones); an unknown
-    QA_EMBED_PRECISION is a clear error."""
+def test_int8_is_opt_in_and_part_of_the_model_id(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Passages are embedded in bf16 where the CPU runs it natively, else fp32; int8 only when asked for.
+    The precision is part of the index's model id (int8 vectors are never mixed with fp32 ones); an
+    unknown QA_EMBED_PRECISION is a clear error."""
     monkeypatch.delenv("QA_EMBED_PRECISION")
     monkeypatch.setattr(embed_module, "bf16_is_fast", lambda: False)
-    assert passage_precision() == "int8"
-    embedder = ModelEmbedder(resolve_model(None))
-    assert embedder.model_id == "sentence-transformers/all-MiniLM-L6-v2 (int8)"
-    assert ModelEmbedder(resolve_model(None), passage_encoder="torch").model_id.endswith("all-MiniLM-L6-v2")
+    assert passage_precision() == "fp32"
     monkeypatch.setattr(embed_module, "bf16_is_fast", lambda: True)
     assert passage_precision() == "bf16"
-    monkeypatch.setattr(embed_module, "bf16_is_fast", lambda: False)
-    monkeypatch.setitem(sys.modules, "onnxruntime", None)
-    assert passage_precision() == "fp32"
+    monkeypatch.setenv("QA_EMBED_PRECISION", "int8")
+    assert passage_precision() == "int8"
+    assert ModelEmbedder(resolve_model(None)).model_id == "sentence-transformers/all-MiniLM-L6-v2 (int8)"
+    torch_path = ModelEmbedder(resolve_model(None), passage_encoder="torch")  # int8 is an ONNX Runtime graph
+    assert torch_path.precision == "fp32" and torch_path.model_id == "sentence-transformers/all-MiniLM-L6-v2"
     monkeypatch.setenv("QA_EMBED_PRECISION", "fp16")
     with pytest.raises(ModelError, match="QA_EMBED_PRECISION must be one of auto, fp32, bf16, int8"):
         passage_precision()

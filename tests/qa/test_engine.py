@@ -152,9 +152,9 @@ def test_warm_up_loads_the_query_encoder_and_dense_index_before_the_first_questi
 def test_an_int8_index_answers_the_seed_questions_as_the_fp32_one_does(
     tmp_path: Path, seeds_index_dir: Path, seeds_engine: QAEngine
 ) -> None:
-    """int8 passages (the default without native bf16): the same right paragraphs first and the same
-    verdicts as fp32 on the seed questions; opening an fp32 index with the int8 embedder rebuilds it
-    without reusing a single fp32 vector."""
+    """int8 passages (`QA_EMBED_PRECISION=int8`): the same right paragraphs first and the same verdicts as
+    fp32 on the seed questions; opening an fp32 index with the int8 embedder rebuilds it without reusing
+    a single fp32 vector."""
     import json
     import shutil
 
