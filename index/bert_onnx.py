@@ -29,7 +29,7 @@ def bert_graph(model: BertModel, token_states: bool = False, int8: bool = False)
     """token ids, token type ids, positions (each [tokens]) -> the unit mean-pooled vector [1, hidden], and
     with `token_states` the last layer's state of every token [tokens, hidden] (for pooling sentences).
     `int8`: every linear layer multiplies dynamically quantised activations by int8 weights (one scale per
-    output), ~1.5x faster on this kind of CPU and less exact (see `PASSAGE_PRECISIONS` in index.embed)."""
+    output): ~1.4x faster on this kind of CPU, less exact (see `index.embed.passage_precision`)."""
     graph = Graph("sentence_embedding")
     for name in ("input_ids", "token_type_ids", "position_ids"):
         graph.add_input(name, INT64, ["tokens"])
@@ -45,9 +45,9 @@ def bert_graph(model: BertModel, token_states: bool = False, int8: bool = False)
             return graph.node("Gemm", [x, weight(name + ".weight"), weight(name + ".bias")], transB=1)
         full = model.prefix + name + ".weight"
         matrix = np.asarray(model.tensors[full], np.float32)  # [out, in]
-        peak = np.abs(matrix).max(axis=1)
-        scale = np.where(peak > 0, peak / INT8_WEIGHT_LIMIT, 1.0).astype(np.float32)
         limit = INT8_WEIGHT_LIMIT
+        peak = np.abs(matrix).max(axis=1)
+        scale = np.where(peak > 0, peak / limit, 1.0).astype(np.float32)
         quantised = np.clip(np.rint(matrix / scale[:, None]), -limit, limit).astype(np.int8).T.copy()  # [in, out]
         zero = np.zeros(len(scale), np.int8)  # symmetric: every zero point is 0
         graph.derived.update({full + ".int8": quantised, full + ".scale": scale, full + ".zero": zero})
