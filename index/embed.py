@@ -7,6 +7,7 @@ sentence-transformers can load offline. Nothing is downloaded: HF_HUB_OFFLINE=1 
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import threading
@@ -299,13 +300,8 @@ class ModelEmbedder:
         self.query_encoder_kind = query_encoder  # see `load_query_encoder`
         self.precision = precision or passage_precision()
         self.passage_encoder_kind = passage_encoder_kind(self.precision, passage_encoder)
-        if self.precision == "int8" and self.passage_encoder_kind == "torch":
-            self.precision = "fp32"  # int8 is an ONNX Runtime graph
         self._passage_encoder: OnnxBertEncoder | None = None
         self._passage_encoder_checked = False
-        # int8 passage vectors are not interchangeable with fp32 ones (bf16 ones are): an index built with
-        # one is rebuilt for the other, and never reuses the other's vectors
-        self.model_id = spec.model_id + (" (int8)" if self.precision == "int8" else "")
         self.batch_size = batch_size
         self._model: Any = None
         self._query_encoder: QueryEncoder | None = None
@@ -313,6 +309,11 @@ class ModelEmbedder:
         self._query_encoder_lock = threading.Lock()
         self._bert: BertModel | None = None
         self._bert_checked = False
+        if self.precision == "int8" and not self._int8_possible():
+            self.precision = "fp32"  # int8 is an ONNX Runtime graph of a plain BERT
+        # int8 passage vectors are not interchangeable with fp32 ones (bf16 ones are): an index built with
+        # one is rebuilt for the other, and never reuses the other's vectors
+        self.model_id = spec.model_id + (" (int8)" if self.precision == "int8" else "")
         self._dimension: int | None = None
 
     @property
@@ -325,6 +326,15 @@ class ModelEmbedder:
                 else int(self._sentence_transformer().get_sentence_embedding_dimension())
             )
         return self._dimension
+
+    def _int8_possible(self) -> bool:
+        """Whether int8 passages can be had: the ONNX passage encoder, onnxruntime, a plain BERT."""
+        if self.passage_encoder_kind != "onnx" or self.bert_model() is None:
+            return False
+        try:
+            return importlib.util.find_spec("onnxruntime") is not None
+        except (ImportError, ValueError):  # ValueError: blocked in sys.modules
+            return False
 
     def bert_model(self) -> BertModel | None:
         """The model's weights and tokenizer read without torch, when it is a plain mean-pooled BERT."""
@@ -346,7 +356,7 @@ class ModelEmbedder:
     def passage_encoder(self) -> OnnxBertEncoder | None:
         """The ONNX Runtime passage encoder (fp32 or int8, every core, token states too), or None when passages
         go through sentence-transformers in fp32 or bf16 (bf16, `QA_PASSAGE_ENCODER=torch`, not a plain BERT,
-        no onnxruntime: int8 then falls back to fp32)."""
+        no onnxruntime; int8 is then fp32 from the start)."""
         if not self._passage_encoder_checked:
             onnx = self.passage_encoder_kind == "onnx" and self.precision in ("fp32", "int8")
             bert = self.bert_model() if onnx else None

@@ -183,6 +183,9 @@ def test_int8_is_opt_in_and_part_of_the_model_id(monkeypatch: pytest.MonkeyPatch
     assert ModelEmbedder(resolve_model(None)).model_id == "sentence-transformers/all-MiniLM-L6-v2 (int8)"
     torch_path = ModelEmbedder(resolve_model(None), passage_encoder="torch")  # int8 is an ONNX Runtime graph
     assert torch_path.precision == "fp32" and torch_path.model_id == "sentence-transformers/all-MiniLM-L6-v2"
+    with monkeypatch.context() as blocked:
+        blocked.setitem(sys.modules, "onnxruntime", None)  # not installed: fp32 vectors, labelled as such
+        assert ModelEmbedder(resolve_model(None)).model_id == "sentence-transformers/all-MiniLM-L6-v2"
     monkeypatch.setenv("QA_EMBED_PRECISION", "fp16")
     with pytest.raises(ModelError, match="QA_EMBED_PRECISION must be one of auto, fp32, bf16, int8"):
         passage_precision()
