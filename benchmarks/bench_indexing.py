@@ -92,7 +92,8 @@ def throughput(paragraphs: int) -> None:
     default = ModelEmbedder(spec)
     # the default precision (fp32 through ONNX Runtime on CPUs without native bf16), then opt-in int8
     for embedder in [default] + ([ModelEmbedder(spec, precision="int8")] if default.precision != "int8" else []):
-        directory = QA_HOME / f"squad-{paragraphs}-{embedder.precision}"
+        # the default's index is the one bench_side_by_side.py reuses
+        directory = QA_HOME / (f"squad-{paragraphs}" + ("" if embedder is default else f"-{embedder.precision}"))
         shutil.rmtree(directory, ignore_errors=True)  # a previous index would lend its vectors to this build
         reporters.append(reporter := _TeeReporter())
         started = time.perf_counter()
