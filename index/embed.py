@@ -362,8 +362,9 @@ class ModelEmbedder:
             bert = self.bert_model() if onnx else None
             if bert is not None:
                 threads = max(1, os.cpu_count() or 1)
-                int8 = self.precision == "int8"
-                self._passage_encoder = OnnxBertEncoder.for_model(bert, threads, True, spinning=True, int8=int8)
+                self._passage_encoder = OnnxBertEncoder.for_model(
+                    bert, threads, token_states=True, spinning=True, int8=self.precision == "int8"
+                )
             self._passage_encoder_checked = True
         return self._passage_encoder
 

@@ -129,8 +129,8 @@ class ArrayFile:
 
 @dataclass(frozen=True)
 class StoredSentenceTerms:
-    """The three arrays of an index: memory-mapped (`load`, for copying them into the next generation)
-    or read by ranges (`open`, for questions)."""
+    """The three arrays of an index: memory-mapped (built from `Generation.load_array` by the builder, to
+    copy them into the next generation) or read by ranges (`open`, for questions)."""
 
     spans: Any  # int32 [sentences, 2]
     firsts: Any  # int64 [sentences + 1]
