@@ -17,7 +17,7 @@ from index.dense import DenseIndex
 from index.errors import IndexStoreError
 from index.sentence_terms import (
     SENTENCE_TERMS_VERSION,
-    SpansAndTerms,
+    StoredSentences,
     StoredSentenceTerms,
 )
 from index.store import Generation
@@ -106,7 +106,7 @@ class CorpusIndex:
         self._documents: list[DocumentRecord] | None = None
         self._term_cache: BoundedCache[str, tuple[int, float]] = BoundedCache(TERM_CACHE_LIMIT)
         self._passage_cache: BoundedCache[int, PassageRecord] = BoundedCache(PASSAGE_CACHE_LIMIT)
-        self._sentence_terms_cache: BoundedCache[int, SpansAndTerms] = BoundedCache(PASSAGE_CACHE_LIMIT)
+        self._sentence_terms_cache: BoundedCache[int, StoredSentences] = BoundedCache(PASSAGE_CACHE_LIMIT)
 
     @property
     def model_id(self) -> str:
@@ -144,7 +144,7 @@ class CorpusIndex:
         except (OSError, ValueError, IndexError) as exc:
             raise IndexStoreError(f"index file {SENTENCE_VECTORS_FILE} is unreadable: {exc}") from None
 
-    def sentence_terms(self, rows: Sequence[int]) -> dict[int, SpansAndTerms]:
+    def sentence_terms(self, rows: Sequence[int]) -> dict[int, StoredSentences]:
         """Each passage's sentence spans (in its text) and the vocabulary ids of each sentence's terms, as
         stored at index time ({} for an index that did not store them). Both stages of a question read
         them, and the questions of one topic meet the same passages: up to PASSAGE_CACHE_LIMIT rows are
@@ -154,7 +154,7 @@ class CorpusIndex:
             return {}
         firsts = self._sentence_firsts
 
-        def read(missing: list[int]) -> dict[int, SpansAndTerms]:
+        def read(missing: list[int]) -> dict[int, StoredSentences]:
             return {row: stored.of(int(firsts[row]), int(firsts[row + 1])) for row in missing}
 
         return self._sentence_terms_cache.lookup(rows, read, PASSAGE_CACHE_LIMIT)

@@ -13,6 +13,7 @@ import os
 from array import array
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
@@ -29,8 +30,6 @@ SENTENCE_TERMS_VERSION = 1  # manifest["sentence_terms"]
 _SCRATCH = "sentence_terms.scratch"  # builder ids while building (removed by `finish`)
 REMAP_BLOCK = 1 << 20  # term ids rewritten per step in `finish`
 MISSING = -1  # a term the vocabulary lacks
-
-SpansAndTerms = tuple[tuple[tuple[int, int], ...], tuple[list[int], ...]]  # one passage's sentences
 
 
 class SentenceTermsWriter:
@@ -127,6 +126,22 @@ class ArrayFile:
         os.close(self._fd)
 
 
+@dataclass(frozen=True, eq=False)
+class StoredSentences:
+    """One passage's sentences as the index stored them: spans in its text, and the term ids of every
+    sentence one after the other (`lengths[i]` of them for sentence i)."""
+
+    spans: tuple[tuple[int, int], ...]
+    lengths: npt.NDArray[np.int64]
+    ids: npt.NDArray[np.int32]
+
+    @cached_property
+    def terms(self) -> tuple[list[int], ...]:
+        """Each sentence's term ids as a list."""
+        every, ends = self.ids.tolist(), np.cumsum(self.lengths).tolist()
+        return tuple(every[end - length : end] for end, length in zip(ends, self.lengths.tolist(), strict=True))
+
+
 @dataclass(frozen=True)
 class StoredSentenceTerms:
     """The three arrays of an index: memory-mapped (built from `Generation.load_array` by the builder, to
@@ -155,13 +170,12 @@ class StoredSentenceTerms:
         first, last = int(_rows(self.firsts, 0, 1)[0]), int(_rows(self.firsts, sentences, sentences + 1)[0])
         return first == 0 and last == len(self.terms)
 
-    def of(self, first: int, stop: int) -> SpansAndTerms:
-        """Spans and term-id lists of sentences [first, stop)."""
-        spans = tuple((int(a), int(b)) for a, b in _rows(self.spans, first, stop).tolist())
-        bounds = _rows(self.firsts, first, stop + 1).tolist()
-        block = _rows(self.terms, bounds[0], bounds[-1]).tolist()
-        base = bounds[0]
-        return spans, tuple(block[a - base : b - base] for a, b in zip(bounds, bounds[1:], strict=False))
+    def of(self, first: int, stop: int) -> StoredSentences:
+        """Sentences [first, stop) (one passage's)."""
+        spans = tuple((a, b) for a, b in _rows(self.spans, first, stop).tolist())
+        bounds = np.asarray(_rows(self.firsts, first, stop + 1), dtype=np.int64)
+        ids = np.asarray(_rows(self.terms, int(bounds[0]), int(bounds[-1])), dtype=np.int32)
+        return StoredSentences(spans, np.diff(bounds), ids)
 
     def close(self) -> None:
         for part in (self.spans, self.firsts, self.terms):

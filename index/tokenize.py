@@ -69,6 +69,18 @@ def term_spans(text: str) -> Iterator[tuple[str, int, int]]:
     return _ascii_term_spans(text) if text.isascii() else _folded_term_spans(text)
 
 
+def word_spans(text: str) -> Iterator[tuple[str, int, int]]:
+    """`term_spans(text)` before stemming: (folded word, char_start, char_end) of each non-stopword word."""
+    if text.isascii():
+        for match in _WORD.finditer(text.lower()):
+            if (word := match.group()) not in STOPWORDS:
+                yield word, match.start(), match.end()
+        return
+    for match in _WORD.finditer(text):
+        if (folded := _folded_word(match.group())) is not None:
+            yield folded, match.start(), match.end()
+
+
 def _ascii_term_spans(text: str) -> Iterator[tuple[str, int, int]]:
     """`_folded_term_spans` for ASCII text, faster: lowercasing keeps every offset and word boundary."""
     for match in _WORD.finditer(text.lower()):

@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING, TypeVar, cast
 import numpy as np
 import numpy.typing as npt
 
-from index.tokenize import span_terms, term_spans
+from index.sentence_terms import MISSING, StoredSentences
+from index.tokenize import span_terms, stem, term_spans, word_spans
 from qa.types import Sentence, Verdict
 
 if TYPE_CHECKING:
@@ -83,20 +84,38 @@ def coverage(text: str, weights: Mapping[str, float]) -> float:
     return covered_share(weights, set(span_terms(text)))
 
 
-def matched_terms(
-    text: str, weights: Mapping[str, float], within: Sequence[tuple[int, int]] | None = None
-) -> tuple[tuple[str, ...], tuple[tuple[int, int], ...]]:
-    """Query words as they appear in `text` (distinct, in order of appearance) and every place they occur.
-    `within`: the only parts of the text that can hold one, in order (the sentences whose stored terms
-    include a query term; no word crosses a sentence boundary, so the result is the same)."""
+def matched_terms(text: str, weights: Mapping[str, float]) -> tuple[tuple[str, ...], tuple[tuple[int, int], ...]]:
+    """Query words as they appear in `text` (distinct, in order of appearance) and every place they occur."""
     words: dict[str, None] = {}
     spans: list[tuple[int, int]] = []
-    for part_start, part_end in [(0, len(text))] if within is None else within:
+    for term, start, end in term_spans(text):
+        if term in weights:
+            words.setdefault(text[start:end].lower(), None)
+            spans.append((start, end))
+    return tuple(words), tuple(spans)
+
+
+def stored_matched_terms(
+    text: str, sentences: StoredSentences, question_ids: AbstractSet[int], weights: Mapping[str, float]
+) -> tuple[tuple[str, ...], tuple[tuple[int, int], ...]]:
+    """`matched_terms(text, weights)` read off the term ids the index stored for the passage's sentences
+    (`question_ids`: the ids of the question's terms the vocabulary holds): only the sentences holding
+    one are looked at, and only the words a stored id marks are placed (a word whose term the vocabulary
+    lacks is stemmed and looked up in `weights`)."""
+    words: dict[str, None] = {}
+    spans: list[tuple[int, int]] = []
+    for (part_start, part_end), ids in zip(sentences.spans, sentences.terms, strict=True):
+        wanted = {i for i, term in enumerate(ids) if term in question_ids or term == MISSING}
+        if not wanted:
+            continue
+        last = max(wanted)
         part = text[part_start:part_end]
-        for term, start, end in term_spans(part):
-            if term in weights:
+        for i, (word, start, end) in enumerate(word_spans(part)):
+            if i in wanted and (ids[i] != MISSING or stem(word) in weights):
                 words.setdefault(part[start:end].lower(), None)
                 spans.append((part_start + start, part_start + end))
+            if i == last:
+                break
     return tuple(words), tuple(spans)
 
 

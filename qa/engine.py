@@ -15,11 +15,18 @@ from index.corpus import DocumentSource, FolderSource
 from index.corpus_index import CorpusIndex
 from index.embed import Embedder, ModelEmbedder, resolve_model
 from index.errors import QuestionError
-from index.sentence_terms import MISSING
 from index.sentences import sentences_of
 from index.store import default_index_dir
 from index.tokenize import tokenize
-from qa.answer import CredibilityRule, best_sentence, coverage, index_term_weights, matched_terms, term_keys
+from qa.answer import (
+    CredibilityRule,
+    best_sentence,
+    coverage,
+    index_term_weights,
+    matched_terms,
+    stored_matched_terms,
+    term_keys,
+)
 from qa.citations import CitationChecker
 from qa.context_retrieval import ContextSettings, ContextualRetriever
 from qa.conversation import Conversation, content_words
@@ -137,13 +144,14 @@ class QAEngine:
         vector = retrieval.query_vector
         stored_terms = self.index.sentence_terms(rows)  # spans and term ids as indexed ({}: not stored)
         sentence_spans = {
-            row: list(stored_terms[row][0]) if row in stored_terms else sentences_of(records[row].text) for row in rows
+            row: list(stored_terms[row].spans) if row in stored_terms else sentences_of(records[row].text)
+            for row in rows
         }
         keyed_weights: dict[int, float] = {}  # weights keyed as the stored terms are
         if stored_terms:
             keys = term_keys(self.index.term_info(list(weights)), weights)
             keyed_weights = {keys[term]: weight for term, weight in weights.items()}
-        question_ids = keyed_weights.keys() | {MISSING}  # a sentence holding one may hold a question word
+        question_ids = {key for key in keyed_weights if key >= 0}  # the question's terms in the vocabulary
         # Each shown passage highlights the sentence that best combines meaning and key terms; the sentence
         # vectors were computed at index time (a damaged or mismatched set falls back to key terms alone).
         stored = self.index.sentence_vectors(rows) if vector is not None else {}
@@ -162,14 +170,12 @@ class QAEngine:
                 weights if terms is None else keyed_weights,
                 vector,
                 vectors,
-                None if terms is None else terms[1],
+                None if terms is None else terms.terms,
             )
-            holding = None  # the sentences whose stored terms include a question word
-            if terms is not None:
-                holding = [
-                    span for span, ids in zip(terms[0], terms[1], strict=True) if not question_ids.isdisjoint(ids)
-                ]
-            words, spans = matched_terms(record.text, weights, holding)
+            if terms is None:
+                words, spans = matched_terms(record.text, weights)
+            else:
+                words, spans = stored_matched_terms(record.text, terms, question_ids, weights)
             evidence.append(
                 Evidence(
                     rank=rank,

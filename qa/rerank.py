@@ -26,15 +26,18 @@ import re
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
+from typing import Any, cast
 
 import numpy as np
 import numpy.typing as npt
 
 from index.bounded_cache import BoundedCache
+from index.sentence_terms import StoredSentences
 from index.sentences import sentences_of
 from index.tokenize import STOPWORDS, fold, span_terms
-from qa.answer import covered_share
 from qa.answer_kind import AnswerKind, answer_kind, holds_answer_kind
+from qa.term_hits import TermHits, stored_term_hits, term_hits
 
 Vector = npt.NDArray[np.float32]
 Term = str | int  # a term as text, or its vocabulary id when the index stored the sentences' terms
@@ -93,6 +96,15 @@ class QuestionShape:
     def of(cls, question: str) -> QuestionShape:
         return cls(question, surface_words(question), answer_kind(question))
 
+    @cached_property
+    def _whole_words(self) -> re.Pattern[str]:
+        alternatives = "|".join(re.escape(word) for word in sorted(self.words, key=lambda w: (-len(w), w)))
+        return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)")
+
+    def words_in(self, text: str) -> int:
+        """How many of the question's surface words `text` holds (`len(self.words & surface_words(text))`)."""
+        return len(set(self._whole_words.findall(fold(text)))) if self.words else 0
+
 
 @dataclass(frozen=True)
 class SentenceFeatures:
@@ -149,44 +161,54 @@ def sentence_features(
     sentences: PassageSentences | None = None,
 ) -> SentenceFeatures:
     """The features of passage `text` for a question (`sentences`: `PassageSentences.of(text)`, if known)."""
-    total = sum(weights.values())
     analysed = sentences if sentences is not None else PassageSentences.of(text)
-    spans = analysed.spans
-    coverages: list[float] = []
-    best_phrases = 0.0
-    positions: list[tuple[int, Term]] = []  # (place among the passage's terms, term) of each question term
-    found: set[Term] = set()  # the question terms the passage holds
-    question_terms = weights.keys() | {term for pair in pairs for term in pair}
-    offset = 0
-    for terms in analysed.terms:
-        present = set(terms)
-        offset += len(terms)
-        if present.isdisjoint(question_terms):  # most sentences: no question term, no coverage, no pair
-            coverages.append(0.0)
-            continue
-        start = offset - len(terms)
-        positions += [(start + i, t) for i, t in enumerate(terms) if t in weights]
-        found |= present.intersection(weights)
-        coverages.append(sum(w for t, w in weights.items() if t in present) / total if total > 0 else 0.0)
-        if pairs:
-            adjacent = set(zip(terms, terms[1:], strict=False))
-            best_phrases = max(best_phrases, sum(1 for pair in pairs if pair in adjacent) / len(pairs))
+    return _features(text, analysed.spans, term_hits(analysed.terms, weights, pairs), question)
+
+
+def passage_features(
+    rows: Sequence[int],
+    texts: Mapping[int, str],
+    weights: Mapping[Term, float],
+    pairs: Sequence[tuple[Term, Term]],
+    question: QuestionShape | None = None,
+    analysed: Mapping[int, PassageSentences | StoredSentences] | None = None,
+) -> dict[int, SentenceFeatures]:
+    """`sentence_features` of passages `rows` (`analysed`: what is known of them). When every passage's
+    sentences are as the index stored them (`weights` and `pairs` then keyed by term id), computed for
+    all of them at once (`stored_term_hits`)."""
+    known = analysed or {}
+    sentences = {row: known.get(row) or PassageSentences.of(texts[row]) for row in rows}
+    stored = [sentences[row] for row in rows]
+    if all(isinstance(s, StoredSentences) for s in stored):
+        ids = cast(list[StoredSentences], stored)
+        hits = stored_term_hits(ids, cast(Mapping[int, float], weights), cast(Sequence[tuple[int, int]], pairs))
+        return {row: _features(texts[row], s.spans, h, question) for row, s, h in zip(rows, ids, hits, strict=True)}
+    return {
+        row: _features(texts[row], s.spans, term_hits(s.terms, weights, pairs), question)
+        for row, s in sentences.items()
+    }
+
+
+def _features(
+    text: str, spans: Sequence[tuple[int, int]], hits: TermHits[Any], question: QuestionShape | None
+) -> SentenceFeatures:
+    coverages = hits.coverages
     best = min(range(len(spans)), key=lambda i: (-coverages[i], i))
     best_text = text[spans[best][0] : spans[best][1]]
     exact = answer = 0.0
     if question is not None:
         if question.words:
-            exact = len(question.words & surface_words(best_text)) / len(question.words)
+            exact = question.words_in(best_text) / len(question.words)
         answer = float(holds_answer_kind(question.kind, question.text, best_text))
     return SentenceFeatures(
         coverage=coverages[best],
-        phrases=best_phrases,
-        proximity=_proximity(positions, len({t for _, t in positions})),
-        passage_coverage=covered_share(weights, found),
+        phrases=hits.phrases,
+        proximity=_proximity(hits.positions, len({t for _, t in hits.positions})),
+        passage_coverage=hits.passage_coverage,
         exact=exact,
         answer_kind=answer,
-        sentence_coverages=tuple(coverages),
-        spans=spans,
+        sentence_coverages=coverages,
+        spans=tuple(spans),
     )
 
 
@@ -222,7 +244,7 @@ def rerank(
     settings: RerankSettings,
     passage_cosines: Mapping[int, float] | None = None,
     stored: StoredSentenceVectors | None = None,
-    analysed: Mapping[int, PassageSentences] | None = None,
+    analysed: Mapping[int, PassageSentences | StoredSentences] | None = None,
 ) -> list[tuple[int, float]]:
     """`fused` (row, score) best first, re-scored in its first `settings.depth` rows; the rest keeps its
     order below them. Sentence vectors come from `stored` (rows -> each row's sentence vectors, computed
@@ -232,8 +254,7 @@ def rerank(
     head, tail = fused[: settings.depth], fused[settings.depth :]
     if not head:
         return fused
-    given = analysed or {}
-    features = {row: sentence_features(texts[row], weights, pairs, question, given.get(row)) for row, _ in head}
+    features = passage_features([row for row, _ in head], texts, weights, pairs, question, analysed)
     lexical_weights = settings.lexical_weights()
 
     def bonus(row: int, score: float) -> float:

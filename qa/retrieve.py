@@ -10,6 +10,7 @@ reciprocal-rank fusion (RRF, k=60) stays selectable. Ties are broken by search r
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 
@@ -18,6 +19,7 @@ import numpy.typing as npt
 
 from index.corpus_index import CorpusIndex
 from index.embed import Embedder
+from index.sentence_terms import StoredSentences
 from index.tokenize import tokenize
 from qa.answer import term_keys, term_weights
 from qa.fusion import RRF_K, convex_fusion, reciprocal_rank_fusion
@@ -201,7 +203,7 @@ class HybridRetriever:
         stored = self.index.sentence_terms(head)
         if stored:  # sentences and their terms as the index stored them: terms stand for their ids
             ids = term_keys(info, [*terms, *weights])
-            analysed = {row: PassageSentences(*stored[row]) for row in head}
+            analysed: Mapping[int, PassageSentences | StoredSentences] = stored
             keyed_weights: dict[Term, float] = {ids[t]: w for t, w in weights.items()}
             keyed_pairs: list[tuple[Term, Term]] = [(ids[a], ids[b]) for a, b in pairs]
         else:

@@ -222,7 +222,7 @@ def test_stored_sentence_terms_rank_exactly_as_the_text_does(seeds_engine, monke
     rows = list(range(index.size))
     stored = index.sentence_terms(rows)
     for row, record in index.passages(rows).items():
-        spans, ids = stored[row]
+        spans, ids = stored[row].spans, stored[row].terms
         assert list(spans) == sentences_of(record.text)
         assert [[vocabulary[i] for i in sentence] for sentence in ids] == [
             span_terms(record.text[start:end]) for start, end in spans
