@@ -23,11 +23,10 @@ their test halves (docs/quality.md).
 from __future__ import annotations
 
 import re
-from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any, cast
+from typing import cast
 
 import numpy as np
 import numpy.typing as npt
@@ -190,10 +189,9 @@ def passage_features(
 
 
 def _features(
-    text: str, spans: Sequence[tuple[int, int]], hits: TermHits[Any], question: QuestionShape | None
+    text: str, spans: Sequence[tuple[int, int]], hits: TermHits, question: QuestionShape | None
 ) -> SentenceFeatures:
-    coverages = hits.coverages
-    best = min(range(len(spans)), key=lambda i: (-coverages[i], i))
+    coverages, best = hits.coverages, hits.best
     best_text = text[spans[best][0] : spans[best][1]]
     exact = answer = 0.0
     if question is not None:
@@ -203,33 +201,13 @@ def _features(
     return SentenceFeatures(
         coverage=coverages[best],
         phrases=hits.phrases,
-        proximity=_proximity(hits.positions, len({t for _, t in hits.positions})),
+        proximity=hits.proximity,
         passage_coverage=hits.passage_coverage,
         exact=exact,
         answer_kind=answer,
         sentence_coverages=coverages,
         spans=tuple(spans),
     )
-
-
-def _proximity(positions: Sequence[tuple[int, Term]], needed: int) -> float:
-    """Distinct question terms present (`needed`) / length of the shortest run of the passage's terms
-    that holds all of them (`positions`: where each question term occurs, in order)."""
-    if needed == 0:
-        return 0.0
-    shortest = positions[-1][0] - positions[0][0] + 1
-    counts: Counter[Term] = Counter()
-    left = 0
-    for right in range(len(positions)):
-        counts[positions[right][1]] += 1
-        while len(counts) == needed:
-            shortest = min(shortest, positions[right][0] - positions[left][0] + 1)
-            term = positions[left][1]
-            counts[term] -= 1
-            if counts[term] == 0:
-                del counts[term]
-            left += 1
-    return needed / shortest
 
 
 def rerank(

@@ -6,10 +6,11 @@ a question's 30 candidates)."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import chain
-from typing import Generic, TypeVar
+from typing import TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -20,16 +21,17 @@ TermT = TypeVar("TermT", bound=Hashable)
 
 
 @dataclass(frozen=True)
-class TermHits(Generic[TermT]):
+class TermHits:
     coverages: tuple[float, ...]  # per sentence: its share of the question's idf mass
+    best: int  # the sentence covering most (the first of equals)
     phrases: float  # the largest share of the question's adjacent term pairs one sentence holds in order
-    positions: list[tuple[int, TermT]]  # (place among the passage's terms, term) of each question term
+    proximity: float  # distinct question terms held / the shortest run of passage terms holding them all
     passage_coverage: float  # the whole passage's share of the question's idf mass
 
 
 def term_hits(
     sentences: Sequence[Sequence[TermT]], weights: Mapping[TermT, float], pairs: Sequence[tuple[TermT, TermT]]
-) -> TermHits[TermT]:
+) -> TermHits:
     """The hits in one passage, given its sentences' terms in order."""
     total = sum(weights.values())
     coverages: list[float] = []
@@ -52,12 +54,34 @@ def term_hits(
             adjacent = set(zip(terms, terms[1:], strict=False))
             best_phrases = max(best_phrases, sum(1 for pair in pairs if pair in adjacent) / len(pairs))
     passage_coverage = sum(w for t, w in weights.items() if t in found) / total if total > 0 else 0.0
-    return TermHits(tuple(coverages), best_phrases, positions, passage_coverage)
+    best = min(range(len(coverages)), key=lambda i: (-coverages[i], i)) if coverages else 0
+    proximity = _proximity(positions, len({t for _, t in positions}))
+    return TermHits(tuple(coverages), best, best_phrases, proximity, passage_coverage)
+
+
+def _proximity(positions: Sequence[tuple[int, TermT]], needed: int) -> float:
+    """Distinct question terms present (`needed`) / length of the shortest run of the passage's terms
+    that holds all of them (`positions`: where each question term occurs, in order)."""
+    if needed == 0:
+        return 0.0
+    shortest = positions[-1][0] - positions[0][0] + 1
+    counts: Counter[TermT] = Counter()
+    left = 0
+    for right in range(len(positions)):
+        counts[positions[right][1]] += 1
+        while len(counts) == needed:
+            shortest = min(shortest, positions[right][0] - positions[left][0] + 1)
+            term = positions[left][1]
+            counts[term] -= 1
+            if counts[term] == 0:
+                del counts[term]
+            left += 1
+    return needed / shortest
 
 
 def stored_term_hits(
     passages: Sequence[StoredSentences], weights: Mapping[int, float], pairs: Sequence[tuple[int, int]]
-) -> list[TermHits[int]]:
+) -> list[TermHits]:
     """`term_hits` of each passage, all at once. Sums run over the question's terms in the order of
     `weights`, as `term_hits`' do, so every figure is the same float."""
     if not passages:
@@ -96,20 +120,57 @@ def stored_term_hits(
             np.maximum.at(phrases, passage_of_sentence, (held * counts).sum(axis=1) / len(pairs))
 
     starts = np.searchsorted(passage_of, np.arange(n_passages))  # each passage's first term in `flat`
-    places = (weighted - starts[passage_of[weighted]]).tolist()
-    terms = flat[weighted].tolist()
-    bounds = np.searchsorted(passage_of[weighted], np.arange(n_passages + 1)).tolist()
-    sentence_bounds = [0, *np.cumsum(sentence_counts).tolist()]
+    places = weighted - starts[passage_of[weighted]]
+    proximity = _proximities(places, local[weighted], passage_of[weighted], n_passages, known)
+    first_sentences = np.cumsum([0, *sentence_counts])
+    order = np.lexsort((np.arange(n_sentences), -coverages, passage_of_sentence))  # by passage, best first
+    firsts = np.minimum(first_sentences[:-1], max(n_sentences - 1, 0))  # (a passage has a sentence)
+    best = (order[firsts] - firsts).tolist() if n_sentences else [0] * n_passages
+    bounds = first_sentences.tolist()
     coverage_list, phrase_list, covered_list = coverages.tolist(), phrases.tolist(), covered.tolist()
+    proximity_list = proximity.tolist()
     return [
         TermHits(
-            tuple(coverage_list[sentence_bounds[p] : sentence_bounds[p + 1]]),
+            tuple(coverage_list[bounds[p] : bounds[p + 1]]),
+            best[p],
             phrase_list[p],
-            list(zip(places[bounds[p] : bounds[p + 1]], terms[bounds[p] : bounds[p + 1]], strict=True)),
+            proximity_list[p],
             covered_list[p],
         )
         for p in range(n_passages)
     ]
+
+
+def _proximities(
+    places: npt.NDArray[np.int64],
+    terms: npt.NDArray[np.int64],
+    passage_of: npt.NDArray[np.int64],
+    n_passages: int,
+    n_terms: int,
+) -> npt.NDArray[np.float64]:
+    """`_proximity` of each passage from its question-term hits (`places` among the passage's terms, in
+    order, passage after passage; `terms` as indices below `n_terms`): the shortest run holding every
+    distinct term ends at a hit and starts at the latest earlier occurrence of the term seen least lately."""
+    out = np.zeros(n_passages)
+    if not len(places):
+        return out
+    present = np.zeros((n_passages, n_terms), bool)
+    present[passage_of, terms] = True
+    needed = present.sum(axis=1)
+    span = int(places.max()) + 2
+    seen = np.full((len(places), n_terms), -1, dtype=np.int64)  # passage * span + place of the hit
+    seen[np.arange(len(places)), terms] = passage_of * span + places
+    np.maximum.accumulate(seen, axis=0, out=seen)
+    seen -= (passage_of * span)[:, None]  # below 0: not yet seen in this hit's passage
+    wanted = present[passage_of]
+    complete = np.all((seen >= 0) | ~wanted, axis=1)
+    start = np.where(wanted, seen, np.iinfo(np.int64).max).min(axis=1)
+    lengths = np.where(complete, places - start + 1, np.iinfo(np.int64).max)
+    shortest = np.full(n_passages, np.iinfo(np.int64).max)
+    np.minimum.at(shortest, passage_of, lengths)
+    held = needed > 0
+    out[held] = needed[held] / shortest[held]
+    return out
 
 
 def _idf_sums(

@@ -38,10 +38,10 @@ def test_all_candidates_at_once_equal_one_passage_at_a_time() -> None:
 def test_hits_count_distinct_terms_in_the_question_order() -> None:
     weights = {5: 1.0, 2: 3.0}
     (hits,) = stored_term_hits([_stored([[2, 2, 9], [5, 2], [7]])], weights, [(5, 2)])
-    assert hits == TermHits((0.75, 1.0, 0.0), 1.0, [(0, 2), (1, 2), (3, 5), (4, 2)], 1.0)
+    assert hits == TermHits((0.75, 1.0, 0.0), best=1, phrases=1.0, proximity=2 / 2, passage_coverage=1.0)
     assert stored_term_hits([], weights, []) == []
     (nothing,) = stored_term_hits([_stored([[1, 3]])], {}, [])
-    assert nothing == TermHits((0.0,), 0.0, [], 0.0)
+    assert nothing == TermHits((0.0,), 0, 0.0, 0.0, 0.0)
 
 
 def test_matched_words_from_stored_ids_equal_the_tokenized_text() -> None:
