@@ -9,6 +9,7 @@ load.
 from __future__ import annotations
 
 import math
+import mmap
 import threading
 from array import array
 from collections import Counter
@@ -28,6 +29,9 @@ class BM25Params:
 
 
 WEIGHT_DTYPE = np.float64  # of the stored postings weights
+POSTING_BYTES = 4 + 8  # a posting's row (int32) and weight
+# Postings read through the memory maps before their pages are dropped from the process's mappings.
+RELEASE_AFTER_BYTES = 128 << 20
 
 
 @dataclass(frozen=True)
@@ -277,6 +281,7 @@ class BM25Scorer:
         self.n_docs = n_docs
         self._local = threading.local()  # per-thread scratch arrays of n_docs, kept all zero between uses
         self._extreme_cache: dict[int, tuple[float, float]] = {}  # postings start -> (min, max) weight
+        self._read_since_release = 0  # bytes of postings read since the pages were last dropped
 
     def _entries(self, term_ids: Sequence[int | None], query_weights: Sequence[float] | None) -> list[_Entry]:
         if query_weights is not None and len(query_weights) != len(term_ids):
@@ -293,8 +298,28 @@ class BM25Scorer:
 
     def _contribution(self, entry: _Entry) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.float64]]:
         lo, hi, weight = entry
+        self._read_since_release += (hi - lo) * POSTING_BYTES
         postings = self.weights[lo:hi]
         return self.rows[lo:hi], postings if weight is None else weight * postings
+
+    def release_if_due(self) -> bool:
+        """Once RELEASE_AFTER_BYTES of postings have been read, drop the pages of the memory-mapped
+        postings from this process's mappings (`madvise(MADV_DONTNEED)`): they stay in the page cache and
+        a later read maps them again (a minor fault), but the resident set no longer grows toward the
+        whole postings (756 MiB at a million passages) as questions touch new terms. True when dropped."""
+        if self._read_since_release < RELEASE_AFTER_BYTES:
+            return False
+        self._read_since_release = 0
+        dropped = False
+        for postings in (self.rows, self.weights):
+            mapping = getattr(postings, "_mmap", None)  # numpy.memmap's mapping (None: an in-memory array)
+            if mapping is not None and hasattr(mmap, "MADV_DONTNEED"):
+                try:
+                    mapping.madvise(mmap.MADV_DONTNEED)
+                    dropped = True
+                except (OSError, ValueError):  # a platform that refuses: the pages simply stay
+                    pass
+        return dropped
 
     def _scratch(self) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.bool_]]:
         scratch = getattr(self._local, "scratch", None)
@@ -313,6 +338,7 @@ class BM25Scorer:
         total = np.zeros(self.n_docs, dtype=np.float64)
         for entry in self._entries(term_ids, query_weights):
             np.add.at(total, *self._contribution(entry))  # rows are distinct within a term
+        self.release_if_due()
         return total
 
     def scores_at(
@@ -327,7 +353,9 @@ class BM25Scorer:
             raise IndexError("passage row out of range")
         unique, back = np.unique(wanted, return_inverse=True)
         entries = self._entries(term_ids, query_weights)
-        return self._exact(entries, unique, {})[back.reshape(wanted.shape)]
+        found = self._exact(entries, unique, {})[back.reshape(wanted.shape)]
+        self.release_if_due()
+        return found
 
     def _exact(
         self, entries: list[_Entry], candidates: npt.NDArray[np.integer[Any]], known: dict[int, npt.NDArray[np.float64]]
@@ -341,7 +369,7 @@ class BM25Scorer:
 
     def _lookup(self, entry: _Entry, candidates: npt.NDArray[np.integer[Any]]) -> npt.NDArray[np.float64]:
         """The contribution of one token to each sorted candidate row (0 where the row lacks the term)."""
-        rows, contribution = self._contribution(entry)
+        rows, contribution = self._contribution(entry)  # counted whole: a binary search reads less
         if len(candidates) * 8 < len(rows):  # few candidates: binary search in the term's sorted rows
             out = np.zeros(len(candidates))
             position = np.searchsorted(rows, candidates)
@@ -374,10 +402,12 @@ class BM25Scorer:
             return np.zeros(0, np.int64), np.zeros(0, np.float64)
         try:
             found = self._pruned_top(entries, k)
-            return found if found is not None else self._dense_top(entries, k)
+            best = found if found is not None else self._dense_top(entries, k)
         except BaseException:
             self._local.scratch = None  # interrupted half-way: never reuse a dirty scratch array
             raise
+        self.release_if_due()
+        return best
 
     def _pruned_top(
         self, entries: list[_Entry], k: int
@@ -448,6 +478,7 @@ class BM25Scorer:
         (common terms recur across questions, and their postings are the long ones)."""
         found = self._extreme_cache.get(lo)
         if found is None:
+            self._read_since_release += (hi - lo) * POSTING_BYTES
             postings = self.weights[lo:hi]
             found = (float(postings.min()), float(postings.max()))
             if len(self._extreme_cache) >= EXTREMES_CACHED:

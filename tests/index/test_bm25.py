@@ -172,3 +172,50 @@ def test_pruning_is_not_used_with_negative_weights(monkeypatch: pytest.MonkeyPat
     np.testing.assert_array_equal(scores, want_scores)
     with pytest.raises(IndexError):
         scorer.scores_at(query, [len(corpus)])
+
+
+def _resident_kib(path: Path) -> int:
+    """Resident KiB of this process's mappings of `path` (from /proc/self/smaps)."""
+    total, inside = 0, False
+    with open("/proc/self/smaps", encoding="utf-8") as handle:
+        for line in handle:
+            field = line.split(None, 1)[0]
+            if not field.endswith(":"):
+                inside = line.rstrip().endswith(str(path))
+            elif inside and field == "Rss:":
+                total += int(line.split()[1])
+    return total
+
+
+@pytest.mark.skipif(not Path("/proc/self/smaps").exists(), reason="needs /proc/self/smaps")
+def test_postings_pages_are_dropped_from_the_resident_set_and_scores_stay_the_same(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rng = random.Random(3)
+    vocabulary = [f"w{i}" for i in range(50)]
+    corpus = [rng.choices(vocabulary, k=rng.randint(5, 40)) for _ in range(40_000)]
+    arrays = build_bm25(corpus)
+    np.save(tmp_path / "rows.npy", arrays.rows)
+    np.save(tmp_path / "weights.npy", arrays.weights)
+    mapped = BM25Scorer(
+        arrays.indptr,
+        np.load(tmp_path / "rows.npy", mmap_mode="r"),
+        np.load(tmp_path / "weights.npy", mmap_mode="r"),
+        arrays.n_docs,
+    )
+    in_memory, ids = _scorer(corpus)
+    queries = [[ids[t] for t in rng.sample(vocabulary, 3)] for _ in range(20)]
+
+    monkeypatch.setattr(bm25, "RELEASE_AFTER_BYTES", 1 << 60)  # never: the pages touched stay resident
+    for query in queries:
+        mapped.top(query, 10)
+    assert _resident_kib(tmp_path / "weights.npy") > 1000
+    assert mapped.release_if_due() is False
+
+    monkeypatch.setattr(bm25, "RELEASE_AFTER_BYTES", 1)  # after every question
+    for query in queries:
+        for got, want in zip(mapped.top(query, 10), in_memory.top(query, 10), strict=True):
+            np.testing.assert_array_equal(got, want)
+        assert _resident_kib(tmp_path / "weights.npy") == 0
+    np.testing.assert_array_equal(mapped.scores(queries[0]), in_memory.scores(queries[0]))
+    assert in_memory.release_if_due() is False  # nothing mapped: nothing to drop
