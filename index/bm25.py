@@ -9,7 +9,6 @@ load.
 from __future__ import annotations
 
 import math
-import mmap
 import threading
 from array import array
 from collections import Counter
@@ -19,6 +18,8 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+
+from index.mapped_pages import drop_pages
 
 
 @dataclass(frozen=True)
@@ -304,22 +305,13 @@ class BM25Scorer:
 
     def release_if_due(self) -> bool:
         """Once RELEASE_AFTER_BYTES of postings have been read, drop the pages of the memory-mapped
-        postings from this process's mappings (`madvise(MADV_DONTNEED)`): they stay in the page cache and
-        a later read maps them again (a minor fault), but the resident set no longer grows toward the
-        whole postings (756 MiB at a million passages) as questions touch new terms. True when dropped."""
+        postings from this process's mappings (`index.mapped_pages`): the resident set no longer grows
+        toward the whole postings (756 MiB at a million passages) as questions touch new terms. True when
+        dropped."""
         if self._read_since_release < RELEASE_AFTER_BYTES:
             return False
         self._read_since_release = 0
-        dropped = False
-        for postings in (self.rows, self.weights):
-            mapping = getattr(postings, "_mmap", None)  # numpy.memmap's mapping (None: an in-memory array)
-            if mapping is not None and hasattr(mmap, "MADV_DONTNEED"):
-                try:
-                    mapping.madvise(mmap.MADV_DONTNEED)
-                    dropped = True
-                except (OSError, ValueError):  # a platform that refuses: the pages simply stay
-                    pass
-        return dropped
+        return drop_pages(self.rows, self.weights)
 
     def _scratch(self) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.bool_]]:
         scratch = getattr(self._local, "scratch", None)

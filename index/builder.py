@@ -28,6 +28,7 @@ from index.dense import check_vectors
 from index.embed import Embedder, ProgressFn, embed_passages_and_sentences
 from index.errors import CorpusError, IndexStoreError, ModelError
 from index.interrupts import deferred_interrupts, raise_if_interrupted
+from index.mapped_pages import drop_pages
 from index.paragraphs import PassageSpan, split_document
 from index.sentence_terms import (
     SENTENCE_SPANS_FILE,
@@ -435,6 +436,12 @@ class _PreviousTerms:
     passages: PassageTerms
     sentences: StoredSentenceTerms
 
+    def drop_pages(self) -> None:
+        """Drop the pages read so far from the resident set (the arrays are memory-mapped, and an update
+        reads them from start to end: at a million passages they would add ~750 MiB)."""
+        p, s = self.passages, self.sentences
+        drop_pages(p.term_ids, p.tfs, p.firsts, p.lengths, s.spans, s.firsts, s.terms)
+
 
 def _load_previous_terms(previous: Generation) -> _PreviousTerms:
     """The previous generation's BM25 terms passage by passage, and its sentences' terms (memory-mapped)."""
@@ -558,6 +565,7 @@ class _KeptRuns:
             sentences = int(firsts[start]), int(firsts[stop])
             self.sentence_vectors.copy_rows(self.old.sentences, *sentences, sentences[0] + sentence_shift)
             self._copy_sentence_terms(*sentences)
+            self.old_terms.drop_pages()
 
 
 def _build_approximate_index(
