@@ -1,9 +1,10 @@
 """The approximate dense index used above `EXACT_SEARCH_LIMIT` passages: FAISS IVF with 8-bit scalar
 quantisation (inner product on unit vectors = cosine).
 
-Its coarse quantizer is trained once and reused by later updates of the same model, so an edit re-adds
-vectors but never retrains. The file is written into the generation and covered by the manifest's
-checksum like every other file, so FAISS only ever reads a file this program wrote and verified.
+Its coarse quantizer is trained once and reused by later updates of the same model, so an edit never
+retrains: the unchanged passages' entries move to their new rows and only new vectors are added. The
+file is written into the generation and covered by the manifest's checksum like every other file, so
+FAISS only ever reads a file this program wrote and verified.
 """
 
 from __future__ import annotations
@@ -62,6 +63,44 @@ def fill_ivf(index: Any, vectors: npt.NDArray[np.float32] | VectorFileReader) ->
         index.add(block)
     index.nprobe = NPROBE
     return index
+
+
+def move_ivf_entries(index: Any, new_row_of: npt.NDArray[np.int64]) -> int:
+    """Renumber the entries of a filled IVF index in place: the entry of row r becomes row
+    `new_row_of[r]`, or is removed where that is -1. Each entry keeps its list and code (both depend only
+    on the vector and the trained quantizer), so an update moves the unchanged passages' entries instead
+    of assigning every vector to a list again (0.2 s instead of ~30 s at a million passages). Returns
+    the entries kept."""
+    import faiss
+
+    lists = index.invlists
+    code_size = lists.code_size
+    kept = 0
+    for number in range(index.nlist):
+        size = lists.list_size(number)
+        if size == 0:
+            continue
+        ids = faiss.rev_swig_ptr(lists.get_ids(number), size).copy()
+        codes = faiss.rev_swig_ptr(lists.get_codes(number), size * code_size).copy().reshape(size, code_size)
+        moved = new_row_of[ids]
+        keep = moved >= 0
+        lists.resize(number, 0)
+        count = int(keep.sum())
+        if count:
+            # the arrays must outlive the call: swig_ptr keeps no reference to them
+            kept_ids, kept_codes = np.ascontiguousarray(moved[keep]), np.ascontiguousarray(codes[keep])
+            lists.add_entries(number, count, faiss.swig_ptr(kept_ids), faiss.swig_ptr(kept_codes))
+        kept += count
+    index.ntotal = kept
+    return kept
+
+
+def add_rows(index: Any, vectors: npt.NDArray[np.float32] | VectorFileReader, rows: npt.NDArray[np.int64]) -> None:
+    """Add rows `rows` (ascending) of `vectors` to `index`, id = row."""
+    for start in range(0, len(rows), ADD_BATCH):
+        chosen = rows[start : start + ADD_BATCH]
+        block = np.ascontiguousarray(vectors[chosen], dtype=np.float32)
+        index.add_with_ids(block, np.ascontiguousarray(chosen, dtype=np.int64))
 
 
 def write_ann(index: Any, path: Path) -> None:

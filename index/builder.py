@@ -19,7 +19,17 @@ import numpy as np
 import numpy.typing as npt
 
 from index import corpus_index as layout
-from index.ann import ANN_FILE, exact_search_limit, fill_ivf, read_ann, train_ivf, write_ann
+from index.ann import (
+    ANN_FILE,
+    NPROBE,
+    add_rows,
+    exact_search_limit,
+    fill_ivf,
+    move_ivf_entries,
+    read_ann,
+    train_ivf,
+    write_ann,
+)
 from index.bm25 import WEIGHT_DTYPE, BM25Arrays, BM25Builder, BM25Params, PassageTerms
 from index.catalog import Catalog, CatalogWriter, DocumentRecord, PassageRecord, SkippedRecord
 from index.corpus import Document, DocumentSource, FileEntry, UnreadableDocument
@@ -510,6 +520,7 @@ class _KeptRuns:
         self.sentence_firsts = sentence_firsts
         self._term_map: npt.NDArray[np.intc] | None = None  # previous term id -> the builder's
         self._run: _Run | None = None
+        self.moved: list[tuple[int, int, int]] = []  # (old search rows start, stop, new start) of each run
 
     def add(self, kept: _KeptDocument, doc: int, row: int, search_row: int, sentence_first: int) -> int:
         """Queue kept document `kept` as document `doc` at the given rows; returns its sentence count."""
@@ -551,6 +562,7 @@ class _KeptRuns:
         if run is None:
             return
         search_shift = run.search_row - run.old_search_rows[0]
+        self.moved.append((run.old_search_rows[0], run.old_search_rows[1], run.search_row))
         self.catalog.copy_passages(
             (run.old_rows[0], run.old_rows[1]), run.row - run.old_rows[0], run.doc - run.old_doc, search_shift
         )
@@ -569,10 +581,17 @@ class _KeptRuns:
 
 
 def _build_approximate_index(
-    writer: GenerationWriter, previous: Generation | None, model_id: str, rows: int, reporter: BuildReporter
+    writer: GenerationWriter,
+    previous: Generation | None,
+    model_id: str,
+    rows: int,
+    reporter: BuildReporter,
+    moved: list[tuple[int, int, int]] | None = None,
 ) -> dict[str, Any]:
     """Above the exact-search limit, write an IVF-SQ8 index over the new vectors, reusing the previous
-    generation's trained quantizer when the model is the same (an update never retrains)."""
+    generation's trained quantizer when the model is the same (an update never retrains). `moved`: the
+    previous search rows an update copied, as (start, stop, new start) runs: their entries are moved
+    rather than added again."""
     if rows <= exact_search_limit():
         return {"kind": "flat"}
     index = None
@@ -586,15 +605,30 @@ def _build_approximate_index(
     # The vectors are read, not memory-mapped: a mapping would add all 1.5 GiB of a million passages'
     # vectors to the resident set while the index is filled.
     with VectorFileReader(writer.path / layout.VECTORS_FILE) as vectors:
+        reporter.progress("vector index", 0, 1)
         if index is None:
             reporter.note(f"training the approximate vector index for {rows:,} passages")
             index = train_ivf(vectors, vectors.shape[1])
-        reporter.progress("vector index", 0, 1)
-        fill_ivf(index, vectors)
+            fill_ivf(index, vectors)
+        elif moved is not None and previous is not None and index.ntotal == _searchable(previous):
+            new_row_of = np.full(index.ntotal, -1, dtype=np.int64)
+            copied = np.zeros(rows, dtype=bool)
+            for start, stop, new_start in moved:
+                new_row_of[start:stop] = np.arange(new_start, new_start + stop - start)
+                copied[new_start : new_start + stop - start] = True
+            move_ivf_entries(index, new_row_of)
+            add_rows(index, vectors, np.flatnonzero(~copied))
+            index.nprobe = NPROBE
+        else:
+            fill_ivf(index, vectors)
     write_ann(index, writer.path / ANN_FILE)
     reporter.progress("vector index", 1, 1)
     faiss.omp_set_num_threads(1)  # back to single-threaded queries
     return {"kind": "ivf-sq8", "nlist": int(index.nlist), "nprobe": int(index.nprobe)}
+
+
+def _searchable(generation: Generation) -> int:
+    return int(generation.manifest["counts"]["searchable"])
 
 
 def _write_bm25(writer: GenerationWriter, bm25: BM25Builder) -> BM25Arrays:
@@ -806,7 +840,8 @@ def build_generation(
         n_terms = len(arrays.terms)
         bm25_stats = {"n_docs": arrays.n_docs, "avgdl": arrays.avgdl, "average_idf": arrays.average_idf}
         del arrays
-        dense = _build_approximate_index(writer, previous, embedder.model_id, search_rows, reporter)
+        moved = kept_runs.moved if kept_runs is not None else None
+        dense = _build_approximate_index(writer, previous, embedder.model_id, search_rows, reporter, moved)
         manifest = {
             "corpus_root": source.identity,
             "corpus_fingerprint": fingerprint.hexdigest(),

@@ -5,9 +5,12 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import faiss
 import numpy as np
 import pytest
 
+from index import builder
+from index.ann import ANN_FILE, fill_ivf, read_ann
 from index.builder import open_index
 from index.corpus import FolderSource
 from index.dense import DenseIndex, check_vectors
@@ -61,11 +64,43 @@ def test_approximate_index_above_the_limit_and_reuse_on_update(
     assert not index.dense.exact and approx_rows[0] == exact_rows[0] == 7
     assert len(set(approx_rows.tolist()) & set(exact_rows.tolist())) >= 7
     (corpus_copy / "new.txt").write_text("A new paragraph about drones stored in an Idlib warehouse by HTS.\n")
+    middle = sorted(corpus_copy.glob("00[12]_*.txt"))  # passages removed and changed before later rows
+    middle[0].unlink()
+    middle[1].write_text(middle[1].read_text(encoding="utf-8") + "\nOne more paragraph at the end.\n")
     reporter = RecordingReporter()
+    moves: list[np.ndarray] = []
+    move = builder.move_ivf_entries
+
+    def recording_move(ivf: object, new_row_of: np.ndarray) -> int:
+        moves.append(new_row_of.copy())
+        return move(ivf, new_row_of)
+
+    monkeypatch.setattr(builder, "move_ivf_entries", recording_move)
     updated = open_index(FolderSource(corpus_copy), index_dir, embedder, reporter)
     assert updated.manifest["dense"]["kind"] == "ivf-sq8"
     assert not any("training" in n for n in reporter.notes)  # the trained quantizer was reused
-    assert updated.dense.size == updated.size == 67
+    assert updated.dense.size == updated.size
+    (new_row_of,) = moves  # moved, not refilled: removed rows dropped, later rows shifted down
+    assert (new_row_of == -1).any() and (new_row_of[new_row_of >= 0] < np.flatnonzero(new_row_of >= 0)).any()
+    # The unchanged passages' entries were moved to their new rows, the new ones added: the same lists
+    # and codes as adding every vector of the new generation again.
+    moved = read_ann(updated.generation.file(ANN_FILE))
+    again = fill_ivf(faiss.clone_index(moved), np.asarray(updated.vectors))
+    assert moved.ntotal == again.ntotal == updated.size
+    assert _entries(moved) == _entries(again)
+
+
+def _entries(index: object) -> list[set[tuple[int, bytes]]]:
+    """Each list of an IVF index as a set of (id, code)."""
+    lists = index.invlists  # type: ignore[attr-defined]
+    found = []
+    for number in range(index.nlist):  # type: ignore[attr-defined]
+        size = lists.list_size(number)
+        ids = faiss.rev_swig_ptr(lists.get_ids(number), size).tolist() if size else []
+        codes = faiss.rev_swig_ptr(lists.get_codes(number), size * lists.code_size).tobytes() if size else b""
+        step = lists.code_size
+        found.append({(i, codes[j * step : (j + 1) * step]) for j, i in enumerate(ids)})
+    return found
 
 
 def test_vector_file_reader_reads_what_the_writer_wrote(tmp_path: Path) -> None:
