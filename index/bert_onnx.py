@@ -16,6 +16,7 @@ import math
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from index.bert_model import Array, BertModel
 from index.onnx_proto import FLOAT, INT8, INT64, MICROSOFT, Graph
@@ -160,7 +161,7 @@ class OnnxBertEncoder:
         return vector[0], states
 
     @staticmethod
-    def _feed(ids: list[int]) -> dict[str, Array]:
+    def _feed(ids: list[int]) -> dict[str, npt.NDArray[np.int64]]:
         return {
             "input_ids": np.asarray(ids, np.int64),
             "token_type_ids": np.zeros(len(ids), np.int64),  # one text: every token is of segment 0

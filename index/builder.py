@@ -296,7 +296,10 @@ def _kept_documents(previous: Generation, entries: list[FileEntry]) -> dict[str,
     """The previous generation's documents whose files have not changed (path -> document)."""
     catalog = Catalog(previous.file(layout.CATALOG_FILE))
     try:
-        ranges = {doc: rest for doc, *rest in catalog.document_row_ranges()}
+        ranges = {
+            doc: (first, count, search_first, searchable)
+            for doc, first, count, search_first, searchable in catalog.document_row_ranges()
+        }
         documents = catalog.documents()
     finally:
         catalog.close()
@@ -605,12 +608,14 @@ def _build_approximate_index(
     # The vectors are read, not memory-mapped: a mapping would add all 1.5 GiB of a million passages'
     # vectors to the resident set while the index is filled.
     with VectorFileReader(writer.path / layout.VECTORS_FILE) as vectors:
-        reporter.progress("vector index", 0, 1)
+        reusable = (
+            index is not None and previous is not None and moved is not None and index.ntotal == _searchable(previous)
+        )
         if index is None:
             reporter.note(f"training the approximate vector index for {rows:,} passages")
             index = train_ivf(vectors, vectors.shape[1])
-            fill_ivf(index, vectors)
-        elif moved is not None and previous is not None and index.ntotal == _searchable(previous):
+        reporter.progress("vector index", 0, 1)
+        if reusable and moved is not None:  # the previous generation's entries, renumbered
             new_row_of = np.full(index.ntotal, -1, dtype=np.int64)
             copied = np.zeros(rows, dtype=bool)
             for start, stop, new_start in moved:

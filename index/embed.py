@@ -451,7 +451,9 @@ class ModelEmbedder:
                 length = int(output["attention_mask"].sum())
                 same_tokens = output["input_ids"][:length].tolist() == ids
                 states = output["token_embeddings"][:length].float().numpy()
-                pooled = pool_sentences(states, offsets, spans[i]) if same_tokens else [None] * len(spans[i])
+                pooled: list[npt.NDArray[np.float32] | None] = (
+                    pool_sentences(states, offsets, spans[i]) if same_tokens else [None] * len(spans[i])
+                )
                 _place_sentences(pooled, int(firsts[i]), texts[i], spans[i], sentences, alone)
             if progress is not None:
                 progress(start + len(batch), len(texts))

@@ -208,7 +208,7 @@ class HybridRetriever:
             keyed_pairs: list[tuple[Term, Term]] = [(ids[a], ids[b]) for a, b in pairs]
         else:
             analysed = self._passage_sentences.of(texts)
-            keyed_weights, keyed_pairs = dict(weights), list(pairs)
+            keyed_weights, keyed_pairs = dict(weights.items()), list(pairs)
         return rerank(
             fused,
             texts,

@@ -181,7 +181,8 @@ def _idf_sums(
     present = np.zeros((n_groups, len(weight_of)), bool)
     present[groups, terms] = True
     held = np.flatnonzero(present)  # by group, then in the terms' order
-    return np.bincount(held // len(weight_of), weight_of[held % len(weight_of)], n_groups)
+    sums = np.bincount(held // len(weight_of), weight_of[held % len(weight_of)], n_groups)
+    return sums.astype(np.float64, copy=False)
 
 
 def _local_indices(
