@@ -21,7 +21,6 @@ import numpy.typing as npt
 from index import corpus_index as layout
 from index.ann import (
     ANN_FILE,
-    NPROBE,
     add_rows,
     exact_search_limit,
     fill_ivf,
@@ -597,7 +596,7 @@ def _build_approximate_index(
     rather than added again."""
     if rows <= exact_search_limit():
         return {"kind": "flat"}
-    index = None
+    index: Any = None
     if previous is not None and previous.manifest.get("model_id") == model_id:
         if previous.manifest.get("dense", {}).get("kind") == "ivf-sq8":
             with contextlib.suppress(ValueError, RuntimeError, OSError):
@@ -608,14 +607,13 @@ def _build_approximate_index(
     # The vectors are read, not memory-mapped: a mapping would add all 1.5 GiB of a million passages'
     # vectors to the resident set while the index is filled.
     with VectorFileReader(writer.path / layout.VECTORS_FILE) as vectors:
-        reusable = (
-            index is not None and previous is not None and moved is not None and index.ntotal == _searchable(previous)
-        )
-        if index is None:
+        trained = index is None
+        if trained:
             reporter.note(f"training the approximate vector index for {rows:,} passages")
             index = train_ivf(vectors, vectors.shape[1])
         reporter.progress("vector index", 0, 1)
-        if reusable and moved is not None:  # the previous generation's entries, renumbered
+        searchable = int(previous.manifest["counts"]["searchable"]) if previous is not None else -1
+        if not trained and moved is not None and index.ntotal == searchable:  # the previous entries, renumbered
             new_row_of = np.full(index.ntotal, -1, dtype=np.int64)
             copied = np.zeros(rows, dtype=bool)
             for start, stop, new_start in moved:
@@ -623,17 +621,12 @@ def _build_approximate_index(
                 copied[new_start : new_start + stop - start] = True
             move_ivf_entries(index, new_row_of)
             add_rows(index, vectors, np.flatnonzero(~copied))
-            index.nprobe = NPROBE
         else:
             fill_ivf(index, vectors)
     write_ann(index, writer.path / ANN_FILE)
     reporter.progress("vector index", 1, 1)
     faiss.omp_set_num_threads(1)  # back to single-threaded queries
     return {"kind": "ivf-sq8", "nlist": int(index.nlist), "nprobe": int(index.nprobe)}
-
-
-def _searchable(generation: Generation) -> int:
-    return int(generation.manifest["counts"]["searchable"])
 
 
 def _write_bm25(writer: GenerationWriter, bm25: BM25Builder) -> BM25Arrays:

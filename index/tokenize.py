@@ -71,29 +71,28 @@ def term_spans(text: str) -> Iterator[tuple[str, int, int]]:
 
 def word_spans(text: str) -> Iterator[tuple[str, int, int]]:
     """`term_spans(text)` before stemming: (folded word, char_start, char_end) of each non-stopword word."""
-    if text.isascii():
-        for match in _WORD.finditer(text.lower()):
-            if (word := match.group()) not in STOPWORDS:
-                yield word, match.start(), match.end()
-        return
-    for match in _WORD.finditer(text):
-        if (folded := _folded_word(match.group())) is not None:
-            yield folded, match.start(), match.end()
+    return _ascii_word_spans(text) if text.isascii() else _folded_word_spans(text)
 
 
 def _ascii_term_spans(text: str) -> Iterator[tuple[str, int, int]]:
-    """`_folded_term_spans` for ASCII text, faster: lowercasing keeps every offset and word boundary."""
-    for match in _WORD.finditer(text.lower()):
-        word = match.group()
-        if word not in STOPWORDS:
-            yield stem(word), match.start(), match.end()
+    return ((stem(word), start, end) for word, start, end in _ascii_word_spans(text))
 
 
 def _folded_term_spans(text: str) -> Iterator[tuple[str, int, int]]:
+    return ((stem(word), start, end) for word, start, end in _folded_word_spans(text))
+
+
+def _ascii_word_spans(text: str) -> Iterator[tuple[str, int, int]]:
+    """`_folded_word_spans` for ASCII text, faster: lowercasing keeps every offset and word boundary."""
+    for match in _WORD.finditer(text.lower()):
+        if (word := match.group()) not in STOPWORDS:
+            yield word, match.start(), match.end()
+
+
+def _folded_word_spans(text: str) -> Iterator[tuple[str, int, int]]:
     for match in _WORD.finditer(text):
-        word = _folded_word(match.group())
-        if word is not None:
-            yield stem(word), match.start(), match.end()
+        if (word := _folded_word(match.group())) is not None:
+            yield word, match.start(), match.end()
 
 
 def _folded_word(word: str) -> str | None:
