@@ -7,7 +7,7 @@ a fresh process; medians and B/A ratios are printed.
     PYTHONPATH=. python benchmarks/serve_memory.py --index /tmp/bench-qahome/scale-1000000
     # A against B, alternating (A B, B A, ...), 3 runs each; --evict drops the index files from the page cache first
     PYTHONPATH=. python benchmarks/serve_memory.py --index /tmp/bench-qahome/scale-1000000 \\
-        --base /tmp/serve-base --runs 3 [--evict] [--real-encoder] [--checkpoints 100 500]
+        --base /tmp/serve-base --runs 3 [--evict] [--real-encoder] [--checkpoints 100 500] [--top-k 10]
 
 The worker imports only what both trees have (`index.store.current_generation`, `CorpusIndex`,
 `QAEngine`, the benchmark fake embedder), from the tree given by PYTHONPATH.
@@ -103,15 +103,15 @@ def worker(args: argparse.Namespace) -> dict[str, object]:
         questions = [text for _, text in random.Random(0).sample(every, wanted)]
     else:  # the file's order: consecutive questions often ask about the same paragraph, as a user would
         questions = [text for _, text in load_queries("squad-v1.1-dev", wanted)]
-    engine.ask(questions[0], "hybrid", 10)
+    engine.ask(questions[0], "hybrid", args.top_k)
     first = time.perf_counter() - started
     first_since_spawn = time.time() - args.spawned_at
     for question in questions[1:5]:  # warm-up
-        engine.ask(question, "hybrid", 10)
+        engine.ask(question, "hybrid", args.top_k)
     stages: dict[str, list[float]] = {}
     memory: dict[str, object] = {}
     for done, question in enumerate(questions[5:], start=1):
-        for stage, ms in engine.ask(question, "hybrid", 10).timings_ms.items():
+        for stage, ms in engine.ask(question, "hybrid", args.top_k).timings_ms.items():
             stages.setdefault(stage, []).append(ms)
         if done in checkpoints:
             memory[str(done)] = {"rss": status_mib("VmRSS"), "by": smaps_rss(generation.path)}
@@ -150,7 +150,7 @@ def run_worker(code: Path, index_dir: Path, args: argparse.Namespace) -> dict[st
     command = [sys.executable, str(HERE), "--worker", "--index", str(index_dir), "--spawned-at", str(time.time())]
     command += ["--checkpoints", *map(str, args.checkpoints)]
     command += ["--real-encoder"] * args.real_encoder + ["--tracemalloc"] * args.tracemalloc
-    command += ["--sample"] * args.sample
+    command += ["--sample"] * args.sample + ["--top-k", str(args.top_k)]
     env = {**os.environ, "PYTHONPATH": str(code), "HF_HUB_OFFLINE": "1"}
     result = subprocess.run(command, env=env, cwd=code, stdout=subprocess.PIPE, text=True, check=False)
     if result.returncode != 0:
@@ -168,6 +168,9 @@ def main() -> int:
     parser.add_argument("--evict", action="store_true", help="drop the index files from the page cache first")
     parser.add_argument("--real-encoder", action="store_true", help="the real query encoder (see QA_QUERY_ENCODER)")
     parser.add_argument("--sample", action="store_true", help="questions sampled across the dev set, not in order")
+    parser.add_argument(
+        "--top-k", type=int, default=5, help="passages per answer (5, the product default; 10 before session 8)"
+    )
     parser.add_argument("--tracemalloc", action="store_true", help="also trace Python/numpy allocations")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--spawned-at", type=float, default=0.0, help=argparse.SUPPRESS)
