@@ -13,11 +13,13 @@ Wraps the plain retriever (`qa.retrieve.Retriever`) without changing it:
      document needs no context: it is answered alone, and the topic goes on if that document gave the
      latest answer (otherwise it begins a new topic);
    - the topic document holds at least `topic_coverage` of the question's own idf mass: follow-up;
-   - both retrievers of the question alone clearly prefer another document (the topic document's best
-     BM25 score below `elsewhere_bm25_ratio` x the best, its best cosine more than `elsewhere_dense_gap`
-     below the best): the question points elsewhere and is answered alone; it starts a new topic only
-     if nothing in it refers back (no referring word, enough content words), otherwise the topic's
-     words stay available to the next question;
+   - a complete question that the topic document holds less of, and whose own search prefers another
+     document ("What did Zakharova say ...?" after questions about a deal Zakharova is not part of), is
+     about something else: answered alone, and a new topic;
+   - a question that refers back (a referring word, or too few content words) but whose both retrievers,
+     searching it alone, clearly prefer another document (the topic document's best BM25 score below
+     `elsewhere_bm25_ratio` x the best, its best cosine more than `elsewhere_dense_gap` below the best)
+     is answered alone, and the topic's words stay available to the next question;
    - anything else (too vague to point anywhere by itself) is a follow-up.
 3. A follow-up keeps the contextual ranking's sequence of documents, but each slot shows that document's
    passage the question's own ranking likes best: the context picks the story, the question's own words
@@ -157,9 +159,13 @@ class ContextualRetriever:
         held = self._coverage(own_terms, topic_doc)
         if held >= s.topic_coverage:
             return True, False, f"the topic's document holds {held:.0%} of the question's words"
+        if not context.cue:
+            # complete, its own search prefers another document, and the topic's lacks much of it (a name
+            # the topic never mentioned, say): it is about something else, not a follow-up
+            return False, True, f"a complete question mostly about other documents (the topic's holds {held:.0%})"
         if self._points_elsewhere(own_terms, own_vector, topic_doc, mode):
-            # answered alone; a new topic only if nothing in it refers back (no referring word, not too short)
-            return False, not context.cue, "the question alone clearly points to other documents"
+            # answered alone, but it refers back (a referring word, or too short), so the topic is kept
+            return False, False, "the question alone clearly points to other documents"
         return True, False, f"too vague to stand alone (the topic's document holds {held:.0%} of its words)"
 
     def _coverage(self, own_terms: list[str], doc: int) -> float:

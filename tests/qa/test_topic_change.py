@@ -58,3 +58,17 @@ def test_a_question_that_stands_alone_starts_a_new_topic(engine: QAEngine) -> No
     assert not other.follow_up
     assert other.passages[0].citation.path.endswith("bakery.txt")
     assert conversation.topic_start == 1
+
+
+def test_a_complete_question_naming_what_the_topic_lacks_is_not_a_follow_up(engine: QAEngine) -> None:
+    conversation = Conversation()
+    engine.ask("What did the Sochi deal between Erdogan and Putin require?", conversation=conversation)
+    engine.ask("By when did the heavy arms have to be pulled out?", conversation=conversation)
+    # the Sochi article never names Zakharova: the question is about another article, whatever the words
+    # ("Turkish", "forces", "militants") the two share
+    question = "What did Zakharova say about the Turkish forces supporting militants?"
+    other = engine.ask(question, conversation=conversation)
+    assert not other.follow_up and other.retrieval_query == other.question
+    assert other.passages[0].citation.path.endswith("002_3b424afd968655b2.txt")
+    assert other.passages[0].citation.paragraph in (2, 4)
+    assert conversation.topic_start == 2
