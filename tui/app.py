@@ -249,7 +249,9 @@ class QAApp(App[int]):
         self.conversation_view.mount(card)
         self.status.set(timings=dict(message.answer.timings_ms), state="")
         bubble = next(b for b in self.query(QuestionBubble) if b.request_id == message.request_id)
-        self.call_after_refresh(self.conversation_view.scroll_to_widget, bubble, animate=False, top=True)
+        # once the card is laid out, put its question at the top (immediately then: no second deferral)
+        view = self.conversation_view
+        self.call_after_refresh(view.scroll_to_widget, bubble, animate=False, top=True, immediate=True)
 
     def on_ask_failed(self, message: AskFailed) -> None:
         if message.request_id != self._request_id:

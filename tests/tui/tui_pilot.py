@@ -5,10 +5,14 @@ from __future__ import annotations
 from textual.pilot import Pilot
 
 from tui.app import QAApp
+from tui.widgets.answer import AnswerCard
+from tui.widgets.question import QuestionBubble
 
 
-async def ask(pilot: Pilot[int], question: str) -> None:
-    """Type `question`, press Enter, wait until its worker finished and its answer is mounted."""
+async def ask(pilot: Pilot[int], question: str, settle_s: float = 5.0) -> None:
+    """Type `question`, press Enter, wait until its worker finished, its answer is mounted and the view
+    has scrolled the question to the top (the app does that a refresh or two after mounting the answer:
+    on a loaded machine, later than two pauses)."""
     app = pilot.app
     assert isinstance(app, QAApp)
     app.question_input.focus()
@@ -17,6 +21,15 @@ async def ask(pilot: Pilot[int], question: str) -> None:
     await app.workers.wait_for_complete()
     await pilot.pause()
     await pilot.pause()
+    view = app.conversation_view
+    bubbles = list(app.query(QuestionBubble))
+    if not bubbles or not any(card.request_id == bubbles[-1].request_id for card in app.query(AnswerCard)):
+        return  # no answer (a failure, a superseded question): nothing scrolls
+    bubble = bubbles[-1]
+    for _ in range(int(settle_s / 0.05)):
+        if view.max_scroll_y == 0 or 0 <= bubble.region.y - view.region.y <= 2:
+            return
+        await pilot.pause(0.05)
 
 
 def rendered(widget: object) -> str:
