@@ -4,6 +4,9 @@ For every target turn of an abg-coqa split (follow-ups, and the topic-drift set)
 alone, with all earlier questions prepended, and through `Conversation` + `ContextualRetriever` (ours);
 turns are grouped by the decision ours took (answered alone for one reason or another, follow-up) and
 whether the question carries a follow-up cue, and each group's gold-story hit@1 is printed per method.
+Then the cosine between each target question and its earlier questions (embedded as one text): how well
+it tells follow-ups from drift targets (AUC), and what "all earlier prepended when that cosine is over t,
+else ours" would score.
 
     PYTHONPATH=. QA_HOME=/tmp/eval-qahome python benchmarks/conversation_decisions.py --split val
 """
@@ -54,6 +57,7 @@ def main() -> int:
     engine = QAEngine(index, embedder)
     conversations = load_conversations(args.dataset / "conversations.jsonl", args.split)
     counts: dict[tuple[str, str], Counter[str]] = {}
+    closeness: dict[str, list[tuple[float, bool, bool]]] = {}  # set -> (cosine, all right, ours right)
     for name, group in (("follow-ups", conversations), ("drift", drift_conversations(conversations))):
         for conv in group:
             target = conv.target.text
@@ -72,8 +76,11 @@ def main() -> int:
                 label = ("cue, " if has_follow_up_cue(target) else "complete, ") + label
             count = counts.setdefault((label, name), Counter())
             count["n"] += 1
+            right = {m: bool(firsts[m]) and firsts[m][0] in conv.target.gold for m in METHODS}
             for method in METHODS:
-                count[method] += bool(firsts[method]) and firsts[method][0] in conv.target.gold
+                count[method] += right[method]
+            own, earlier = embedder.embed_queries([target, " ".join(t.text for t in conv.history)])
+            closeness.setdefault(name, []).append((float(own @ earlier), right["all"], right["ours"]))
     engine.close()
     labels = sorted({label for label, _ in counts})
     rows = []
@@ -85,6 +92,16 @@ def main() -> int:
         rows.append(row)
     print(f"abg-coqa {args.split}: hit@1 counts (alone / all earlier prepended / ours) by ours' decision")
     print(table(["decision", "follow-ups n", "alone / all / ours", "drift n", "alone / all / ours"], rows))
+    follow, drift = closeness["follow-ups"], closeness["drift"]
+    above = sum(f > d for f, _, _ in follow for d, _, _ in drift) + 0.5 * sum(
+        f == d for f, _, _ in follow for d, _, _ in drift
+    )
+    print(f"\ncosine(question, earlier questions): AUC follow-ups vs drift {above / (len(follow) * len(drift)):.3f}")
+    gated = []
+    for threshold in (0.1, 0.2, 0.25, 0.3, 0.35):
+        scores = [sum(a if c > threshold else o for c, a, o in group) / len(group) for group in (follow, drift)]
+        gated.append([f"{threshold:.2f}", *(f"{score:.3f}" for score in scores)])
+    print(table(["all prepended when cosine > t, else ours: t", "follow-ups hit@1", "drift hit@1"], gated))
     return 0
 
 
