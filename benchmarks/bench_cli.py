@@ -10,6 +10,9 @@ from __future__ import annotations
 import os
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")  # the warm in-process part runs single-threaded, as `qa` does
+# the cold commands and the warm in-process engine must read the same seeds index (without QA_HOME the
+# engine opened the user's, built by other code, and one score differed in its 7th digit)
+os.environ.setdefault("QA_HOME", "/tmp/bench-qahome")
 
 import argparse
 import json
@@ -39,7 +42,7 @@ def env(extra: dict[str, str] | None = None) -> dict[str, str]:
     return {
         **os.environ,
         "PYTHONPATH": str(ROOT),
-        "QA_HOME": os.environ.get("QA_HOME", "/tmp/bench-qahome"),
+        "QA_HOME": os.environ["QA_HOME"],
         "HF_HUB_OFFLINE": "1",
         **(extra or {}),
     }
