@@ -40,30 +40,27 @@ def main() -> int:
     parser.add_argument("--split", default="val")
     args = parser.parse_args()
 
-    from index.builder import open_index
-    from index.embed import ModelEmbedder, resolve_model
-    from index.jsonl_source import JsonlSource
-    from index.store import default_index_dir
-    from qa.caching_embedder import CachingEmbedder
     from qa.conversation import Conversation, has_follow_up_cue
-    from qa.conversation_eval import drift_conversations, load_conversations, ranked_documents
-    from qa.engine import QAEngine
+    from qa.conversation_eval import (
+        drift_conversations,
+        load_conversations,
+        open_dataset_engine,
+        plain_queries,
+        ranked_documents,
+    )
     from qa.progress import StderrReporter
 
-    corpus = args.dataset / "corpus.jsonl"
-    source = JsonlSource(corpus)
-    embedder = CachingEmbedder(ModelEmbedder(resolve_model(None)))
-    index = open_index(source, default_index_dir(corpus.resolve()), embedder, StderrReporter(quiet=True))
-    engine = QAEngine(index, embedder)
+    engine, source = open_dataset_engine(args.dataset, StderrReporter(quiet=True))
     conversations = load_conversations(args.dataset / "conversations.jsonl", args.split)
     counts: dict[tuple[str, str], Counter[str]] = {}
     closeness: dict[str, list[tuple[float, bool, bool]]] = {}  # set -> (cosine, all right, ours right)
     for name, group in (("follow-ups", conversations), ("drift", drift_conversations(conversations))):
         for conv in group:
             target = conv.target.text
-            queries = {"alone": target, "all": " ".join([t.text for t in conv.history] + [target])}
+            queries = plain_queries(conv)
             firsts = {}
-            for method, query in queries.items():
+            for method in ("alone", "all"):
+                query = queries[method]
                 rows = [c.row for c in engine.retriever.retrieve(query, "hybrid", 20).candidates]
                 firsts[method] = ranked_documents(engine, rows, source.doc_id)[:1]
             conversation = Conversation()
@@ -79,7 +76,7 @@ def main() -> int:
             right = {m: bool(firsts[m]) and firsts[m][0] in conv.target.gold for m in METHODS}
             for method in METHODS:
                 count[method] += right[method]
-            own, earlier = embedder.embed_queries([target, " ".join(t.text for t in conv.history)])
+            own, earlier = engine.embedder.embed_queries([target, " ".join(t.text for t in conv.history)])
             closeness.setdefault(name, []).append((float(own @ earlier), right["all"], right["ours"]))
     engine.close()
     labels = sorted({label for label, _ in counts})

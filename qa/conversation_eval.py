@@ -23,7 +23,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from index.errors import QAError
 from qa.caching_embedder import CachingEmbedder
@@ -31,6 +31,10 @@ from qa.context_retrieval import ContextSettings
 from qa.conversation import Conversation
 from qa.engine import QAEngine
 from qa.types import Mode
+
+if TYPE_CHECKING:
+    from index.builder import BuildReporter
+    from index.jsonl_source import JsonlSource
 
 METHODS = ("alone", "previous", "all", "context")
 DOC_DEPTH = 30  # passages retrieved to rank documents (enough for 5 distinct documents)
@@ -150,12 +154,7 @@ def evaluate(
     report = EvalReport(name, {m: MethodScore() for m in methods})
     for done, conv in enumerate(conversations, start=1):
         target = conv.target.text
-        earlier = [t.text for t in conv.history]
-        plain = {
-            "alone": target,
-            "previous": " ".join(earlier[-1:] + [target]),
-            "all": " ".join(earlier + [target]),
-        }
+        plain = plain_queries(conv)
         for method in methods:
             if method in plain:
                 retrieval = engine.retriever.retrieve(plain[method], mode, DOC_DEPTH)
@@ -171,6 +170,29 @@ def evaluate(
         if progress is not None:
             progress(done, len(conversations))
     return report
+
+
+def plain_queries(conv: EvalConversation) -> dict[str, str]:
+    """The target question alone, and with the previous or all earlier questions prepended (the baselines)."""
+    target, earlier = conv.target.text, [t.text for t in conv.history]
+    return {"alone": target, "previous": " ".join(earlier[-1:] + [target]), "all": " ".join(earlier + [target])}
+
+
+def open_dataset_engine(
+    dataset: Path, reporter: BuildReporter, model: str | None = None, index_dir: Path | None = None
+) -> tuple[QAEngine, JsonlSource]:
+    """An engine over `dataset`'s corpus.jsonl (indexed under $QA_HOME unless `index_dir`; question vectors
+    remembered by text) and the corpus, which names each indexed document's id."""
+    from index.builder import open_index
+    from index.embed import ModelEmbedder, resolve_model
+    from index.jsonl_source import JsonlSource
+    from index.store import default_index_dir
+
+    corpus = dataset / "corpus.jsonl"
+    source = JsonlSource(corpus)
+    embedder = CachingEmbedder(ModelEmbedder(resolve_model(model)))
+    index = open_index(source, index_dir or default_index_dir(corpus.resolve()), embedder, reporter)
+    return QAEngine(index, embedder, context_settings=ContextSettings()), source
 
 
 def format_table(reports: Sequence[EvalReport]) -> str:
@@ -213,23 +235,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from index.builder import open_index
-    from index.embed import ModelEmbedder, resolve_model
-    from index.jsonl_source import JsonlSource
-    from index.store import default_index_dir
     from qa.progress import StderrReporter
 
     args = build_parser().parse_args(argv)
     reporter = StderrReporter(quiet=args.quiet)  # errors are reported by qa.cli.main
-    corpus = args.dataset / "corpus.jsonl"
     dialogues = args.dataset / "conversations.jsonl"
     if not dialogues.is_file():
         raise QAError(f"no conversations.jsonl in {args.dataset}")
-    source = JsonlSource(corpus)
-    embedder = CachingEmbedder(ModelEmbedder(resolve_model(args.model)))
-    directory = args.index_dir or default_index_dir(corpus.resolve())
-    index = open_index(source, directory, embedder, reporter)
-    engine = QAEngine(index, embedder, context_settings=ContextSettings())
+    engine, source = open_dataset_engine(args.dataset, reporter, args.model, args.index_dir)
     split = None if args.split == "all" else args.split
     conversations = load_conversations(dialogues, split)
     if args.limit:

@@ -16,6 +16,7 @@ import numpy as np
 import numpy.typing as npt
 
 from index.sentence_terms import StoredSentences
+from qa.answer import covered_share
 
 TermT = TypeVar("TermT", bound=Hashable)
 
@@ -33,7 +34,6 @@ def term_hits(
     sentences: Sequence[Sequence[TermT]], weights: Mapping[TermT, float], pairs: Sequence[tuple[TermT, TermT]]
 ) -> TermHits:
     """The hits in one passage, given its sentences' terms in order."""
-    total = sum(weights.values())
     coverages: list[float] = []
     best_phrases = 0.0
     positions: list[tuple[int, TermT]] = []
@@ -49,11 +49,11 @@ def term_hits(
         start = offset - len(terms)
         positions += [(start + i, t) for i, t in enumerate(terms) if t in weights]
         found |= present.intersection(weights)
-        coverages.append(sum(w for t, w in weights.items() if t in present) / total if total > 0 else 0.0)
+        coverages.append(covered_share(weights, present))
         if pairs:
             adjacent = set(zip(terms, terms[1:], strict=False))
             best_phrases = max(best_phrases, sum(1 for pair in pairs if pair in adjacent) / len(pairs))
-    passage_coverage = sum(w for t, w in weights.items() if t in found) / total if total > 0 else 0.0
+    passage_coverage = covered_share(weights, found)
     best = min(range(len(coverages)), key=lambda i: (-coverages[i], i)) if coverages else 0
     proximity = _proximity(positions, len({t for _, t in positions}))
     return TermHits(tuple(coverages), best, best_phrases, proximity, passage_coverage)
