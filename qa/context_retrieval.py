@@ -23,7 +23,8 @@ Wraps the plain retriever (`qa.retrieve.Retriever`) without changing it:
    - anything else (too vague to point anywhere by itself) is a follow-up.
 3. A follow-up keeps the contextual ranking's sequence of documents, but each slot shows that document's
    passage the question's own ranking likes best: the context picks the story, the question's own words
-   the paragraph within it.
+   the paragraph within it. The retrieval also hands on the question's own vector, with which the engine
+   picks each passage's answer sentence (`qa.engine.QAEngine.compose`).
 
 Settings were chosen on the validation split of abg-coqa (with its topic-drift set) and the seed
 conversations, never on the test split. Every ranking breaks ties on the search row.
@@ -119,7 +120,7 @@ class ContextualRetriever:
         candidates = self._combine(alone.candidates, contextual.candidates)[:k]
         timings = {"embed": embed_ms, **contextual.timings_ms, "decide": decide_ms}
         timings["combine"] = (time.perf_counter() - started) * 1000
-        retrieval = Retrieval(candidates, own_terms + list(query.carried_terms()), vector, timings)
+        retrieval = Retrieval(candidates, own_terms + list(query.carried_terms()), vector, timings, own_vector)
         return retrieval, ContextDecision(True, False, reason, describe_query(question, context))
 
     def _combine(self, alone: list[Candidate], contextual: list[Candidate]) -> list[Candidate]:

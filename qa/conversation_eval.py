@@ -13,6 +13,10 @@ Methods, all over the same index and the same retriever:
 
 The drift set pairs the history of one conversation with the target turn of a conversation about another
 story (a topic change): a good mechanism keeps hit@1 at least at the "alone" level there.
+
+For the context method it also reads the sentence the answer highlights: on target turns whose first
+passage is from the gold story, holds the turn's `span` (CoQA's rationale) and has two sentences or more,
+how often that sentence lies on the rationale.
 """
 
 from __future__ import annotations
@@ -21,15 +25,17 @@ import argparse
 import json
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from index.errors import QAError
+from index.sentences import sentences_of
 from qa.caching_embedder import CachingEmbedder
-from qa.context_retrieval import ContextSettings
+from qa.context_retrieval import ContextDecision, ContextSettings
 from qa.conversation import Conversation
 from qa.engine import QAEngine
+from qa.retrieve import Retrieval
 from qa.types import Mode
 
 if TYPE_CHECKING:
@@ -44,6 +50,7 @@ DOC_DEPTH = 30  # passages retrieved to rank documents (enough for 5 distinct do
 class EvalTurn:
     text: str
     gold: tuple[str, ...]
+    rationale: tuple[int, int] | None = None  # where the gold story says the answer (character offsets)
 
 
 @dataclass(frozen=True)
@@ -61,6 +68,12 @@ class MethodScore:
     hits5: int = 0
     count: int = 0
     follow_ups: int = 0  # target turns treated as follow-ups (context method only)
+    # Context method only: target turns whose first passage holds the rationale (and has 2+ sentences), and
+    # those whose highlighted sentence lies on it; the same for the follow-ups among them.
+    sentence_turns: int = 0
+    sentence_hits: int = 0
+    follow_up_sentence_turns: int = 0
+    follow_up_sentence_hits: int = 0
 
     def add(self, ranked_docs: Sequence[str], gold: Iterable[str]) -> None:
         wanted = set(gold)
@@ -68,14 +81,28 @@ class MethodScore:
         self.hits1 += bool(ranked_docs[:1] and ranked_docs[0] in wanted)
         self.hits5 += bool(wanted & set(ranked_docs[:5]))
 
+    def add_sentence(self, on_rationale: bool, follow_up: bool) -> None:
+        self.sentence_turns += 1
+        self.sentence_hits += on_rationale
+        self.follow_up_sentence_turns += follow_up
+        self.follow_up_sentence_hits += follow_up and on_rationale
+
     def as_json(self) -> dict[str, Any]:
         n = max(self.count, 1)
-        return {
+        scores: dict[str, Any] = {
             "hit@1": round(self.hits1 / n, 4),
             "hit@5": round(self.hits5 / n, 4),
             "n": self.count,
             "follow_ups": self.follow_ups,
         }
+        if self.sentence_turns:
+            scores["answer_sentence"] = {
+                "on_rationale": self.sentence_hits,
+                "of": self.sentence_turns,
+                "follow_ups_on_rationale": self.follow_up_sentence_hits,
+                "follow_ups_of": self.follow_up_sentence_turns,
+            }
+        return scores
 
 
 @dataclass
@@ -95,7 +122,10 @@ def load_conversations(path: Path, split: str | None = None) -> list[EvalConvers
                 continue
             try:
                 record = json.loads(line)
-                turns = [EvalTurn(str(t["text"]), tuple(str(g) for g in t["gold"])) for t in record["turns"]]
+                turns = [
+                    EvalTurn(str(t["text"]), tuple(str(g) for g in t["gold"]), _span(t.get("span")))
+                    for t in record["turns"]
+                ]
                 targets = [i for i, t in enumerate(record["turns"]) if t.get("is_target")]
             except (ValueError, KeyError, TypeError) as exc:
                 raise QAError(f"{path.name} line {number} is not a conversation record: {exc}") from None
@@ -112,6 +142,12 @@ def load_conversations(path: Path, split: str | None = None) -> list[EvalConvers
                 )
             )
     return conversations
+
+
+def _span(value: Any) -> tuple[int, int] | None:
+    if isinstance(value, list) and len(value) == 2 and all(isinstance(v, int) for v in value):
+        return value[0], value[1]
+    return None
 
 
 def drift_conversations(conversations: Sequence[EvalConversation]) -> list[EvalConversation]:
@@ -165,11 +201,37 @@ def evaluate(
                 context = conversation.context(target)
                 retrieval, decision = engine.contextual.retrieve(target, context, mode, DOC_DEPTH)
                 report.scores[method].follow_ups += decision.follow_up
+                score_answer_sentence(engine, report.scores[method], conv.target, retrieval, decision, doc_id)
             docs = ranked_documents(engine, [c.row for c in retrieval.candidates], doc_id)
             report.scores[method].add(docs, conv.target.gold)
         if progress is not None:
             progress(done, len(conversations))
     return report
+
+
+def score_answer_sentence(
+    engine: QAEngine,
+    score: MethodScore,
+    target: EvalTurn,
+    retrieval: Retrieval,
+    decision: ContextDecision,
+    doc_id: Callable[[str], str],
+) -> None:
+    """When the first passage is from the gold story, holds the target's rationale and has two sentences or
+    more: whether the sentence the answer highlights lies on the rationale."""
+    if target.rationale is None or not retrieval.candidates:
+        return
+    first = replace(retrieval, candidates=retrieval.candidates[:1])
+    answer = engine.compose(target.text, decision.query, "hybrid", 1, first, decision.follow_up)
+    top = answer.passages[0]
+    start, end = target.rationale
+    citation = top.citation
+    if doc_id(citation.path) not in target.gold or not (citation.char_start < end and start < citation.char_end):
+        return
+    if len(sentences_of(top.text)) < 2:
+        return
+    sentence = top.answer_sentence
+    score.add_sentence(sentence.char_start < end and start < sentence.char_end, decision.follow_up)
 
 
 def plain_queries(conv: EvalConversation) -> dict[str, str]:
@@ -211,6 +273,14 @@ def format_table(reports: Sequence[EvalReport]) -> str:
             n = score.count
             cells.append(f"{score.hits1 / score.count:.3f} / {score.hits5 / score.count:.3f}")
         lines.append(f"| {report.name} | {n} | " + " | ".join(cells) + " |")
+    for report in reports:
+        ours = report.scores.get("context")
+        if ours is not None and ours.sentence_turns:
+            lines.append(
+                f"{report.name}: the highlighted sentence lies on the rationale in {ours.sentence_hits} of "
+                f"{ours.sentence_turns} target turns whose first passage holds it "
+                f"(follow-ups {ours.follow_up_sentence_hits} of {ours.follow_up_sentence_turns})"
+            )
     return "\n".join(lines)
 
 

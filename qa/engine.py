@@ -142,15 +142,27 @@ class QAEngine:
         records = self.index.passages(rows)
         weights = index_term_weights(self.index, retrieval.query_terms)
         vector = retrieval.query_vector
+        # The question's own words (a follow-up's, without its fillers) and, for a follow-up that names
+        # something, its own vector choose the answer sentence: the carried context found the passage, but
+        # "Who controls it?" asks for the sentence about control, not the one about the earlier question.
+        own_terms = tokenize(question)
+        if follow_up:
+            own_terms = [t for word in content_words(question) for t in tokenize(word)] or own_terms
+        own_weights = weights if own_terms == retrieval.query_terms else index_term_weights(self.index, own_terms)
+        sentence_weights, sentence_vector = weights, vector
+        if follow_up and own_weights and retrieval.own_vector is not None:
+            sentence_weights, sentence_vector = own_weights, retrieval.own_vector
         stored_terms = self.index.sentence_terms(rows)  # spans and term ids as indexed ({}: not stored)
         sentence_spans = {
             row: list(stored_terms[row].spans) if row in stored_terms else sentences_of(records[row].text)
             for row in rows
         }
         keyed_weights: dict[int, float] = {}  # weights keyed as the stored terms are
+        keyed_sentence_weights: dict[int, float] = {}
         if stored_terms:
-            keys = term_keys(self.index.term_info(list(weights)), weights)
+            keys = term_keys(self.index.term_info([*weights, *sentence_weights]), [*weights, *sentence_weights])
             keyed_weights = {keys[term]: weight for term, weight in weights.items()}
+            keyed_sentence_weights = {keys[term]: weight for term, weight in sentence_weights.items()}
         question_ids = {key for key in keyed_weights if key >= 0}  # the question's terms in the vocabulary
         # Each shown passage highlights the sentence that best combines meaning and key terms; the sentence
         # vectors were computed at index time (a damaged or mismatched set falls back to key terms alone).
@@ -167,8 +179,8 @@ class QAEngine:
                 record.text,
                 record.char_start,
                 sentence_spans[candidate.row],
-                weights if terms is None else keyed_weights,
-                vector,
+                sentence_weights if terms is None else keyed_sentence_weights,
+                sentence_vector,
                 vectors,
                 None if terms is None else terms.terms,
             )
@@ -199,10 +211,6 @@ class QAEngine:
             cosine = float(self.index.vectors_at([top_row])[0] @ vector)
             # Coverage of the question's own words: context carried into a follow-up must not dilute it, and
             # a follow-up's fillers ("anyone", "else") name nothing the passage should hold.
-            own_terms = tokenize(question)
-            if follow_up:
-                own_terms = [t for word in content_words(question) for t in tokenize(word)] or own_terms
-            own_weights = weights if own_terms == retrieval.query_terms else index_term_weights(self.index, own_terms)
             verdict, reason = self.credibility.judge(cosine, coverage(top.text, own_weights))
         else:
             verdict, reason = "no_credible_evidence", "no passage matches any word of the question"

@@ -57,6 +57,9 @@ class Retrieval:
     query_terms: list[str]
     query_vector: npt.NDArray[np.float32] | None
     timings_ms: dict[str, float] = field(default_factory=dict)
+    # The question's own embedding when `query_vector` mixes in a conversation's context (None otherwise):
+    # the context finds the passage, the question itself picks the sentence that answers it.
+    own_vector: npt.NDArray[np.float32] | None = None
 
 
 @dataclass(frozen=True)

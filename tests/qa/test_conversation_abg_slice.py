@@ -73,3 +73,14 @@ def test_topic_changes_cost_little(slice_reports: tuple[EvalReport, EvalReport])
     # one tie may flip; on the full val drift set ours is 0.012 below alone (docs/conversation.md)
     assert s["context"].hits1 >= s["alone"].hits1 - 1
     assert s["context"].hits1 >= s["all"].hits1 + 3
+
+
+def test_highlighted_sentences_are_read_against_the_rationale(slice_reports: tuple[EvalReport, EvalReport]) -> None:
+    follow, _ = slice_reports
+    ours = follow.scores["context"]
+    assert 0 < ours.follow_up_sentence_turns <= ours.sentence_turns <= ours.count
+    assert ours.follow_up_sentence_hits <= ours.sentence_hits <= ours.sentence_turns
+    assert ours.as_json()["answer_sentence"]["of"] == ours.sentence_turns
+    assert "the highlighted sentence lies on the rationale" in format_table([follow])
+    # the baselines are rankings only: no sentence is shown for them
+    assert all(not follow.scores[m].sentence_turns for m in ("alone", "previous", "all"))

@@ -77,3 +77,16 @@ def test_example_conversation(engine: QAEngine) -> None:
     assert third.passages[0].id.startswith("seeds/003_5955d54851c696b3.txt#p1")
     assert conversation.topic_start == 2
     assert second.to_json()["retrieval_query"] == second.retrieval_query
+
+
+def test_follow_up_highlights_the_sentence_its_own_words_ask_for(engine: QAEngine) -> None:
+    # The context ("people live Idlib") finds the paragraph; "controls" picks its sentence. With the context's
+    # words and vector the four-million sentence was highlighted instead of the one about control.
+    conversation = Conversation()
+    engine.ask("How many people live in Idlib?", conversation=conversation)
+    answer = engine.ask("Who controls it?", conversation=conversation)
+    assert answer.follow_up
+    top = answer.passages[0]
+    assert top.id == "seeds/001_1b964a6f03f87240.txt#p4"
+    assert top.answer_sentence.text.startswith("Idlib, in northwest Syria, is controlled by HTS militia")
+    assert answer.answer is not None and answer.answer.text == top.answer_sentence.text
