@@ -212,6 +212,10 @@ class Catalog:
         """The BM25 vocabulary, term i at position i."""
         return [str(t) for (t,) in self._db.execute("SELECT term FROM terms ORDER BY id")]
 
+    def first_passage_text(self, doc: int) -> str | None:
+        row = self._db.execute("SELECT text FROM passages WHERE doc = ? ORDER BY row LIMIT 1", (doc,)).fetchone()
+        return str(row[0]) if row else None
+
     def passages_of_document(self, doc: int) -> list[PassageRecord]:
         cursor = self._db.execute("SELECT * FROM passages WHERE doc = ? ORDER BY row", (doc,))
         return [PassageRecord(*r) for r in cursor]

@@ -15,6 +15,7 @@ from index.bounded_cache import BoundedCache
 from index.catalog import Catalog, DocumentRecord, PassageRecord
 from index.dense import DenseIndex
 from index.errors import IndexStoreError
+from index.paragraphs import opening_words
 from index.sentence_terms import (
     SENTENCE_TERMS_VERSION,
     StoredSentences,
@@ -107,6 +108,7 @@ class CorpusIndex:
         self._term_cache: BoundedCache[str, tuple[int, float]] = BoundedCache(TERM_CACHE_LIMIT)
         self._passage_cache: BoundedCache[int, PassageRecord] = BoundedCache(PASSAGE_CACHE_LIMIT)
         self._sentence_terms_cache: BoundedCache[int, StoredSentences] = BoundedCache(PASSAGE_CACHE_LIMIT)
+        self._titles: BoundedCache[int, str] = BoundedCache(PASSAGE_CACHE_LIMIT)  # doc -> display title
 
     @property
     def model_id(self) -> str:
@@ -166,6 +168,18 @@ class CorpusIndex:
 
     def document(self, doc: int) -> DocumentRecord:
         return self.documents()[doc]
+
+    def display_title(self, doc: int) -> str:
+        """The document's title line, or for a document without one (its title is its file name) its
+        opening words ("Russian fighter jets have targeted a weapons depot in…"); remembered."""
+        document = self.document(doc)
+        if document.title_from_text:
+            return document.title
+        return self._titles.lookup([doc], lambda docs: {d: self._opening(d) for d in docs})[doc]
+
+    def _opening(self, doc: int) -> str:
+        text = self.catalog.first_passage_text(doc)
+        return opening_words(text) if text and text.strip() else self.document(doc).title
 
     def passages(self, search_rows: Sequence[int]) -> dict[int, PassageRecord]:
         """The catalog records of passages `search_rows`. A question reads its candidates' records twice

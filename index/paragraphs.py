@@ -24,6 +24,7 @@ WINDOW_MAX_WORDS = 160  # longer paragraphs become overlapping sentence windows
 WINDOW_TARGET_WORDS = 120
 TITLE_MAX_WORDS = 20
 TITLE_MAX_CHARS = 160
+OPENING_MAX_CHARS = 60  # an untitled document is shown by its opening words, cut at a word within this
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _WORD = re.compile(r"\w+")
@@ -176,6 +177,16 @@ def _windows(text: str, start: int, end: int) -> list[tuple[int, int]]:
         # Overlap: start the next window at this window's last sentence, unless that makes no progress.
         first = last if last > first and counts[last] <= WINDOW_TARGET_WORDS // 2 else last + 1
     return windows
+
+
+def opening_words(text: str, limit: int = OPENING_MAX_CHARS) -> str:
+    """The first words of `text` on one line, cut after a whole word within `limit` characters and marked
+    with an ellipsis when cut: how a document without a title line is named to the user."""
+    line = " ".join(text.split())
+    if len(line) <= limit:
+        return line
+    cut = line[: limit + 1].rsplit(" ", 1)[0] if " " in line[: limit + 1] else line[:limit]
+    return cut.rstrip(",;:-–— ") + "…"
 
 
 def split_document(text: str, file_name: str, known_title: str | None = None) -> SplitDocument:

@@ -239,7 +239,7 @@ class QAEngine:
         return Citation(
             path=document.path,
             abs_path=document.abs_path,
-            title=document.title,
+            title=self.index.display_title(record.doc),
             paragraph=record.paragraph,
             window=record.window,
             line_start=record.line_start,

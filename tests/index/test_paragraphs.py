@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from index.paragraphs import LineIndex, split_document
+from index.paragraphs import LineIndex, opening_words, split_document
 from index.sentences import sentence_spans
 
 SEEDS = Path(__file__).resolve().parents[2] / "seeds"
@@ -52,6 +52,15 @@ def test_title_falls_back_to_file_name() -> None:
     split = split_document(text, "000_a6242c36691dad2e.txt")
     assert split.title == "000_a6242c36691dad2e" and not split.title_from_text
     assert all(p.kind == "text" for p in split.passages)
+
+
+def test_opening_words_name_an_untitled_document() -> None:
+    text = (SEEDS / "000_a6242c36691dad2e.txt").read_text(encoding="utf-8")
+    assert opening_words(text) == "Russian fighter jets have targeted a weapons depot in\u2026"
+    assert opening_words("Short  first\nline.") == "Short first line."  # whole: no ellipsis
+    assert opening_words("word, " * 20, limit=12) == "word, word\u2026"  # no dangling comma
+    assert opening_words("x" * 100, limit=10) == "x" * 10 + "\u2026"  # one long word is cut inside
+    assert len(opening_words("lorem ipsum " * 50)) <= 61
 
 
 def test_known_title_wins_and_first_line_stays_a_passage() -> None:

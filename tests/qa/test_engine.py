@@ -182,3 +182,13 @@ def test_an_int8_index_answers_the_seed_questions_as_the_fp32_one_does(
         assert all(any(i in item["gold"] for i in ids[:5]) for ids, item in zip(rankings, items, strict=True))
     finally:
         engine.close()
+
+
+def test_citation_titles_name_untitled_documents_by_their_opening_words(seeds_engine: QAEngine) -> None:
+    answer = seeds_engine.ask("Who struck the weapons depot in Idlib?")
+    titles = {e.citation.path: e.citation.title for e in answer.passages}
+    # 000 has no title line: its file name was shown as its title; 001's first line is a headline
+    assert titles["seeds/000_a6242c36691dad2e.txt"] == "Russian fighter jets have targeted a weapons depot in\u2026"
+    assert titles["seeds/001_1b964a6f03f87240.txt"] == (
+        "Russian air strike, in coordination with Turkey, targets Syria’s Idlib: RIA"
+    )
