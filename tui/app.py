@@ -30,7 +30,7 @@ from index.errors import QAError
 from qa.conversation import Conversation
 from qa.engine import DEFAULT_TOP_K, QAEngine, open_engine
 from qa.escape import safe_line
-from qa.history import list_conversations, load_conversation, save_conversation
+from qa.history import delete_conversation, list_conversations, load_conversation, save_conversation
 from qa.types import MODES, Answer, Evidence, Mode
 from tui.export import citation_line, write_export
 from tui.messages import Answered, AskFailed, BuildNoted, BuildProgressed, EngineFailed, EngineReady
@@ -39,6 +39,7 @@ from tui.widgets.answer import AnswerCard
 from tui.widgets.build_progress import BuildProgress
 from tui.widgets.evidence import EvidencePassage
 from tui.widgets.help import HelpScreen
+from tui.widgets.history import HistoryScreen
 from tui.widgets.question import PendingAnswer, QuestionBubble
 from tui.widgets.question_input import QuestionInput
 from tui.widgets.source_panel import SourcePanel
@@ -373,13 +374,33 @@ class QAApp(App[int]):
         self.notify(safe_line(str(path)) + saved, title="Conversation exported", markup=False, timeout=8)
 
     def action_reopen(self) -> None:
-        """Reopen the most recently saved conversation: its turns are shown again and follow-ups continue it."""
+        """Choose a saved conversation (most recent first) to reopen: its turns are shown again and
+        follow-ups continue it."""
         try:
             saved = list_conversations()
-            if not saved:
-                self.notify("No saved conversation yet: Ctrl+S saves one.", severity="warning")
-                return
-            conversation = load_conversation(saved[0].id)
+        except QAError as exc:
+            self.notify(safe_line(str(exc)), title="Cannot read the history", severity="error", markup=False)
+            return
+        if not saved:
+            self.notify("No saved conversation yet: Ctrl+S saves one.", severity="warning")
+            return
+        titles = {s.id: s.title for s in saved}
+        self.push_screen(HistoryScreen(saved, self._delete_saved), lambda chosen: self._reopen(chosen, titles))
+
+    def _delete_saved(self, conversation_id: int) -> None:
+        try:
+            delete_conversation(conversation_id)
+        except QAError as exc:
+            self.notify(safe_line(str(exc)), title="Not deleted", severity="error", markup=False)
+            return
+        if self.conversation.saved_id == conversation_id:
+            self.conversation.saved_id = None  # saving it again makes a new entry
+
+    def _reopen(self, conversation_id: int | None, titles: dict[int, str]) -> None:
+        if conversation_id is None:
+            return
+        try:
+            conversation = load_conversation(conversation_id)
         except QAError as exc:
             self.notify(safe_line(str(exc)), title="Cannot reopen", severity="error", markup=False)
             return
@@ -392,7 +413,8 @@ class QAApp(App[int]):
             self.conversation_view.mount(QuestionBubble(answer.question, self._request_id))
             self.conversation_view.mount(AnswerCard(answer, self._request_id))
         self.conversation_view.scroll_end(animate=False)
-        self.notify(f"Reopened: {safe_line(saved[0].title)} ({len(conversation.turns)} turns)", markup=False)
+        title = safe_line(titles.get(conversation_id, f"#{conversation_id}"))
+        self.notify(f"Reopened: {title} ({len(conversation.turns)} turns)", markup=False)
 
     def action_cycle_mode(self) -> None:
         self.set_mode(MODES[(MODES.index(self.mode) + 1) % len(MODES)])
@@ -418,7 +440,7 @@ class QAApp(App[int]):
         yield SystemCommand(
             "Export conversation", "Save it as Markdown and in the history (Ctrl+S)", self.action_export
         )
-        yield SystemCommand("Reopen conversation", "Reopen the last saved conversation (Ctrl+R)", self.action_reopen)
+        yield SystemCommand("Reopen conversation", "Choose a saved conversation to reopen (Ctrl+R)", self.action_reopen)
         for mode in MODES:
             yield SystemCommand(f"Mode: {mode}", f"Retrieve with {mode} (F2 cycles)", lambda m=mode: self.set_mode(m))
         yield SystemCommand("More passages", "top-k + 1 (F4)", lambda: self.action_top_k(1))

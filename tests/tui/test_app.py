@@ -7,7 +7,7 @@ from collections.abc import Callable
 import pytest
 from rich.style import Style
 from rich.text import Text
-from textual.widgets import Static
+from textual.widgets import OptionList, Static
 from tui_pilot import ask, rendered
 
 from qa.types import Evidence
@@ -17,6 +17,7 @@ from tui.export import citation_line
 from tui.widgets.answer import NO_EVIDENCE, AnswerCard
 from tui.widgets.evidence import EvidencePassage
 from tui.widgets.help import HelpScreen
+from tui.widgets.history import HistoryScreen
 from tui.widgets.question import PendingAnswer, QuestionBubble
 
 pytestmark = pytest.mark.anyio
@@ -357,8 +358,52 @@ async def test_saved_conversation_reopens_and_continues(make_app: Callable[..., 
         assert app.answers == [] and app.conversation.turns == []
         await pilot.press("ctrl+r")
         await pilot.pause()
+        assert isinstance(app.screen, HistoryScreen)
+        await pilot.press("enter")  # the most recent is highlighted
+        await pilot.pause()
+        assert not isinstance(app.screen, HistoryScreen)
         assert [a.question for a in app.answers] == [DEPOT]
         assert [a.question for a in app.conversation.turns] == [DEPOT]
         assert len(app.query(AnswerCard)) == 1
         await ask(pilot, "Was it coordinated with anyone?")
         assert app.answers[-1].follow_up  # the reopened topic carries on
+
+
+async def test_history_picker_reopens_an_older_conversation_and_deletes(make_app: Callable[..., QAApp]) -> None:
+    from qa.history import list_conversations
+
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("ctrl+r")
+        await pilot.pause()
+        assert not isinstance(app.screen, HistoryScreen)  # nothing saved yet: a notice, no empty picker
+        for question in ("How many people live in Idlib?", "What did the Su-24 aircraft destroy?"):
+            await ask(pilot, question)
+            await pilot.press("ctrl+s")
+            await pilot.pause()
+            await pilot.press("ctrl+n")
+            await pilot.pause()
+        assert [c.title for c in list_conversations()] == [
+            "What did the Su-24 aircraft destroy?",
+            "How many people live in Idlib?",
+        ]
+        await pilot.press("ctrl+r")
+        await pilot.pause()
+        assert isinstance(app.screen, HistoryScreen)
+        options = app.screen.query_one("#history-list", OptionList)
+        listed = [str(getattr(options.get_option_at_index(i).prompt, "plain", "")) for i in range(options.option_count)]
+        assert listed[0].startswith("What did the Su-24 aircraft destroy?   1 turn · ")
+        assert listed[1].startswith("How many people live in Idlib?   1 turn · ")
+        await pilot.press("escape")  # closes without reopening anything
+        await pilot.pause()
+        assert not isinstance(app.screen, HistoryScreen) and app.answers == []
+
+        await pilot.press("ctrl+r")
+        await pilot.pause()
+        await pilot.press("delete")  # the most recent one
+        await pilot.pause()
+        assert [c.title for c in list_conversations()] == ["How many people live in Idlib?"]
+        await pilot.press("enter")
+        await pilot.pause()
+        assert [a.question for a in app.answers] == ["How many people live in Idlib?"]
+        assert len(app.query(AnswerCard)) == 1

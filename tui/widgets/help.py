@@ -22,7 +22,7 @@ KEYS: tuple[tuple[str, str], ...] = (
     ("F3 / F4", "fewer / more passages per answer (top-k)"),
     ("Ctrl+N", "new topic: clear the conversation"),
     ("Ctrl+S", "export the conversation to Markdown and save it in the history"),
-    ("Ctrl+R", "reopen the last saved conversation"),
+    ("Ctrl+R", "saved conversations: Enter reopens one, Delete removes it"),
     ("Ctrl+P", "command palette (every action)"),
     ("F1", "this help"),
     ("Ctrl+Q", "quit"),

@@ -1,0 +1,80 @@
+"""The saved-conversations picker (Ctrl+R): choose one to reopen, or delete ones no longer wanted."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import OptionList, Static
+from textual.widgets.option_list import Option
+
+from qa.escape import safe_line
+from qa.history import SavedConversation
+
+DeleteFn = Callable[[int], object]
+
+
+def describe(saved: SavedConversation, now: float | None = None) -> Text:
+    """`Who struck the weapons depot in Idlib?   4 turns · today 09:12` (the title escaped, one line)."""
+    moment = time.localtime(saved.updated)
+    today = time.localtime(now if now is not None else time.time())
+    same_day = (moment.tm_year, moment.tm_yday) == (today.tm_year, today.tm_yday)
+    when = time.strftime("today %H:%M" if same_day else "%Y-%m-%d %H:%M", moment)
+    turns = f"{saved.turns} turn" + ("" if saved.turns == 1 else "s")
+    line = Text(safe_line(saved.title), no_wrap=True, overflow="ellipsis")
+    line.append(f"   {turns} · {when}", style="dim")
+    return line
+
+
+class HistoryScreen(ModalScreen[int | None]):
+    """Saved conversations, most recent first. Enter reopens the highlighted one (the screen is dismissed
+    with its id); Delete removes it from the history; Escape closes without choosing (None)."""
+
+    BINDINGS = [
+        Binding("escape", "dismiss_none", "Close"),
+        Binding("delete,d", "delete_selected", "Delete"),
+    ]
+
+    def __init__(self, saved: Sequence[SavedConversation], delete: DeleteFn) -> None:
+        super().__init__()
+        self.saved = list(saved)
+        self._delete = delete
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="history"):
+            yield Static("Saved conversations", id="history-title")
+            yield OptionList(*self._options(), id="history-list")
+            yield Static("Enter reopens · Delete removes from the history · Esc closes", id="history-note")
+
+    def _options(self) -> list[Option]:
+        now = time.time()
+        return [Option(describe(s, now), id=str(s.id)) for s in self.saved]
+
+    @property
+    def options(self) -> OptionList:
+        return self.query_one("#history-list", OptionList)
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        if event.option.id is not None:
+            self.dismiss(int(event.option.id))
+
+    def action_dismiss_none(self) -> None:
+        self.dismiss(None)
+
+    def action_delete_selected(self) -> None:
+        highlighted = self.options.highlighted
+        if highlighted is None or not self.saved:
+            return
+        removed = self.saved.pop(highlighted)
+        self._delete(removed.id)
+        self.options.clear_options()
+        self.options.add_options(self._options())
+        if self.saved:
+            self.options.highlighted = min(highlighted, len(self.saved) - 1)
+        self.notify(f"Deleted from the history: {safe_line(removed.title)}", markup=False)
