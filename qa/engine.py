@@ -117,7 +117,9 @@ class QAEngine:
             raise QuestionError(f"unknown mode {mode!r} (choose from {', '.join(MODES)})")
         if top_k < 1:
             raise QuestionError("top-k must be at least 1")
-        cleaned = cleaned[:MAX_QUESTION_CHARS]
+        if len(cleaned) > MAX_QUESTION_CHARS:  # cut after a whole word: a cut word would be a rare "term"
+            cut = cleaned[: MAX_QUESTION_CHARS + 1]
+            cleaned = cut.rsplit(" ", 1)[0] if " " in cut else cut[:MAX_QUESTION_CHARS]
         started = time.perf_counter()
         follow_up, new_topic = False, True
         if conversation is not None:

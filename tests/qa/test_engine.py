@@ -192,3 +192,12 @@ def test_citation_titles_name_untitled_documents_by_their_opening_words(seeds_en
     assert titles["seeds/001_1b964a6f03f87240.txt"] == (
         "Russian air strike, in coordination with Turkey, targets Syria’s Idlib: RIA"
     )
+
+
+def test_an_overlong_question_is_cut_after_a_whole_word(seeds_engine: QAEngine) -> None:
+    from qa.engine import MAX_QUESTION_CHARS
+
+    answer = seeds_engine.ask("idlib " * 600)  # 3,600 characters: cut inside a word, "idl" was a term
+    assert len(answer.question) <= MAX_QUESTION_CHARS
+    assert set(answer.question.split()) == {"idlib"}
+    assert answer.passages and "Idlib" in answer.passages[0].text
