@@ -201,7 +201,7 @@ def evaluate(
                 context = conversation.context(target)
                 retrieval, decision = engine.contextual.retrieve(target, context, mode, DOC_DEPTH)
                 report.scores[method].follow_ups += decision.follow_up
-                score_answer_sentence(engine, report.scores[method], conv.target, retrieval, decision, doc_id)
+                score_answer_sentence(engine, report.scores[method], conv.target, retrieval, decision, doc_id, mode)
             docs = ranked_documents(engine, [c.row for c in retrieval.candidates], doc_id)
             report.scores[method].add(docs, conv.target.gold)
         if progress is not None:
@@ -216,13 +216,14 @@ def score_answer_sentence(
     retrieval: Retrieval,
     decision: ContextDecision,
     doc_id: Callable[[str], str],
+    mode: Mode = "hybrid",
 ) -> None:
     """When the first passage is from the gold story, holds the target's rationale and has two sentences or
     more: whether the sentence the answer highlights lies on the rationale."""
     if target.rationale is None or not retrieval.candidates:
         return
     first = replace(retrieval, candidates=retrieval.candidates[:1])
-    answer = engine.compose(target.text, decision.query, "hybrid", 1, first, decision.follow_up)
+    answer = engine.compose(target.text, decision.query, mode, 1, first, decision.follow_up)
     top = answer.passages[0]
     start, end = target.rationale
     citation = top.citation

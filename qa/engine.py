@@ -162,7 +162,8 @@ class QAEngine:
         keyed_weights: dict[int, float] = {}  # weights keyed as the stored terms are
         keyed_sentence_weights: dict[int, float] = {}
         if stored_terms:
-            keys = term_keys(self.index.term_info([*weights, *sentence_weights]), [*weights, *sentence_weights])
+            wanted = list(dict.fromkeys([*weights, *sentence_weights]))
+            keys = term_keys(self.index.term_info(wanted), wanted)
             keyed_weights = {keys[term]: weight for term, weight in weights.items()}
             keyed_sentence_weights = {keys[term]: weight for term, weight in sentence_weights.items()}
         question_ids = {key for key in keyed_weights if key >= 0}  # the question's terms in the vocabulary
