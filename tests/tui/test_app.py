@@ -407,3 +407,9 @@ async def test_history_picker_reopens_an_older_conversation_and_deletes(make_app
         await pilot.pause()
         assert [a.question for a in app.answers] == ["How many people live in Idlib?"]
         assert len(app.query(AnswerCard)) == 1
+
+        await pilot.press("ctrl+r")
+        await pilot.pause()
+        await pilot.press("delete")  # the last one: the empty list closes
+        await pilot.pause()
+        assert list_conversations() == [] and not isinstance(app.screen, HistoryScreen)

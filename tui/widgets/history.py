@@ -73,8 +73,10 @@ class HistoryScreen(ModalScreen[int | None]):
             return
         removed = self.saved.pop(highlighted)
         self._delete(removed.id)
+        self.notify(f"Deleted from the history: {safe_line(removed.title)}", markup=False)
+        if not self.saved:  # nothing left to choose
+            self.dismiss(None)
+            return
         self.options.clear_options()
         self.options.add_options(self._options())
-        if self.saved:
-            self.options.highlighted = min(highlighted, len(self.saved) - 1)
-        self.notify(f"Deleted from the history: {safe_line(removed.title)}", markup=False)
+        self.options.highlighted = min(highlighted, len(self.saved) - 1)
