@@ -31,7 +31,7 @@ from index.ann import (
 )
 from index.bm25 import WEIGHT_DTYPE, BM25Arrays, BM25Builder, BM25Params, PassageTerms
 from index.catalog import Catalog, CatalogWriter, DocumentRecord, PassageRecord, SkippedRecord
-from index.corpus import Document, DocumentSource, FileEntry, UnreadableDocument
+from index.corpus import Document, DocumentSource, FileEntry, UnreadableDocument, describe_ignored
 from index.corpus_index import CorpusIndex
 from index.dense import check_vectors
 from index.embed import Embedder, ProgressFn, embed_passages_and_sentences
@@ -148,7 +148,9 @@ def open_index(
     """The up-to-date index of `source`: loaded as it is, updated, or built from scratch."""
     entries = source.entries(reporter.warn)
     if not entries:
-        raise CorpusError(f"no .txt or .md files in {source.identity}")
+        ignored = source.ignored()
+        found = f" ({describe_ignored(ignored)})" if ignored else ""
+        raise CorpusError(f"no .txt or .md files in {source.identity}{found}")
 
     def usable() -> tuple[CorpusIndex | None, Generation | None, str]:
         try:
@@ -178,6 +180,8 @@ def open_index(
             reporter.note(f"updating the index: {reason}")
         else:
             reporter.note(f"building the index of {source.identity} in {index_dir}")
+        if ignored := source.ignored():
+            reporter.note(describe_ignored(ignored))
         generation, stats = build_generation(
             source, entries, index_dir, embedder, reporter, settings, previous, reread=rebuild
         )

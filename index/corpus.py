@@ -9,7 +9,8 @@ from __future__ import annotations
 import codecs
 import hashlib
 import os
-from collections.abc import Callable, Iterator
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from stat import S_ISREG
@@ -78,7 +79,8 @@ class PlainTextReader:
         try:
             return data.decode("utf-8")
         except UnicodeDecodeError as exc:
-            raise UnreadableDocument(f"not valid UTF-8 (byte {exc.start}: {exc.reason})") from None
+            reason = f"not valid UTF-8 (byte {exc.start}: {exc.reason}); save it as UTF-8 to index it"
+            raise UnreadableDocument(reason) from None
 
 
 DEFAULT_READERS: tuple[DocumentReader, ...] = (PlainTextReader(),)
@@ -94,6 +96,21 @@ def _reader_for(name: str, readers: tuple[DocumentReader, ...]) -> DocumentReade
     return None
 
 
+def file_type(name: str) -> str:
+    """`.pdf` for `Report.PDF`; `no extension` for `README`."""
+    suffix = Path(name).suffix.lower()
+    return suffix if suffix else "no extension"
+
+
+def describe_ignored(ignored: Mapping[str, int], readers: tuple[DocumentReader, ...] = DEFAULT_READERS) -> str:
+    """`3 files not indexed (.pdf 2, .docx 1): only .txt and .md files are read`"""
+    total = sum(ignored.values())
+    kinds = ", ".join(f"{kind} {count}" for kind, count in sorted(ignored.items(), key=lambda kv: (-kv[1], kv[0]))[:6])
+    more = ", ..." if len(ignored) > 6 else ""
+    readable = " and ".join(", ".join(s for r in readers for s in r.suffixes).rsplit(", ", 1))
+    return f"{total} file{'s' if total != 1 else ''} not indexed ({kinds}{more}): only {readable} files are read"
+
+
 def check_corpus_root(root: Path) -> Path:
     """Resolve the corpus root or raise a `CorpusError` a user can act on."""
     if not root.exists():
@@ -103,8 +120,14 @@ def check_corpus_root(root: Path) -> Path:
     return root.resolve()
 
 
-def list_files(root: Path, warn: Warn, readers: tuple[DocumentReader, ...] = DEFAULT_READERS) -> list[FileEntry]:
-    """All files under `root` that a reader accepts, sorted by display path.
+def list_files(
+    root: Path,
+    warn: Warn,
+    readers: tuple[DocumentReader, ...] = DEFAULT_READERS,
+    ignored: Counter[str] | None = None,
+) -> list[FileEntry]:
+    """All files under `root` that a reader accepts, sorted by display path; `ignored` counts the other
+    (not hidden) files by suffix.
 
     Hidden files and folders are skipped; symlinked folders are not followed (no loops);
     a symlinked file is read like a file.
@@ -120,7 +143,11 @@ def list_files(root: Path, warn: Warn, readers: tuple[DocumentReader, ...] = DEF
         folder = Path(dirpath).relative_to(root).as_posix()  # plain string joins below: 10,000s of files
         prefix = f"{root.name}/" if folder == "." else f"{root.name}/{folder}/"
         for name in sorted(filenames):
-            if name.startswith(".") or _reader_for(name, readers) is None:
+            if name.startswith("."):
+                continue
+            if _reader_for(name, readers) is None:
+                if ignored is not None:
+                    ignored[file_type(name)] += 1
                 continue
             full = os.path.join(dirpath, name)
             display = prefix + name
@@ -178,6 +205,10 @@ class DocumentSource(Protocol):
 
     def read(self, entry: FileEntry) -> Document: ...
 
+    def ignored(self) -> Mapping[str, int]:
+        """Files the last `entries` saw but has no reader for, counted by type (`.pdf`)."""
+        ...
+
 
 class FolderSource:
     """The `.txt`/`.md` files under a folder (recursively, sorted by path)."""
@@ -185,16 +216,21 @@ class FolderSource:
     def __init__(self, root: Path, readers: tuple[DocumentReader, ...] = DEFAULT_READERS) -> None:
         self.root = check_corpus_root(root)
         self.readers = readers
+        self._ignored: Counter[str] = Counter()
 
     @property
     def identity(self) -> str:
         return str(self.root)
 
     def entries(self, warn: Warn) -> list[FileEntry]:
-        return list_files(self.root, warn, self.readers)
+        self._ignored = Counter()
+        return list_files(self.root, warn, self.readers, self._ignored)
 
     def read(self, entry: FileEntry) -> Document:
         return read_document(entry, self.readers)
+
+    def ignored(self) -> Mapping[str, int]:
+        return dict(self._ignored)
 
 
 def iter_documents(root: Path, warn: Warn, readers: tuple[DocumentReader, ...] = DEFAULT_READERS) -> Iterator[Document]:

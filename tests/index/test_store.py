@@ -137,13 +137,17 @@ def test_bad_files_are_skipped_with_one_warning_each(tmp_path: Path, embedder: M
     (corpus / "latin1.txt").write_bytes("caf\xe9 cr\xe8me".encode("latin-1"))
     (corpus / "empty.md").write_text("")
     (corpus / "blank.md").write_text("  \n\n \t\n")
-    (corpus / "image.png").write_bytes(b"\x89PNG")  # not a text suffix: silently ignored
+    (corpus / "image.png").write_bytes(b"\x89PNG")  # not a text suffix: not read, counted in one note
+    (corpus / "Report.PDF").write_bytes(b"%PDF-1.4")
+    (corpus / "notes.pdf").write_bytes(b"%PDF-1.4")
+    (corpus / ".hidden.pdf").write_bytes(b"%PDF-1.4")  # hidden: not even counted
     (corpus / "utf16.txt").write_bytes("Un paragraphe en UTF-16 avec BOM, assez long.\n".encode("utf-16"))
     index, reporter = _open(corpus, tmp_path / "idx", embedder)
     assert len(reporter.warnings) == 4
     assert any("binary.txt" in w and "binary" in w for w in reporter.warnings)
     assert any("latin1.txt" in w and "UTF-8" in w for w in reporter.warnings)
     assert index.manifest["counts"]["documents"] == 2  # type: ignore[attr-defined]
+    assert "3 files not indexed (.pdf 2, .png 1): only .txt and .md files are read" in reporter.notes
     # Skipped files are remembered: asking again neither rebuilds nor re-warns.
     _, again = _open(corpus, tmp_path / "idx", embedder)
     assert again.notes == [] and again.warnings == []
@@ -155,6 +159,10 @@ def test_corpus_errors(tmp_path: Path, embedder: ModelEmbedder) -> None:
     (tmp_path / "empty").mkdir()
     with pytest.raises(CorpusError, match="no .txt or .md files"):
         _open(tmp_path / "empty", tmp_path / "idx", embedder)
+    (tmp_path / "pdfs").mkdir()
+    (tmp_path / "pdfs" / "a.pdf").write_bytes(b"%PDF-1.4")
+    with pytest.raises(CorpusError, match=r"no \.txt or \.md files in .*pdfs \(1 file not indexed \(\.pdf 1\)"):
+        _open(tmp_path / "pdfs", tmp_path / "idx", embedder)
     a_file = tmp_path / "file.txt"
     a_file.write_text("text")
     with pytest.raises(CorpusError, match="not a folder"):
