@@ -27,6 +27,15 @@ def _code(text: str) -> str:
     return "`" + safe_line(text).replace("`", "'") + "`"
 
 
+# what Markdown reads inside a line (line-start marks such as "#", "-" or "1." cannot occur: the title follows "N. ")
+_MARKDOWN_PUNCTUATION = frozenset("\\`*_[]<>()|~")
+
+
+def _plain(text: str) -> str:
+    """One line of corpus text shown as text inside a Markdown line: the marks Markdown reads there are escaped."""
+    return "".join("\\" + c if c in _MARKDOWN_PUNCTUATION else c for c in safe_line(text))
+
+
 def conversation_markdown(turns: Sequence[Answer], title: str | None = None) -> str:
     """The conversation as Markdown, one section per turn, every passage with its citation."""
     lines: list[str] = [f"# {safe_line(title or (turns[0].question if turns else 'Conversation'))}", ""]
@@ -47,7 +56,10 @@ def conversation_markdown(turns: Sequence[Answer], title: str | None = None) -> 
         if turn.passages:
             lines += ["Evidence:", ""]
             for evidence in turn.passages:
-                lines += [f"{evidence.rank}. {_code(evidence.citation.location())} — {_code(evidence.id)}", ""]
+                title = evidence.citation.title
+                named = f"**{_plain(title)}** — " if title.strip() else ""
+                where = f"{_code(evidence.citation.location())} · {_code(evidence.id)}"
+                lines += [f"{evidence.rank}. {named}{where}", ""]
                 lines += ["   " + _quote(evidence.text), ""]
                 lines += [f"   *why: {why_line(evidence)}*", ""]
     return "\n".join(lines).rstrip() + "\n"

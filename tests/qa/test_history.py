@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import sqlite3
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -112,7 +113,7 @@ def test_markdown_export_has_citations() -> None:
     assert "## 2. Was it coordinated with anyone?" in text
     assert "*Searched for:* Was it coordinated with anyone? [+ context: x]" in text
     assert "Source: `seeds/a.txt:1 (¶1)`" in text
-    assert "1. `seeds/a.txt:8 (¶8)` — `seeds/a.txt#p8`" in text
+    assert "1. `seeds/a.txt:8 (¶8)` · `seeds/a.txt#p8`" in text  # no title: the citation alone
     assert "> Russia said the Wednesday attack was coordinated with Turkey." in text
 
 
@@ -122,3 +123,13 @@ def test_markdown_export_escapes_corpus_text() -> None:
     text = conversation_markdown(conversation.turns, title="Export")
     assert "\x1b" not in text and "\\x1b[2J" in text
     assert "> # Heading" in text  # quoted: cannot become a heading of the export
+
+
+def test_markdown_export_names_each_passage_by_its_title_as_plain_text() -> None:
+    conversation = Conversation()
+    turn = answer("What?", [("seeds/x.txt", 1, "Some text.")])
+    evidence = turn.passages[0]
+    titled = replace(evidence, citation=replace(evidence.citation, title="Strikes *in* [Idlib](http://x) #1"))
+    conversation.add(replace(turn, passages=(titled,)))
+    text = conversation_markdown(conversation.turns)
+    assert "1. **Strikes \\*in\\* \\[Idlib\\]\\(http://x\\) #1** — `seeds/x.txt:1 (¶1)` · `seeds/x.txt#p1`" in text
