@@ -46,7 +46,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog=PROG,
         description="Answer questions over a folder of documents with cited evidence passages. "
         "With no --ask/--questions, opens the interactive terminal UI.",
-        epilog="Subcommand: 'qa eval --dataset DIR' measures retrieval quality (see 'qa eval --help').",
+        epilog="Subcommands: 'qa eval' measures retrieval quality and 'qa eval-conversations' follow-up "
+        "questions, each over a benchmark dataset (see their --help).",
     )
     parser.add_argument("--corpus", type=Path, metavar="PATH", help="folder of .txt/.md files (default: bundled seeds)")
     parser.add_argument(
