@@ -29,6 +29,12 @@ OPENING_MAX_CHARS = 60  # an untitled document is shown by its opening words, cu
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _WORD = re.compile(r"\w+")
 _MD_HEADING = re.compile(r"#{1,6}\s+")
+# YAML front matter (Jekyll, Hugo, Obsidian notes): "---" on the first line, closed by "---" or "..."
+_FRONT_MATTER_OPEN = re.compile(r"---[ \t]*(?:\r\n|\n)")
+_FRONT_MATTER_CLOSE = re.compile(r"^(?:---|\.\.\.)[ \t\r]*$", re.MULTILINE)
+_YAML_KEY = re.compile(r"[ \t]*[\w-]+[ \t]*:(?:[ \t]|$)", re.MULTILINE)  # "title: ...", "tags:"
+_FRONT_MATTER_TITLE = re.compile(r"^title[ \t]*:[ \t]*(.*?)[ \t\r]*$", re.MULTILINE | re.IGNORECASE)
+FRONT_MATTER_MAX_CHARS = 16_384
 _SENTENCE_END = re.compile(r"[.!?…][\"'”’»)\]]*$")
 
 
@@ -69,11 +75,10 @@ class LineIndex:
         return bisect_right(self.starts, offset)
 
 
-def _lines(text: str) -> list[tuple[int, int]]:
-    """(start, end) of each line without its terminator."""
+def _lines(text: str, start: int = 0) -> list[tuple[int, int]]:
+    """(start, end) of each line from offset `start` (a line start) on, without its terminator."""
     spans = []
-    start = 0
-    for match in _LINE_BREAK.finditer(text):
+    for match in _LINE_BREAK.finditer(text, start):
         spans.append((start, match.start()))
         start = match.end()
     spans.append((start, len(text)))
@@ -88,11 +93,11 @@ def _trim(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
-def _blocks(text: str) -> list[list[tuple[int, int]]]:
-    """Runs of non-blank lines, each line trimmed."""
+def _blocks(text: str, first: int = 0) -> list[list[tuple[int, int]]]:
+    """Runs of non-blank lines from offset `first` (a line start) on, each line trimmed."""
     blocks: list[list[tuple[int, int]]] = []
     current: list[tuple[int, int]] = []
-    for start, end in _lines(text):
+    for start, end in _lines(text, first):
         s, e = _trim(text, start, end)
         if s == e:
             if current:
@@ -130,10 +135,25 @@ def _flush(pending: list[tuple[int, int]], paragraphs: list[tuple[int, int, bool
     pending.clear()
 
 
-def _paragraph_spans(text: str) -> list[tuple[int, int, bool]]:
-    """(start, end, is_markdown_heading) of every paragraph in document order."""
+def front_matter(text: str) -> tuple[int, str | None]:
+    """Where a YAML front matter block at the very start of `text` ends (0 when there is none), and the
+    value of its `title:` line, if any."""
+    opening = _FRONT_MATTER_OPEN.match(text)
+    if opening is None:
+        return 0, None
+    closing = _FRONT_MATTER_CLOSE.search(text, opening.end(), FRONT_MATTER_MAX_CHARS)
+    first_line = text[opening.end() : closing.start()].lstrip("\r\n") if closing else ""
+    if closing is None or not _YAML_KEY.match(first_line):  # a thematic break, not metadata
+        return 0, None
+    found = _FRONT_MATTER_TITLE.search(text, opening.end(), closing.start())
+    title = " ".join(found.group(1).strip().strip("'\"").split()) if found else ""
+    return closing.end(), title or None
+
+
+def _paragraph_spans(text: str, start: int = 0) -> list[tuple[int, int, bool]]:
+    """(start, end, is_markdown_heading) of every paragraph from offset `start` on, in document order."""
     paragraphs: list[tuple[int, int, bool]] = []
-    for block in _blocks(text):
+    for block in _blocks(text, start):
         pending: list[tuple[int, int]] = []
         for s, e in block:
             if _MD_HEADING.match(text, s):
@@ -191,13 +211,17 @@ def opening_words(text: str, limit: int = OPENING_MAX_CHARS) -> str:
 
 def split_document(text: str, file_name: str, known_title: str | None = None) -> SplitDocument:
     """Paragraphs (and windows of long paragraphs) of `text`, with the document title: `known_title`
-    when the source has one, else a headline-like first line, else the file name."""
+    when the source has one, else the `title:` of a YAML front matter block, else a headline-like first
+    line, else the file name. A front matter block is metadata: none of its lines becomes a passage."""
     lines = LineIndex(text)
-    raw = _paragraph_spans(text)
+    body, front_title = front_matter(text)
+    raw = _paragraph_spans(text, body)
     title = PurePosixPath(file_name).stem
     title_from_text = False
     if known_title and known_title.strip():
         return _split(text, lines, raw, " ".join(known_title.split()), True, title_line=False)
+    if front_title:
+        return _split(text, lines, raw, front_title, True, title_line=False)
     if len(raw) > 1:
         s, e, is_heading = raw[0]
         first = text[s:e]

@@ -48,11 +48,16 @@ class CredibilityRule:
         return "no_credible_evidence", f"no passage matches the question well ({facts})"
 
 
+MIN_TERM_WEIGHT = 0.05  # a question term weighs at least this in coverage, whatever its idf
+
+
 def term_weights(query_terms: list[str], idf: Mapping[str, float], n_passages: int) -> dict[str, float]:
-    """idf of each distinct query term; a term the corpus never uses weighs as much as a term that
-    occurs in one passage (the highest idf there is)."""
+    """idf of each distinct query term, at least `MIN_TERM_WEIGHT`; a term the corpus never uses weighs as
+    much as a term that occurs in one passage (the highest idf there is). The floor matters in a corpus of
+    a few passages, where BM25's idf is 0 for a word in half of them and below 0 for a commoner one: the
+    question's words then still count, about equally, instead of weighing nothing (a coverage of 0%)."""
     unseen = math.log(max(n_passages, 1) - 1 + 0.5) - math.log(1.5)
-    return {term: max(idf.get(term, unseen), 0.0) for term in dict.fromkeys(query_terms)}
+    return {term: max(idf.get(term, unseen), MIN_TERM_WEIGHT) for term in dict.fromkeys(query_terms)}
 
 
 def index_term_weights(index: CorpusIndex, query_terms: list[str]) -> dict[str, float]:

@@ -128,3 +128,26 @@ def test_offsets_always_round_trip(text: str) -> None:
         if p.window <= 1:
             assert p.char_start >= previous_end
         previous_end = max(previous_end, p.char_end) if p.window else p.char_end
+
+
+def test_yaml_front_matter_gives_the_title_and_no_passage() -> None:
+    text = (
+        "---\ntitle: 'Trip to Lisbon'\ndate: 2024-05-02\ntags: [travel]\n---\n\n# Lisbon, spring 2024\n\n"
+        "We arrived on a Thursday and took tram 28 up to the castle.\n"
+    )
+    split = split_document(text, "trip.md")
+    assert split.title == "Trip to Lisbon" and split.title_from_text
+    assert [text[p.char_start : p.char_end] for p in split.passages] == [
+        "# Lisbon, spring 2024",
+        "We arrived on a Thursday and took tram 28 up to the castle.",
+    ]
+    assert [(p.paragraph, p.line_start, p.kind) for p in split.passages] == [(1, 7, "heading"), (2, 9, "text")]
+
+
+def test_front_matter_without_title_keeps_the_headline_and_a_thematic_break_is_text() -> None:
+    with_crlf = "---\r\ntags: [a]\r\n---\r\nLisbon notes\r\n\r\nWe took the tram up to the castle and back.\r\n"
+    split = split_document(with_crlf, "n.md")
+    assert split.title == "Lisbon notes" and split.passages[0].line_start == 4
+    ruled = "---\nAn opening paragraph between two rules, which is prose.\n---\n\nMore prose follows here.\n"
+    split = split_document(ruled, "r.md")  # a rule, not metadata: the paragraph is kept
+    assert any("opening paragraph" in ruled[p.char_start : p.char_end] for p in split.passages)

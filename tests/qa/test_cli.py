@@ -208,3 +208,23 @@ def test_packages_do_not_import_upwards() -> None:
             source = path.read_text(encoding="utf-8")
             for name in forbidden:
                 assert f"\nfrom {name}." not in source and f"\nimport {name}" not in source, path
+
+
+def test_a_two_paragraph_note_with_front_matter_answers(env: dict[str, str], tmp_path: Path) -> None:
+    # In a corpus of two passages BM25's idf of a word in one of them is 0: the question's words must still
+    # count in the verdict's coverage. YAML front matter is the title, not a passage.
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "trip.md").write_text(
+        "---\ntitle: Trip to Lisbon\ntags: [travel]\n---\n\n"
+        "We arrived on a Thursday and took tram 28 up to the castle.\n\n"
+        "On Saturday we ate grilled sardines in Alfama and walked down to the river.\n",
+        encoding="utf-8",
+    )
+    env = {**env, "QA_INDEX_DIR": str(tmp_path / "notes-index")}
+    result = qa("--corpus", str(notes), "--ask", "Which tram did we take?", "--json", env=env)
+    answer = json.loads(result.stdout)
+    assert answer["verdict"] == "answered", answer["reason"]
+    assert answer["answer"]["text"] == "We arrived on a Thursday and took tram 28 up to the castle."
+    assert {p["title"] for p in answer["passages"]} == {"Trip to Lisbon"}
+    assert all("---" not in p["text"] for p in answer["passages"])
