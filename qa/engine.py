@@ -214,12 +214,7 @@ class QAEngine:
             cosine = float(self.index.vectors_at([top_row])[0] @ vector)
             # Coverage of the question's own words: context carried into a follow-up must not dilute it, and
             # a follow-up's fillers ("anyone", "else") name nothing the passage should hold.
-            # The title is part of what BM25 and the embedding read of every passage (when the index uses
-            # titles): its words count as held ("What book am I reading next?" -> a "Reading list" note).
-            document = self.index.document(records[top_row].doc)
-            titled = document.title_from_text and self.index.manifest.get("settings", {}).get("title_context", False)
-            held = f"{document.title}. {top.text}" if titled else top.text
-            verdict, reason = self.credibility.judge(cosine, coverage(held, own_weights))
+            verdict, reason = self.credibility.judge(cosine, coverage(top.text, own_weights))
         else:
             verdict, reason = "no_credible_evidence", "no passage matches any word of the question"
         answer_text = None

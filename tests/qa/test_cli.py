@@ -228,21 +228,3 @@ def test_a_two_paragraph_note_with_front_matter_answers(env: dict[str, str], tmp
     assert answer["answer"]["text"] == "We arrived on a Thursday and took tram 28 up to the castle."
     assert {p["title"] for p in answer["passages"]} == {"Trip to Lisbon"}
     assert all("---" not in p["text"] for p in answer["passages"])
-
-
-def test_words_of_a_headline_count_as_held_by_its_passages(env: dict[str, str], tmp_path: Path) -> None:
-    # "reading" is only in the note's headline, which BM25 and the embedding read with every passage of it:
-    # the verdict counts it too (it found 1 of 3 key terms and said "no good evidence" before).
-    notes = tmp_path / "notes"
-    notes.mkdir()
-    (notes / "reading.md").write_text(
-        '# Reading list\n\nFinished "The Pragmatic Programmer" in February. '
-        'Next: "Designing Data-Intensive Applications" by Martin Kleppmann.\n',
-        encoding="utf-8",
-    )
-    (notes / "todo.txt").write_text("Groceries\n\n- eggs\n- oat milk\n- basil\n- sourdough bread\n", encoding="utf-8")
-    env = {**env, "QA_INDEX_DIR": str(tmp_path / "notes-index")}
-    answer = json.loads(qa("--corpus", str(notes), "--ask", "What book am I reading next?", "--json", env=env).stdout)
-    assert answer["verdict"] == "answered", answer["reason"]
-    assert answer["passages"][0]["title"] == "Reading list"
-    assert answer["answer"]["text"].startswith('Next: "Designing Data-Intensive Applications"')
