@@ -32,6 +32,12 @@ def safe_line(text: str) -> str:
     return safe_text(text, keep_newlines=False)
 
 
+def one_line(text: str) -> str:
+    """Corpus text (an answer sentence spanning list lines, a title) shown on one line: each run of
+    whitespace, line breaks included, becomes one space; then escaped like `safe_line`."""
+    return safe_line(" ".join(text.split()))
+
+
 def _json_escape(match: re.Match[str]) -> str:
     return f"\\u{ord(match.group()):04x}"
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from qa.escape import safe_line, safe_text
+from qa.escape import one_line, safe_line, safe_text
 from qa.render import why_line
 from qa.types import Answer
 
@@ -33,7 +33,7 @@ _MARKDOWN_PUNCTUATION = frozenset("\\`*_[]<>()|~")
 
 def _plain(text: str) -> str:
     """One line of corpus text shown as text inside a Markdown line: the marks Markdown reads there are escaped."""
-    return "".join("\\" + c if c in _MARKDOWN_PUNCTUATION else c for c in safe_line(text))
+    return "".join("\\" + c if c in _MARKDOWN_PUNCTUATION else c for c in one_line(text))
 
 
 def conversation_markdown(turns: Sequence[Answer], title: str | None = None) -> str:
@@ -46,7 +46,7 @@ def conversation_markdown(turns: Sequence[Answer], title: str | None = None) -> 
         if turn.answer is not None and turn.passages:
             cited = turn.passages[turn.answer.passage - 1]
             lines += [
-                f"**Answer:** {safe_line(turn.answer.text)} [{turn.answer.passage}]",
+                f"**Answer:** {one_line(turn.answer.text)} [{turn.answer.passage}]",
                 "",
                 f"Source: {_code(cited.citation.location())}",
                 "",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from qa.escape import safe_line, safe_text
+from qa.escape import one_line, safe_line, safe_text
 from qa.types import Answer, Evidence
 
 BOLD, UNDERLINE, DIM, RESET = "\x1b[1m", "\x1b[4m", "\x1b[2m", "\x1b[0m"
@@ -71,7 +71,7 @@ STALE_NOTE = " [file changed since indexing: this citation may be out of date; a
 
 
 def evidence_header(evidence: Evidence) -> str:
-    header = f"[{evidence.rank}] {safe_line(evidence.citation.title)} — {safe_line(evidence.citation.location())}"
+    header = f"[{evidence.rank}] {one_line(evidence.citation.title)} — {safe_line(evidence.citation.location())}"
     return header + STALE_NOTE if evidence.stale else header
 
 
@@ -95,7 +95,7 @@ def render_answer(answer: Answer, width: int = 100, color: bool = False) -> str:
     if answer.retrieval_query != answer.question:
         out.append(dim(f"   (searched for: {safe_line(answer.retrieval_query)})"))
     if answer.answer is not None:
-        sentence = safe_line(answer.answer.text)
+        sentence = one_line(answer.answer.text)
         out.append(_wrap(("A: " + (f"{BOLD}{sentence}{RESET}" if color else sentence)).split(" "), width, ""))
         out.append(dim(f"   — from [{answer.answer.passage}] {safe_line(answer.passages[0].citation.location())}"))
     else:

@@ -7,7 +7,8 @@ from collections.abc import Sequence
 from rich.style import Style
 from rich.text import Text
 
-from qa.escape import safe_line, safe_text
+from qa.escape import one_line as on_one_line
+from qa.escape import safe_text
 
 SENTENCE = "bold on #2e3a4f"  # the answer sentence inside a passage
 TERM = "bold underline #ffd866"  # a query term found in a passage
@@ -16,7 +17,7 @@ Span = tuple[int, int, str]
 
 def plain(text: str, style: str = "", one_line: bool = False) -> Text:
     """`text` escaped and wrapped in a `Text` with one style: markup-looking strings stay literal."""
-    return Text(safe_line(text) if one_line else safe_text(text), style=style)
+    return Text(on_one_line(text) if one_line else safe_text(text), style=style)
 
 
 def emphasised(text: str, spans: Sequence[Span], base: str = "") -> Text:

@@ -133,3 +133,14 @@ def test_markdown_export_names_each_passage_by_its_title_as_plain_text() -> None
     conversation.add(replace(turn, passages=(titled,)))
     text = conversation_markdown(conversation.turns)
     assert "1. **Strikes \\*in\\* \\[Idlib\\]\\(http://x\\) #1** — `seeds/x.txt:1 (¶1)` · `seeds/x.txt#p1`" in text
+
+
+def test_an_answer_sentence_over_several_lines_is_shown_on_one_line() -> None:
+    from qa.render import render_answer
+    from tui.emphasis import plain
+
+    listed = answer("What do I need?", [("notes/todo.txt", 2, "- eggs\n- oat milk\n\t- basil \x1b[2J")])
+    rendered = render_answer(listed, width=200)
+    assert "A: - eggs - oat milk - basil \\x1b[2J" in rendered and "\\n" not in rendered
+    assert "**Answer:** - eggs - oat milk - basil \\x1b[2J [1]" in conversation_markdown([listed])
+    assert plain(listed.answer.text, one_line=True).plain == "- eggs - oat milk - basil \\x1b[2J"  # type: ignore[union-attr]
