@@ -35,6 +35,8 @@ _FRONT_MATTER_CLOSE = re.compile(r"^(?:---|\.\.\.)[ \t\r]*$", re.MULTILINE)
 _YAML_KEY = re.compile(r"[ \t]*[\w-]+[ \t]*:(?:[ \t]|$)", re.MULTILINE)  # "title: ...", "tags:"
 _FRONT_MATTER_TITLE = re.compile(r"^title[ \t]*:[ \t]*(.*?)[ \t\r]*$", re.MULTILINE | re.IGNORECASE)
 FRONT_MATTER_MAX_CHARS = 16_384
+_SENTENCE_STATEMENT = re.compile(r"\w[\w\"'”’)\]]*[.!]$")  # ends a word with "." or "!" (not "..." alone)
+_LABELLED_VALUE = re.compile(r"[^\W\d_][\w ]{0,30}:\s+\w")  # "Attendees: Ana", "Owner: Bruno"
 _SENTENCE_END = re.compile(r"[.!?…][\"'”’»)\]]*$")
 
 
@@ -169,9 +171,17 @@ def _kind(text: str, is_heading: bool) -> PassageKind:
     if is_heading:
         return "heading"
     words = len(_WORD.findall(text))
-    if words <= FRAGMENT_MAX_WORDS:
+    if words <= FRAGMENT_MAX_WORDS and not _states_something(text):
         return "fragment"
     return "text"
+
+
+def _states_something(short: str) -> bool:
+    """A short paragraph that is a statement, not page furniture: a sentence ending in "." or "!" ("The
+    basil failed.") or a labelled value ("Attendees: Ana, Bruno, Chen"), as notes are written; "847/940",
+    "You might also like" and a question used as a subheading ("Talking to the FSA?") are not."""
+    line = " ".join(short.split())
+    return bool(_SENTENCE_STATEMENT.search(line) or _LABELLED_VALUE.match(line))
 
 
 def _windows(text: str, start: int, end: int) -> list[tuple[int, int]]:

@@ -151,3 +151,20 @@ def test_front_matter_without_title_keeps_the_headline_and_a_thematic_break_is_t
     ruled = "---\nAn opening paragraph between two rules, which is prose.\n---\n\nMore prose follows here.\n"
     split = split_document(ruled, "r.md")  # a rule, not metadata: the paragraph is kept
     assert any("opening paragraph" in ruled[p.char_start : p.char_end] for p in split.passages)
+
+
+def test_short_statements_are_searchable_and_page_furniture_is_not() -> None:
+    text = (
+        "# Meeting 2024-03-04\n\nAttendees: Ana, Bruno, Chen.\n\nThe basil failed.\n\n847/940\n\n"
+        "You might also like\n\nTalking to the FSA?\n\nDecided to move the release to April 15.\n"
+    )
+    kinds = {text[p.char_start : p.char_end]: p.kind for p in split_document(text, "m.md").passages}
+    assert kinds == {
+        "# Meeting 2024-03-04": "title",
+        "Attendees: Ana, Bruno, Chen.": "text",
+        "The basil failed.": "text",
+        "847/940": "fragment",
+        "You might also like": "fragment",
+        "Talking to the FSA?": "fragment",
+        "Decided to move the release to April 15.": "text",
+    }
