@@ -213,8 +213,10 @@ class QAEngine:
             top_row = retrieval.candidates[0].row
             cosine = float(self.index.vectors_at([top_row])[0] @ vector)
             # Coverage of the question's own words: context carried into a follow-up must not dilute it, and
-            # a follow-up's fillers ("anyone", "else") name nothing the passage should hold.
-            verdict, reason = self.credibility.judge(cosine, coverage(top.text, own_weights))
+            # a follow-up's fillers ("anyone", "else") name nothing the passage should hold. A follow-up
+            # that names nothing at all ("Why?", "When?") asks about its context: the passage must hold that.
+            held = own_weights if own_weights or not follow_up else weights
+            verdict, reason = self.credibility.judge(cosine, coverage(top.text, held))
         else:
             verdict, reason = "no_credible_evidence", "no passage matches any word of the question"
         answer_text = None

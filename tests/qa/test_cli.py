@@ -228,3 +228,26 @@ def test_a_two_paragraph_note_with_front_matter_answers(env: dict[str, str], tmp
     assert answer["answer"]["text"] == "We arrived on a Thursday and took tram 28 up to the castle."
     assert {p["title"] for p in answer["passages"]} == {"Trip to Lisbon"}
     assert all("---" not in p["text"] for p in answer["passages"])
+
+
+def test_a_follow_up_that_names_nothing_is_judged_on_its_context(env: dict[str, str], tmp_path: Path) -> None:
+    # "Why?" has no word of its own: the passage must hold what it follows up (before: always 0% coverage).
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "meeting.md").write_text(
+        "# Meeting 2024-03-04\n\nAttendees: Ana, Bruno, Chen.\n\n"
+        "Decided to move the release to April 15 because the payment provider API changes.\n\n"
+        "Bruno will update the migration scripts.\n",
+        encoding="utf-8",
+    )
+    (notes / "todo.txt").write_text("Groceries\n\n- eggs\n- oat milk\n- basil\n", encoding="utf-8")
+    env = {**env, "QA_INDEX_DIR": str(tmp_path / "notes-index")}
+    result = qa(
+        "--corpus", str(notes), "--ask", "What was decided about the release?", "--ask", "Why?", "--json", env=env
+    )
+    first, why = (json.loads(line) for line in result.stdout.splitlines())
+    assert first["verdict"] == "answered" and why["follow_up"]
+    assert why["verdict"] == "answered", why["reason"]
+    assert "because the payment provider API changes" in why["answer"]["text"]
+    attendees = json.loads(qa("--corpus", str(notes), "--ask", "Who attended the meeting?", "--json", env=env).stdout)
+    assert attendees["answer"]["text"] == "Attendees: Ana, Bruno, Chen."  # a short statement is searched
