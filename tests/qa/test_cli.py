@@ -210,18 +210,27 @@ def test_packages_do_not_import_upwards() -> None:
                 assert f"\nfrom {name}." not in source and f"\nimport {name}" not in source, path
 
 
+def _notes_folder(tmp_path: Path, env: dict[str, str], files: dict[str, str]) -> tuple[Path, dict[str, str]]:
+    """A small folder of notes and the environment whose index lives beside it."""
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    for name, text in files.items():
+        (notes / name).write_text(text, encoding="utf-8")
+    return notes, {**env, "QA_INDEX_DIR": str(tmp_path / "notes-index")}
+
+
 def test_a_two_paragraph_note_with_front_matter_answers(env: dict[str, str], tmp_path: Path) -> None:
     # In a corpus of two passages BM25's idf of a word in one of them is 0: the question's words must still
     # count in the verdict's coverage. YAML front matter is the title, not a passage.
-    notes = tmp_path / "notes"
-    notes.mkdir()
-    (notes / "trip.md").write_text(
-        "---\ntitle: Trip to Lisbon\ntags: [travel]\n---\n\n"
-        "We arrived on a Thursday and took tram 28 up to the castle.\n\n"
-        "On Saturday we ate grilled sardines in Alfama and walked down to the river.\n",
-        encoding="utf-8",
+    notes, env = _notes_folder(
+        tmp_path,
+        env,
+        {
+            "trip.md": "---\ntitle: Trip to Lisbon\ntags: [travel]\n---\n\n"
+            "We arrived on a Thursday and took tram 28 up to the castle.\n\n"
+            "On Saturday we ate grilled sardines in Alfama and walked down to the river.\n"
+        },
     )
-    env = {**env, "QA_INDEX_DIR": str(tmp_path / "notes-index")}
     result = qa("--corpus", str(notes), "--ask", "Which tram did we take?", "--json", env=env)
     answer = json.loads(result.stdout)
     assert answer["verdict"] == "answered", answer["reason"]
@@ -232,16 +241,16 @@ def test_a_two_paragraph_note_with_front_matter_answers(env: dict[str, str], tmp
 
 def test_a_follow_up_that_names_nothing_is_judged_on_its_context(env: dict[str, str], tmp_path: Path) -> None:
     # "Why?" has no word of its own: the passage must hold what it follows up (before: always 0% coverage).
-    notes = tmp_path / "notes"
-    notes.mkdir()
-    (notes / "meeting.md").write_text(
-        "# Meeting 2024-03-04\n\nAttendees: Ana, Bruno, Chen.\n\n"
-        "Decided to move the release to April 15 because the payment provider API changes.\n\n"
-        "Bruno will update the migration scripts.\n",
-        encoding="utf-8",
+    notes, env = _notes_folder(
+        tmp_path,
+        env,
+        {
+            "meeting.md": "# Meeting 2024-03-04\n\nAttendees: Ana, Bruno, Chen.\n\n"
+            "Decided to move the release to April 15 because the payment provider API changes.\n\n"
+            "Bruno will update the migration scripts.\n",
+            "todo.txt": "Groceries\n\n- eggs\n- oat milk\n- basil\n",
+        },
     )
-    (notes / "todo.txt").write_text("Groceries\n\n- eggs\n- oat milk\n- basil\n", encoding="utf-8")
-    env = {**env, "QA_INDEX_DIR": str(tmp_path / "notes-index")}
     result = qa(
         "--corpus", str(notes), "--ask", "What was decided about the release?", "--ask", "Why?", "--json", env=env
     )
