@@ -177,11 +177,15 @@ def _kind(text: str, is_heading: bool) -> PassageKind:
 
 
 def _states_something(short: str) -> bool:
-    """A short paragraph that is a statement, not page furniture: a sentence ending in "." or "!" ("The
-    basil failed.") or a labelled value ("Attendees: Ana, Bruno, Chen"), as notes are written; "847/940",
-    "You might also like" and a question used as a subheading ("Talking to the FSA?") are not."""
+    """A short paragraph that is a statement, not page furniture: a sentence of three words or more
+    ending in "." or "!" ("The basil failed.") or a labelled value ("Attendees: Ana, Bruno, Chen"), as
+    notes are written. Not: "847/940", "You might also like", a question used as a subheading ("Talking to
+    the FSA?"), a heading in capitals ("CHAPTER XXIV.", "THE BLACK BEAR.") or "Chapter VIII."."""
     line = " ".join(short.split())
-    return bool(_SENTENCE_STATEMENT.search(line) or _LABELLED_VALUE.match(line))
+    if not any(c.islower() for c in line):
+        return False
+    sentence = len(_WORD.findall(line)) >= 3 and _SENTENCE_STATEMENT.search(line) is not None
+    return sentence or _LABELLED_VALUE.match(line) is not None
 
 
 def _windows(text: str, start: int, end: int) -> list[tuple[int, int]]:

@@ -156,7 +156,8 @@ def test_front_matter_without_title_keeps_the_headline_and_a_thematic_break_is_t
 def test_short_statements_are_searchable_and_page_furniture_is_not() -> None:
     text = (
         "# Meeting 2024-03-04\n\nAttendees: Ana, Bruno, Chen.\n\nThe basil failed.\n\n847/940\n\n"
-        "You might also like\n\nTalking to the FSA?\n\nDecided to move the release to April 15.\n"
+        "You might also like\n\nTalking to the FSA?\n\nDecided to move the release to April 15.\n\n"
+        "CHAPTER XXIV.\n\nChapter VIII.\n"
     )
     kinds = {text[p.char_start : p.char_end]: p.kind for p in split_document(text, "m.md").passages}
     assert kinds == {
@@ -167,4 +168,6 @@ def test_short_statements_are_searchable_and_page_furniture_is_not() -> None:
         "You might also like": "fragment",
         "Talking to the FSA?": "fragment",
         "Decided to move the release to April 15.": "text",
+        "CHAPTER XXIV.": "fragment",
+        "Chapter VIII.": "fragment",
     }
