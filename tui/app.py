@@ -30,7 +30,13 @@ from index.errors import QAError
 from qa.conversation import Conversation
 from qa.engine import DEFAULT_TOP_K, QAEngine, open_engine
 from qa.escape import safe_line
-from qa.history import delete_conversation, list_conversations, load_conversation, save_conversation
+from qa.history import (
+    SavedConversation,
+    delete_conversation,
+    list_conversations,
+    load_conversation,
+    save_conversation,
+)
 from qa.types import MODES, Answer, Evidence, Mode
 from tui.export import citation_line, write_export
 from tui.messages import Answered, AskFailed, BuildNoted, BuildProgressed, EngineFailed, EngineReady
@@ -384,8 +390,7 @@ class QAApp(App[int]):
         if not saved:
             self.notify("No saved conversation yet: Ctrl+S saves one.", severity="warning")
             return
-        titles = {s.id: s.title for s in saved}
-        self.push_screen(HistoryScreen(saved, self._delete_saved), lambda chosen: self._reopen(chosen, titles))
+        self.push_screen(HistoryScreen(saved, self._delete_saved), self._reopen)
 
     def _delete_saved(self, conversation_id: int) -> None:
         try:
@@ -396,11 +401,11 @@ class QAApp(App[int]):
         if self.conversation.saved_id == conversation_id:
             self.conversation.saved_id = None  # saving it again makes a new entry
 
-    def _reopen(self, conversation_id: int | None, titles: dict[int, str]) -> None:
-        if conversation_id is None:
+    def _reopen(self, chosen: SavedConversation | None) -> None:
+        if chosen is None:
             return
         try:
-            conversation = load_conversation(conversation_id)
+            conversation = load_conversation(chosen.id)
         except QAError as exc:
             self.notify(safe_line(str(exc)), title="Cannot reopen", severity="error", markup=False)
             return
@@ -413,8 +418,7 @@ class QAApp(App[int]):
             self.conversation_view.mount(QuestionBubble(answer.question, self._request_id))
             self.conversation_view.mount(AnswerCard(answer, self._request_id))
         self.conversation_view.scroll_end(animate=False)
-        title = safe_line(titles.get(conversation_id, f"#{conversation_id}"))
-        self.notify(f"Reopened: {title} ({len(conversation.turns)} turns)", markup=False)
+        self.notify(f"Reopened: {safe_line(chosen.title)} ({len(conversation.turns)} turns)", markup=False)
 
     def action_cycle_mode(self) -> None:
         self.set_mode(MODES[(MODES.index(self.mode) + 1) % len(MODES)])

@@ -210,6 +210,19 @@ def test_packages_do_not_import_upwards() -> None:
                 assert f"\nfrom {name}." not in source and f"\nimport {name}" not in source, path
 
 
+TRIP_NOTE = (
+    "---\ntitle: Trip to Lisbon\ntags: [travel]\n---\n\n"
+    "We arrived on a Thursday and took tram 28 up to the castle.\n\n"
+    "On Saturday we ate grilled sardines in Alfama and walked down to the river.\n"
+)
+MEETING_NOTE = (
+    "# Meeting 2024-03-04\n\nAttendees: Ana, Bruno, Chen.\n\n"
+    "Decided to move the release to April 15 because the payment provider API changes.\n\n"
+    "Bruno will update the migration scripts.\n"
+)
+GROCERIES_NOTE = "Groceries\n\n- eggs\n- oat milk\n- basil\n"
+
+
 def _notes_folder(tmp_path: Path, env: dict[str, str], files: dict[str, str]) -> tuple[Path, dict[str, str]]:
     """A small folder of notes and the environment whose index lives beside it."""
     notes = tmp_path / "notes"
@@ -222,15 +235,7 @@ def _notes_folder(tmp_path: Path, env: dict[str, str], files: dict[str, str]) ->
 def test_a_two_paragraph_note_with_front_matter_answers(env: dict[str, str], tmp_path: Path) -> None:
     # In a corpus of two passages BM25's idf of a word in one of them is 0: the question's words must still
     # count in the verdict's coverage. YAML front matter is the title, not a passage.
-    notes, env = _notes_folder(
-        tmp_path,
-        env,
-        {
-            "trip.md": "---\ntitle: Trip to Lisbon\ntags: [travel]\n---\n\n"
-            "We arrived on a Thursday and took tram 28 up to the castle.\n\n"
-            "On Saturday we ate grilled sardines in Alfama and walked down to the river.\n"
-        },
-    )
+    notes, env = _notes_folder(tmp_path, env, {"trip.md": TRIP_NOTE})
     result = qa("--corpus", str(notes), "--ask", "Which tram did we take?", "--json", env=env)
     answer = json.loads(result.stdout)
     assert answer["verdict"] == "answered", answer["reason"]
@@ -241,16 +246,7 @@ def test_a_two_paragraph_note_with_front_matter_answers(env: dict[str, str], tmp
 
 def test_a_follow_up_that_names_nothing_is_judged_on_its_context(env: dict[str, str], tmp_path: Path) -> None:
     # "Why?" has no word of its own: the passage must hold what it follows up (before: always 0% coverage).
-    notes, env = _notes_folder(
-        tmp_path,
-        env,
-        {
-            "meeting.md": "# Meeting 2024-03-04\n\nAttendees: Ana, Bruno, Chen.\n\n"
-            "Decided to move the release to April 15 because the payment provider API changes.\n\n"
-            "Bruno will update the migration scripts.\n",
-            "todo.txt": "Groceries\n\n- eggs\n- oat milk\n- basil\n",
-        },
-    )
+    notes, env = _notes_folder(tmp_path, env, {"meeting.md": MEETING_NOTE, "todo.txt": GROCERIES_NOTE})
     result = qa(
         "--corpus", str(notes), "--ask", "What was decided about the release?", "--ask", "Why?", "--json", env=env
     )

@@ -31,9 +31,9 @@ def describe(saved: SavedConversation, now: float | None = None) -> Text:
     return line
 
 
-class HistoryScreen(ModalScreen[int | None]):
+class HistoryScreen(ModalScreen[SavedConversation | None]):
     """Saved conversations, most recent first. Enter reopens the highlighted one (the screen is dismissed
-    with its id); Delete removes it from the history; Escape closes without choosing (None)."""
+    with it); Delete removes it from the history; Escape closes without choosing (None)."""
 
     BINDINGS = [
         Binding("escape", "dismiss_none", "Close"),
@@ -61,8 +61,7 @@ class HistoryScreen(ModalScreen[int | None]):
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
-        if event.option.id is not None:
-            self.dismiss(int(event.option.id))
+        self.dismiss(self.saved[event.option_index])
 
     def action_dismiss_none(self) -> None:
         self.dismiss(None)
