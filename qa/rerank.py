@@ -25,7 +25,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import cached_property
 from typing import cast
 
 import numpy as np
@@ -95,14 +94,10 @@ class QuestionShape:
     def of(cls, question: str) -> QuestionShape:
         return cls(question, surface_words(question), answer_kind(question))
 
-    @cached_property
-    def _whole_words(self) -> re.Pattern[str]:
-        alternatives = "|".join(re.escape(word) for word in sorted(self.words, key=lambda w: (-len(w), w)))
-        return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)")
-
     def words_in(self, text: str) -> int:
-        """How many of the question's surface words `text` holds (`len(self.words & surface_words(text))`)."""
-        return len(set(self._whole_words.findall(fold(text)))) if self.words else 0
+        """How many of the question's surface words `text` holds (`len(self.words & surface_words(text))`:
+        the question's words hold no stopword)."""
+        return len(self.words.intersection(_WORD.findall(fold(text)))) if self.words else 0
 
 
 @dataclass(frozen=True)

@@ -152,6 +152,38 @@ def test_passages_are_embedded_with_onnx_runtime_as_sentence_transformers_would(
     np.testing.assert_allclose(onnx.embed_passages(texts), passages, atol=1e-6)
 
 
+def test_passages_embedded_side_by_side_keep_their_rows(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Passages run on `PASSAGE_WORKERS` threads at once, rounds of several batches: each passage's vector
+    and sentence vectors land in its own rows (the same as that text embedded alone), and an error raised
+    in a worker reaches the caller."""
+    onnx = ModelEmbedder(resolve_model(None), precision="fp32")
+    texts = [f"Paragraph {i} is about river {i}. It has {i * 3} bridges and {i % 7} ferries." for i in range(150)]
+    spans = [sentences_of(text) for text in texts]
+    passages, sentences = onnx.embed_passages_and_sentences(texts, spans)
+    encoder = onnx.passage_encoder()
+    assert isinstance(encoder, OnnxBertEncoder)
+    np.testing.assert_allclose(passages, encoder.encode(texts), atol=1e-6)
+    assert all(len(pairs) == 2 for pairs in spans)
+    for i in (0, 63, 64, 149):  # first and last of a round, first of the next, the last one
+        passage, its_sentences = onnx.embed_passages_and_sentences([texts[i]], [spans[i]])
+        np.testing.assert_allclose(passages[i], passage[0], atol=1e-6)
+        np.testing.assert_allclose(sentences[2 * i : 2 * i + 2], its_sentences, atol=1e-6)
+
+    calls = 0
+    real = encoder.encode_with_states
+
+    def failing(ids: list[int]) -> tuple[np.ndarray, np.ndarray]:
+        nonlocal calls
+        calls += 1
+        if calls == 100:
+            raise RuntimeError("the model run failed")
+        return real(ids)
+
+    monkeypatch.setattr(encoder, "encode_with_states", failing)
+    with pytest.raises(RuntimeError, match="the model run failed"):
+        onnx.embed_passages(texts)
+
+
 def test_int8_passages_stay_close_to_fp32(embedder: ModelEmbedder) -> None:
     """int8 passages (ONNX Runtime, quantised activations and 7-bit weights): passage and sentence vectors
     close to fp32 ones (measured ~0.994 on SQuAD paragraphs), and the same passage ranks first for each
