@@ -61,7 +61,7 @@ from index.store import (
 from index.tokenize import TOKENIZER_VERSION, span_terms, tokenize
 from index.vector_file import VectorFileReader, VectorFileWriter
 
-SPLITTER_VERSION = "paragraphs/4"  # 2: YAML front matter is metadata; 3-4: short statements are searchable
+SPLITTER_VERSION = "paragraphs/5"  # 2: YAML front matter; 3-4: short statements searchable; 5: list items
 EMBED_CHUNK = 1024  # passages embedded per batch of work (bounded memory, frequent progress)
 REUSE_CHUNK = 8192  # reused vectors copied per batch (12 MiB at 384 dimensions)
 SENTENCE_DTYPE = np.float16  # sentence vectors: half the disk of float32, cosines within ~1e-3

@@ -9,6 +9,10 @@ from collections.abc import Iterator
 _BOUNDARY = re.compile(r"[.!?…]+[\"'”’»)\]]*(?=\s)")
 _NEXT_START = re.compile(r"\s+[\"'“‘«(\[]*[\w\d]")
 _WORD_BEFORE = re.compile(r"([\w.]+)$")
+# Lines of notes and Markdown that hold one statement each, often without a full stop: a list item ("- ",
+# "* ", "+ ", "• ", "1. ", "2) ") and a table row ("| ... |").
+_ITEM = re.compile(r"[ \t]*(?:(?P<bullet>[-*+•])|(?P<number>\d{1,3}[.)]))[ \t]+(?=\S)")
+_TABLE_ROW = re.compile(r"[ \t]*\|")
 _ABBREVIATIONS = frozenset(
     """mr mrs ms dr prof st sr jr gen col lt sgt capt cmdr adm gov sen rep rev hon pres
     inc ltd co corp bros no nos vol vs etc al fig approx dept est jan feb mar apr jun jul aug sep sept
@@ -27,7 +31,8 @@ def _is_abbreviation(text: str, end: int) -> bool:
     return word in _ABBREVIATIONS
 
 
-SENTENCES_VERSION = "sentences/1"  # bump when the spans a text splits into change: stored vectors follow them
+# bump when the spans a text splits into change: stored vectors follow them (2: list items and table rows)
+SENTENCES_VERSION = "sentences/2"
 
 
 def sentences_of(text: str) -> list[tuple[int, int]]:
@@ -36,8 +41,56 @@ def sentences_of(text: str) -> list[tuple[int, int]]:
 
 
 def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
-    """Sentences of `text[start:end]` as (char_start, char_end) pairs, trimmed of whitespace."""
+    """Sentences of `text[start:end]` as (char_start, char_end) pairs, trimmed of whitespace: split at
+    end marks, and at the line breaks around list items and table rows."""
     stop = len(text) if end is None else end
+    spans: list[tuple[int, int]] = []
+    for piece_start, piece_end in _line_pieces(text, start, stop):
+        spans.extend(_punctuated(text, piece_start, piece_end))
+    return spans
+
+
+def _line_pieces(text: str, start: int, stop: int) -> list[tuple[int, int]]:
+    """`text[start:stop]` cut before every line that starts a list item or a table row, and after every
+    table row and every list item whose next line is not indented (a wrapped item's next line is)."""
+    pieces: list[tuple[int, int]] = []
+    piece = line = start
+    previous = ""  # kind of the previous line: "item", "row" or "" (text, or the first line)
+    while line < stop:
+        line_end = text.find("\n", line, stop)
+        line_end = stop if line_end < 0 else line_end
+        kind = _line_kind(text, line, line_end, previous)
+        indented = text[line : line + 1] in (" ", "\t")
+        if line > start and (kind or previous == "row" or (previous == "item" and not indented)):
+            pieces.append((piece, line))
+            piece = line
+        if kind == "item" and piece == line and (bullet := _ITEM.match(text, line, line_end)) and bullet["bullet"]:
+            piece = bullet.end()  # the sentence is the item's words, without its bullet
+        if kind or not (indented and previous == "item"):  # an indented line continues the item above it
+            previous = kind
+        line = line_end + 1
+    pieces.append((piece, stop))
+    return pieces
+
+
+def _line_kind(text: str, start: int, end: int, previous: str) -> str:
+    """The line text[start:end]'s kind: "item", "row" or "" (text). A numbered item needs a complete line
+    before it ("Steps:", a sentence, an item or an empty line): "dioxygen, O\n2. ..." is a wrapped subscript."""
+    if _TABLE_ROW.match(text, start, end):
+        return "row"
+    item = _ITEM.match(text, start, end)
+    if item is None:
+        return ""
+    if item.group("number") and previous != "item":
+        before = text[text.rfind("\n", 0, max(start - 1, 0)) + 1 : max(start - 1, 0)].rstrip()
+        if before and before[-1] not in ".:!?;…":
+            return ""
+    return "item"
+
+
+def _punctuated(text: str, start: int, stop: int) -> list[tuple[int, int]]:
+    """Sentences of `text[start:stop]` split at end marks ("." not after an abbreviation or an initial,
+    "!", "?", "…") followed by a sentence start."""
     spans: list[tuple[int, int]] = []
     cursor = start
     for match in _BOUNDARY.finditer(text, start, stop):
@@ -45,6 +98,13 @@ def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tu
         mark = text[match.start()]
         if mark == "." and match.end() - match.start() == 1 and _is_abbreviation(text, match.start()):
             continue
+        if (
+            mark == "."
+            and cursor == start
+            and (item := _ITEM.match(text, start, stop))
+            and item.end("number") == boundary
+        ):
+            continue  # the "1." that numbers the list item this piece is
         following = _NEXT_START.match(text, boundary, stop)
         if following is None:
             continue

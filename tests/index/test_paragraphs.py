@@ -115,6 +115,33 @@ def test_sentence_spans_respect_abbreviations() -> None:
     assert spans[-1] == '"Why?" she asked.'
 
 
+def test_list_items_and_table_rows_are_sentences_of_their_own() -> None:
+    """Notes and Markdown write one statement per line in lists and tables, often without a full stop:
+    each item (without its bullet; a numbered one keeps its number) and each row is a sentence, a wrapped
+    item's indented lines stay with it; a number wrapped onto its own line ("O\n2.") is not a list."""
+    text = (
+        "Before the launch we must:\n- renew the TLS certificate\n* move the backups to the\n  new bucket\n"
+        "Then the usual.\n1. Mix the flour\n2) Bake it\n| step | owner |\n| deploy | Ana |\nDone here.\r\n"
+        "• tell support\r\nThe common allotrope is dioxygen, O\n2. It is blue."
+    )
+    assert [text[s:e] for s, e in sentence_spans(text)] == [
+        "Before the launch we must:",
+        "renew the TLS certificate",
+        "move the backups to the\n  new bucket",
+        "Then the usual.",
+        "1. Mix the flour",
+        "2) Bake it",
+        "| step | owner |",
+        "| deploy | Ana |",
+        "Done here.",
+        "tell support",
+        "The common allotrope is dioxygen, O\n2.",
+        "It is blue.",
+    ]
+    prose = "A hard-wrapped paragraph of plain prose\nkeeps its lines together - even with a dash\nor 3 numbers."
+    assert [prose[s:e] for s, e in sentence_spans(prose)] == [prose]
+
+
 @settings(max_examples=200, deadline=None)
 @given(st.text(alphabet=st.sampled_from("ab .\n\r\t#?!\"'é\u2028"), max_size=400))
 def test_offsets_always_round_trip(text: str) -> None:

@@ -221,6 +221,10 @@ MEETING_NOTE = (
     "Bruno will update the migration scripts.\n"
 )
 GROCERIES_NOTE = "Groceries\n\n- eggs\n- oat milk\n- basil\n"
+CHECKLIST_NOTE = (
+    "# Launch checklist\n\nBefore the launch we must:\n- renew the TLS certificate of the public API\n"
+    "- move the database backups to the new storage bucket\n- tell support about the pricing change\n"
+)
 
 
 def _notes_folder(tmp_path: Path, env: dict[str, str], files: dict[str, str]) -> tuple[Path, dict[str, str]]:
@@ -256,3 +260,14 @@ def test_a_follow_up_that_names_nothing_is_judged_on_its_context(env: dict[str, 
     assert "because the payment provider API changes" in why["answer"]["text"]
     attendees = json.loads(qa("--corpus", str(notes), "--ask", "Who attended the meeting?", "--json", env=env).stdout)
     assert attendees["answer"]["text"] == "Attendees: Ana, Bruno, Chen."  # a short statement is searched
+
+
+def test_a_list_item_is_the_answer_not_the_whole_list(env: dict[str, str], tmp_path: Path) -> None:
+    # Before: a list without full stops was one "sentence", so the answer was the whole checklist.
+    notes, env = _notes_folder(tmp_path, env, {"launch.md": CHECKLIST_NOTE, "todo.txt": GROCERIES_NOTE})
+    result = qa("--corpus", str(notes), "--ask", "Where do the database backups go?", "--json", env=env)
+    answer = json.loads(result.stdout)
+    assert answer["verdict"] == "answered", answer["reason"]
+    assert answer["answer"]["text"] == "move the database backups to the new storage bucket"
+    start, end = answer["answer"]["char_start"], answer["answer"]["char_end"]
+    assert CHECKLIST_NOTE[start:end] == answer["answer"]["text"]
