@@ -38,7 +38,7 @@ from index.embed import Embedder, ProgressFn, embed_passages_and_sentences
 from index.errors import CorpusError, IndexStoreError, ModelError
 from index.interrupts import deferred_interrupts, raise_if_interrupted
 from index.mapped_pages import drop_pages
-from index.paragraphs import PassageSpan, split_document
+from index.paragraphs import PassageSpan, heading_text, split_document
 from index.sentence_terms import (
     SENTENCE_SPANS_FILE,
     SENTENCE_TERM_FIRSTS_FILE,
@@ -61,7 +61,8 @@ from index.store import (
 from index.tokenize import TOKENIZER_VERSION, span_terms, tokenize
 from index.vector_file import VectorFileReader, VectorFileWriter
 
-SPLITTER_VERSION = "paragraphs/5"  # 2: YAML front matter; 3-4: short statements searchable; 5: list items
+# 2: YAML front matter; 3-4: short statements searchable; 5: list items; 6: section headings are context
+SPLITTER_VERSION = "paragraphs/6"
 EMBED_CHUNK = 1024  # passages embedded per batch of work (bounded memory, frequent progress)
 REUSE_CHUNK = 8192  # reused vectors copied per batch (12 MiB at 384 dimensions)
 SENTENCE_DTYPE = np.float16  # sentence vectors: half the disk of float32, cosines within ~1e-3
@@ -82,7 +83,8 @@ class BuildReporter(Protocol):
 
 @dataclass(frozen=True)
 class IndexSettings:
-    title_context: bool = True  # the document title is part of every passage's BM25 text and embedding
+    # the document title and the passage's section heading are part of its BM25 text and embedding
+    title_context: bool = True
     bm25: BM25Params = BM25Params()
 
     def as_manifest(self) -> dict[str, Any]:
@@ -103,8 +105,9 @@ class BuildStats:
     seconds: float
 
 
-def embed_text(title: str, text: str, use_title: bool) -> str:
-    return f"{title}. {text}" if use_title else text
+def embed_text(text: str, *context: str) -> str:
+    """What is embedded for a passage: its context (document title, section heading) before its text."""
+    return ". ".join([*(c for c in context if c), text])
 
 
 def _embed_hash(model_id: str, text: str) -> str:
@@ -267,16 +270,19 @@ def _prepare(source: DocumentSource, entry: FileEntry, settings: IndexSettings) 
     except UnreadableDocument as exc:
         return _PreparedDocument(entry, None, str(exc), "", False, [])
     split = split_document(document.text, PurePosixPath(entry.path).name, document.title)
-    use_title = settings.title_context and split.title_from_text
-    title_tokens = tokenize(split.title) if use_title else []
+    title = split.title if settings.title_context and split.title_from_text else ""
+    title_tokens = tokenize(title)
+    section = ""  # the heading of the Markdown section the passage is in: context, like the title
     passages = []
     for span in split.passages:
         text = document.text[span.char_start : span.char_end]
+        if span.kind == "heading" and settings.title_context:
+            section = heading_text(text)
         if span.searchable:
-            tokens = title_tokens + tokenize(text)
+            tokens = title_tokens + tokenize(section) + tokenize(text)
             sentences = sentences_of(text)
             sentence_terms = [span_terms(text[start:end]) for start, end in sentences]
-            embedded = embed_text(split.title, text, use_title)
+            embedded = embed_text(text, title, section)
             passages.append(_PreparedPassage(span, text, embedded, tokens, sentences, sentence_terms))
         else:
             passages.append(_PreparedPassage(span, text, None, [], [], []))
@@ -797,7 +803,7 @@ def build_generation(
                             # version): its vectors are the previous generation's
                             reuse.add(search_row, old, first)
                         else:
-                            shift = len(passage.embed_text) - len(passage.text)  # the title before the text
+                            shift = len(passage.embed_text) - len(passage.text)  # title, section before the text
                             shifted = [(start + shift, end + shift) for start, end in spans]
                             embedding.add(search_row, passage.embed_text, shifted, first)
                     span = passage.span

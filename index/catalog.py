@@ -29,6 +29,7 @@ CREATE TABLE passages (
     text TEXT NOT NULL, search_row INTEGER UNIQUE, embed_hash TEXT
 );
 CREATE INDEX passages_doc ON passages(doc, row);
+CREATE INDEX passages_headings ON passages(doc, row) WHERE kind = 'heading';
 CREATE TABLE terms (term TEXT PRIMARY KEY, id INTEGER NOT NULL UNIQUE, df INTEGER NOT NULL, idf REAL NOT NULL);
 """
 
@@ -215,6 +216,14 @@ class Catalog:
     def first_passage_text(self, doc: int) -> str | None:
         row = self._db.execute("SELECT text FROM passages WHERE doc = ? ORDER BY row LIMIT 1", (doc,)).fetchone()
         return str(row[0]) if row else None
+
+    def heading_before(self, doc: int, row: int) -> str | None:
+        """The text of document `doc`'s last heading passage before catalog row `row`, if any."""
+        found = self._db.execute(
+            "SELECT text FROM passages WHERE doc = ? AND kind = 'heading' AND row < ? ORDER BY row DESC LIMIT 1",
+            (doc, row),
+        ).fetchone()
+        return str(found[0]) if found else None
 
     def passages_of_document(self, doc: int) -> list[PassageRecord]:
         cursor = self._db.execute("SELECT * FROM passages WHERE doc = ? ORDER BY row", (doc,))

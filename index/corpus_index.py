@@ -15,7 +15,7 @@ from index.bounded_cache import BoundedCache
 from index.catalog import Catalog, DocumentRecord, PassageRecord
 from index.dense import DenseIndex
 from index.errors import IndexStoreError
-from index.paragraphs import opening_words
+from index.paragraphs import heading_text, opening_words
 from index.sentence_terms import (
     SENTENCE_TERMS_VERSION,
     StoredSentences,
@@ -109,6 +109,7 @@ class CorpusIndex:
         self._passage_cache: BoundedCache[int, PassageRecord] = BoundedCache(PASSAGE_CACHE_LIMIT)
         self._sentence_terms_cache: BoundedCache[int, StoredSentences] = BoundedCache(PASSAGE_CACHE_LIMIT)
         self._titles: BoundedCache[int, str] = BoundedCache(PASSAGE_CACHE_LIMIT)  # doc -> display title
+        self._sections: BoundedCache[int, str] = BoundedCache(PASSAGE_CACHE_LIMIT)  # row -> section heading
 
     @property
     def model_id(self) -> str:
@@ -176,6 +177,19 @@ class CorpusIndex:
         if document.title_from_text:
             return document.title
         return self._titles.lookup([doc], lambda docs: {d: self._opening(d) for d in docs})[doc]
+
+    def section(self, record: PassageRecord) -> str:
+        """The heading of the Markdown section the passage is in ("" when none): its document's last
+        heading before it, the context indexing gave the passage; remembered."""
+        if not self.manifest.get("settings", {}).get("title_context", True):
+            return ""
+        return self._sections.lookup([record.row], lambda rows: {r: self._heading_before(record) for r in rows})[
+            record.row
+        ]
+
+    def _heading_before(self, record: PassageRecord) -> str:
+        heading = self.catalog.heading_before(record.doc, record.row)
+        return heading_text(heading) if heading else ""
 
     def _opening(self, doc: int) -> str:
         text = self.catalog.first_passage_text(doc)

@@ -167,6 +167,11 @@ def _paragraph_spans(text: str, start: int = 0) -> list[tuple[int, int, bool]]:
     return paragraphs
 
 
+def heading_text(text: str) -> str:
+    """A Markdown heading's words: "## Dentist ##" -> "Dentist"."""
+    return " ".join(_MD_HEADING.sub("", text, count=1).strip().rstrip("#").split())
+
+
 def _kind(text: str, is_heading: bool) -> PassageKind:
     if is_heading:
         return "heading"
@@ -240,7 +245,7 @@ def split_document(text: str, file_name: str, known_title: str | None = None) ->
         s, e, is_heading = raw[0]
         first = text[s:e]
         if is_heading or _looks_like_title(first):
-            title = _MD_HEADING.sub("", first, count=1).strip() if is_heading else first
+            title = heading_text(first) if is_heading else first
             title_from_text = True
     return _split(text, lines, raw, title, title_from_text, title_line=title_from_text)
 

@@ -216,7 +216,9 @@ class QAEngine:
             # a follow-up's fillers ("anyone", "else") name nothing the passage should hold. A follow-up
             # that names nothing at all ("Why?", "When?") asks about its context: the passage must hold that.
             held = own_weights if own_weights or not follow_up else weights
-            verdict, reason = self.credibility.judge(cosine, coverage(top.text, held))
+            # the section heading is part of what the passage says ("## Dentist" over "Tuesday at 3pm")
+            read = f"{top.citation.section}\n{top.text}" if top.citation.section else top.text
+            verdict, reason = self.credibility.judge(cosine, coverage(read, held))
         else:
             verdict, reason = "no_credible_evidence", "no passage matches any word of the question"
         answer_text = None
@@ -245,6 +247,7 @@ class QAEngine:
             path=document.path,
             abs_path=document.abs_path,
             title=self.index.display_title(record.doc),
+            section=self.index.section(record),
             paragraph=record.paragraph,
             window=record.window,
             line_start=record.line_start,

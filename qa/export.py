@@ -56,7 +56,7 @@ def conversation_markdown(turns: Sequence[Answer], title: str | None = None) -> 
         if turn.passages:
             lines += ["Evidence:", ""]
             for evidence in turn.passages:
-                title = evidence.citation.title
+                title = evidence.citation.heading()
                 named = f"**{_plain(title)}** — " if title.strip() else ""
                 where = f"{_code(evidence.citation.location())} · {_code(evidence.id)}"
                 lines += [f"{evidence.rank}. {named}{where}", ""]

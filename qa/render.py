@@ -71,7 +71,7 @@ STALE_NOTE = " [file changed since indexing: this citation may be out of date; a
 
 
 def evidence_header(evidence: Evidence) -> str:
-    header = f"[{evidence.rank}] {one_line(evidence.citation.title)} — {safe_line(evidence.citation.location())}"
+    header = f"[{evidence.rank}] {one_line(evidence.citation.heading())} — {safe_line(evidence.citation.location())}"
     return header + STALE_NOTE if evidence.stale else header
 
 

@@ -27,6 +27,11 @@ class Citation:
     line_end: int
     char_start: int
     char_end: int
+    section: str = ""  # the heading of the Markdown section the passage is in, if any
+
+    def heading(self) -> str:
+        """The document's title, and the passage's section after it: "Personal notes › Dentist"."""
+        return f"{self.title} › {self.section}" if self.section and self.section != self.title else self.title
 
     def location(self) -> str:
         """`seeds/000_x.txt:3 (¶3)`; windows of long paragraphs add their part number."""
@@ -70,6 +75,7 @@ class Evidence:
             "path": c.path,
             "file": c.abs_path,
             "title": c.title,
+            "section": c.section or None,
             "paragraph": c.paragraph,
             "window": c.window,
             "line_start": c.line_start,

@@ -221,6 +221,10 @@ MEETING_NOTE = (
     "Bruno will update the migration scripts.\n"
 )
 GROCERIES_NOTE = "Groceries\n\n- eggs\n- oat milk\n- basil\n"
+SECTIONED_NOTE = (
+    "# Personal notes\n\n## Dentist\n\nTuesday at 3pm with Dr. Lee, bring the insurance card.\n\n"
+    "## Car\n\nThe tyres need replacing before winter, about 400 euros.\n"
+)
 CHECKLIST_NOTE = (
     "# Launch checklist\n\nBefore the launch we must:\n- renew the TLS certificate of the public API\n"
     "- move the database backups to the new storage bucket\n- tell support about the pricing change\n"
@@ -271,3 +275,18 @@ def test_a_list_item_is_the_answer_not_the_whole_list(env: dict[str, str], tmp_p
     assert answer["answer"]["text"] == "move the database backups to the new storage bucket"
     start, end = answer["answer"]["char_start"], answer["answer"]["char_end"]
     assert CHECKLIST_NOTE[start:end] == answer["answer"]["text"]
+
+
+def test_a_section_heading_is_context_for_the_passages_under_it(env: dict[str, str], tmp_path: Path) -> None:
+    # "Tuesday at 3pm ..." names no dentist: its section heading does. Before: the right passage first, but
+    # "no good evidence" (0% of the key terms found). The citation names the section.
+    notes, env = _notes_folder(tmp_path, env, {"notes.md": SECTIONED_NOTE, "todo.txt": GROCERIES_NOTE})
+    result = qa("--corpus", str(notes), "--ask", "When is the dentist appointment?", "--json", env=env)
+    answer = json.loads(result.stdout)
+    assert answer["verdict"] == "answered", answer["reason"]
+    assert answer["answer"]["text"] == "Tuesday at 3pm with Dr. Lee, bring the insurance card."
+    first = answer["passages"][0]
+    assert (first["title"], first["section"]) == ("Personal notes", "Dentist")
+    assert [p["section"] for p in answer["passages"]] == ["Dentist", "Car"]  # the grocery list is not searched
+    text = qa("--corpus", str(notes), "--ask", "When is the dentist appointment?", env=env).stdout
+    assert "[1] Personal notes › Dentist — notes/notes.md:5 (¶3)" in text

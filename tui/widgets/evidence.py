@@ -45,7 +45,7 @@ def why_text(evidence: Evidence, mode: Mode) -> Text:
 def citation_text(evidence: Evidence) -> Text:
     citation = evidence.citation
     text = Text(f"[{evidence.rank}] ", style="bold")
-    text.append_text(plain(citation.title, style="bold", one_line=True))
+    text.append_text(plain(citation.heading(), style="bold", one_line=True))
     text.append("  ")
     text.append_text(plain(citation.location(), style="italic", one_line=True))
     return text

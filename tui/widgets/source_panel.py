@@ -22,7 +22,7 @@ def header_text(evidence: Evidence, excerpt: SourceExcerpt) -> Text:
         if citation.line_start == citation.line_end
         else f"lines {citation.line_start}-{citation.line_end}"
     )
-    text = plain(citation.title, style="bold", one_line=True)
+    text = plain(citation.heading(), style="bold", one_line=True)
     text.append("\n")
     text.append_text(plain(citation.path, style="italic", one_line=True))
     text.append(f"  [{evidence.rank}] ¶{citation.paragraph}, {lines}", style="italic")
