@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -266,12 +267,22 @@ def test_a_follow_up_that_names_nothing_is_judged_on_its_context(env: dict[str, 
     assert attendees["answer"]["text"] == "Attendees: Ana, Bruno, Chen."  # a short statement is searched
 
 
+def _answered_over_notes(
+    env: dict[str, str], tmp_path: Path, note: tuple[str, str], question: str
+) -> tuple[dict[str, Any], list[str], dict[str, str]]:
+    """`question` asked with --json over a folder holding `note` (name, text) and the grocery list: the
+    answer, which must be "answered", and the arguments and environment that ask over that folder."""
+    notes, env = _notes_folder(tmp_path, env, {note[0]: note[1], "todo.txt": GROCERIES_NOTE})
+    answer: dict[str, Any] = json.loads(qa("--corpus", str(notes), "--ask", question, "--json", env=env).stdout)
+    assert answer["verdict"] == "answered", answer["reason"]
+    return answer, ["--corpus", str(notes)], env
+
+
 def test_a_list_item_is_the_answer_not_the_whole_list(env: dict[str, str], tmp_path: Path) -> None:
     # Before: a list without full stops was one "sentence", so the answer was the whole checklist.
-    notes, env = _notes_folder(tmp_path, env, {"launch.md": CHECKLIST_NOTE, "todo.txt": GROCERIES_NOTE})
-    result = qa("--corpus", str(notes), "--ask", "Where do the database backups go?", "--json", env=env)
-    answer = json.loads(result.stdout)
-    assert answer["verdict"] == "answered", answer["reason"]
+    answer, _, _ = _answered_over_notes(
+        env, tmp_path, ("launch.md", CHECKLIST_NOTE), "Where do the database backups go?"
+    )
     assert answer["answer"]["text"] == "move the database backups to the new storage bucket"
     start, end = answer["answer"]["char_start"], answer["answer"]["char_end"]
     assert CHECKLIST_NOTE[start:end] == answer["answer"]["text"]
@@ -280,13 +291,11 @@ def test_a_list_item_is_the_answer_not_the_whole_list(env: dict[str, str], tmp_p
 def test_a_section_heading_is_context_for_the_passages_under_it(env: dict[str, str], tmp_path: Path) -> None:
     # "Tuesday at 3pm ..." names no dentist: its section heading does. Before: the right passage first, but
     # "no good evidence" (0% of the key terms found). The citation names the section.
-    notes, env = _notes_folder(tmp_path, env, {"notes.md": SECTIONED_NOTE, "todo.txt": GROCERIES_NOTE})
-    result = qa("--corpus", str(notes), "--ask", "When is the dentist appointment?", "--json", env=env)
-    answer = json.loads(result.stdout)
-    assert answer["verdict"] == "answered", answer["reason"]
+    question = "When is the dentist appointment?"
+    answer, corpus, env = _answered_over_notes(env, tmp_path, ("notes.md", SECTIONED_NOTE), question)
     assert answer["answer"]["text"] == "Tuesday at 3pm with Dr. Lee, bring the insurance card."
     first = answer["passages"][0]
     assert (first["title"], first["section"]) == ("Personal notes", "Dentist")
     assert [p["section"] for p in answer["passages"]] == ["Dentist", "Car"]  # the grocery list is not searched
-    text = qa("--corpus", str(notes), "--ask", "When is the dentist appointment?", env=env).stdout
+    text = qa(*corpus, "--ask", question, env=env).stdout
     assert "[1] Personal notes › Dentist — notes/notes.md:5 (¶3)" in text
