@@ -29,6 +29,7 @@ OPENING_MAX_CHARS = 60  # an untitled document is shown by its opening words, cu
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _WORD = re.compile(r"\w+")
 _MD_HEADING = re.compile(r"#{1,6}\s+")
+_MD_CLOSING_HASHES = re.compile(r"(?:^|\s+)#+\s*$")  # "## Title ##": the optional closing sequence
 # YAML front matter (Jekyll, Hugo, Obsidian notes): "---" on the first line, closed by "---" or "..."
 _FRONT_MATTER_OPEN = re.compile(r"---[ \t]*(?:\r\n|\n)")
 _FRONT_MATTER_CLOSE = re.compile(r"^(?:---|\.\.\.)[ \t\r]*$", re.MULTILINE)
@@ -168,8 +169,8 @@ def _paragraph_spans(text: str, start: int = 0) -> list[tuple[int, int, bool]]:
 
 
 def heading_text(text: str) -> str:
-    """A Markdown heading's words: "## Dentist ##" -> "Dentist"."""
-    return " ".join(_MD_HEADING.sub("", text, count=1).strip().rstrip("#").split())
+    """A Markdown heading's words: "## Dentist ##" -> "Dentist" ("## C#" keeps its "#")."""
+    return " ".join(_MD_CLOSING_HASHES.sub("", _MD_HEADING.sub("", text, count=1)).split())
 
 
 def _kind(text: str, is_heading: bool) -> PassageKind:

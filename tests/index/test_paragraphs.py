@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from index.paragraphs import LineIndex, opening_words, split_document
+from index.paragraphs import LineIndex, heading_text, opening_words, split_document
 from index.sentences import sentence_spans
 
 SEEDS = Path(__file__).resolve().parents[2] / "seeds"
@@ -140,6 +140,15 @@ def test_list_items_and_table_rows_are_sentences_of_their_own() -> None:
     ]
     prose = "A hard-wrapped paragraph of plain prose\nkeeps its lines together - even with a dash\nor 3 numbers."
     assert [prose[s:e] for s, e in sentence_spans(prose)] == [prose]
+
+
+def test_a_heading_keeps_its_words_and_drops_its_marks() -> None:
+    assert [heading_text(t) for t in ["## Dentist ##", "## C#", "#   Trip  to Lisbon", "### ###"]] == [
+        "Dentist",
+        "C#",
+        "Trip to Lisbon",
+        "",
+    ]
 
 
 @settings(max_examples=200, deadline=None)
