@@ -61,8 +61,9 @@ from index.store import (
 from index.tokenize import TOKENIZER_VERSION, span_terms, tokenize
 from index.vector_file import VectorFileReader, VectorFileWriter
 
-# 2: YAML front matter; 3-4: short statements searchable; 5: list items; 6: section headings are context
-SPLITTER_VERSION = "paragraphs/6"
+# 2: YAML front matter; 3-4: short statements searchable; 5: list items; 6: section headings are context;
+# 7: no headings inside fenced code blocks
+SPLITTER_VERSION = "paragraphs/7"
 EMBED_CHUNK = 1024  # passages embedded per batch of work (bounded memory, frequent progress)
 REUSE_CHUNK = 8192  # reused vectors copied per batch (12 MiB at 384 dimensions)
 SENTENCE_DTYPE = np.float16  # sentence vectors: half the disk of float32, cosines within ~1e-3

@@ -29,6 +29,7 @@ OPENING_MAX_CHARS = 60  # an untitled document is shown by its opening words, cu
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _WORD = re.compile(r"\w+")
 _MD_HEADING = re.compile(r"#{1,6}\s+")
+_MD_FENCE = re.compile(r"```|~~~")  # a fenced code block opens (or closes) on a line starting so
 _MD_CLOSING_HASHES = re.compile(r"(?:^|\s+)#+\s*$")  # "## Title ##": the optional closing sequence
 # YAML front matter (Jekyll, Hugo, Obsidian notes): "---" on the first line, closed by "---" or "..."
 _FRONT_MATTER_OPEN = re.compile(r"---[ \t]*(?:\r\n|\n)")
@@ -156,10 +157,17 @@ def front_matter(text: str) -> tuple[int, str | None]:
 def _paragraph_spans(text: str, start: int = 0) -> list[tuple[int, int, bool]]:
     """(start, end, is_markdown_heading) of every paragraph from offset `start` on, in document order."""
     paragraphs: list[tuple[int, int, bool]] = []
+    fence = ""  # the fence of the Markdown code block we are in ("```" or "~~~"): no headings there
     for block in _blocks(text, start):
         pending: list[tuple[int, int]] = []
         for s, e in block:
-            if _MD_HEADING.match(text, s):
+            if fence or _MD_FENCE.match(text, s, e):
+                if not fence:  # a fence opens, unless the line closes it too (```inline```)
+                    fence = "" if text.find(text[s : s + 3], s + 3, e) >= 0 else text[s : s + 3]
+                elif text.startswith(fence, s):
+                    fence = ""  # the closing fence
+                pending.append((s, e))
+            elif _MD_HEADING.match(text, s):
                 _flush(pending, paragraphs)
                 paragraphs.append((s, e, True))
             else:

@@ -151,6 +151,16 @@ def test_a_heading_keeps_its_words_and_drops_its_marks() -> None:
     ]
 
 
+def test_a_comment_in_a_fenced_code_block_is_not_a_heading() -> None:
+    text = (
+        "# Setup guide\n\nInstall it like this:\n\n```bash\n# create the environment\n\npython3 -m venv .venv\n"
+        "```\n\n~~~\n## not a heading either\n~~~\n\n## Usage\n\nAsk it about your notes.\n"
+    )
+    split = split_document(text, "guide.md")
+    assert [p.kind for p in split.passages].count("heading") == 1
+    assert [text[p.char_start : p.char_end] for p in split.passages if p.kind == "heading"] == ["## Usage"]
+
+
 @settings(max_examples=200, deadline=None)
 @given(st.text(alphabet=st.sampled_from("ab .\n\r\t#?!\"'é\u2028"), max_size=400))
 def test_offsets_always_round_trip(text: str) -> None:
