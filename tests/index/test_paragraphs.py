@@ -162,7 +162,7 @@ def test_a_comment_in_a_fenced_code_block_is_not_a_heading() -> None:
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.text(alphabet=st.sampled_from("ab .\n\r\t#?!\"'é\u2028"), max_size=400))
+@given(st.text(alphabet=st.sampled_from("ab .\n\r\t#?!\"'é\u2028-*|`~1)"), max_size=400))
 def test_offsets_always_round_trip(text: str) -> None:
     split = split_document(text, "f.txt")
     line_count = len(LineIndex(text).starts)
@@ -217,3 +217,18 @@ def test_short_statements_are_searchable_and_page_furniture_is_not() -> None:
         "CHAPTER XXIV.": "fragment",
         "Chapter VIII.": "fragment",
     }
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from("aB .\n\r\t?!-*+•|`~12)"), max_size=300))
+def test_sentence_spans_are_ordered_trimmed_pieces(text: str) -> None:
+    """Whatever the lists, tables and end marks: sentences lie in order inside the text, never overlap,
+    are trimmed and non-empty, and cover every word outside the bullets."""
+    spans = sentence_spans(text)
+    previous_end = 0
+    for start, end in spans:
+        assert previous_end <= start < end <= len(text)
+        assert text[start:end] == text[start:end].strip()
+        previous_end = end
+    covered = "".join(text[start:end] for start, end in spans)
+    assert sum(c.isalnum() for c in covered) == sum(c.isalnum() for c in text)
