@@ -95,9 +95,27 @@ class QuestionShape:
         return cls(question, surface_words(question), answer_kind(question))
 
     def words_in(self, text: str) -> int:
-        """How many of the question's surface words `text` holds (`len(self.words & surface_words(text))`:
-        the question's words hold no stopword)."""
-        return len(self.words.intersection(_WORD.findall(fold(text)))) if self.words else 0
+        """How many of the question's surface words `text` holds as whole words (`len(self.words &
+        surface_words(text))`: the question's words hold no stopword); each word is found with `str.find`,
+        the text is not tokenized."""
+        if not self.words:
+            return 0
+        folded = fold(text)
+        return sum(1 for word in self.words if _holds_whole_word(folded, word))
+
+
+def _holds_whole_word(text: str, word: str) -> bool:
+    """Whether `word` (word characters only) occurs in `text` between non-word characters, as the regular
+    expression `\\w+` would cut it (a word character: `str.isalnum()` or "_")."""
+    start = text.find(word)
+    while start >= 0:
+        end = start + len(word)
+        before = text[start - 1] if start else " "
+        after = text[end] if end < len(text) else " "
+        if not (before.isalnum() or before == "_") and not (after.isalnum() or after == "_"):
+            return True
+        start = text.find(word, start + 1)
+    return False
 
 
 @dataclass(frozen=True)

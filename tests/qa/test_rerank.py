@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from index.tokenize import tokenize
 from qa.rerank import (
@@ -13,6 +15,7 @@ from qa.rerank import (
     query_pairs,
     rerank,
     sentence_features,
+    surface_words,
 )
 
 WEIGHTS = {"depot": 2.0, "idlib": 1.0, "jet": 1.0}
@@ -240,3 +243,16 @@ def test_stored_sentence_terms_rank_exactly_as_the_text_does(seeds_engine, monke
         assert mine.candidates == theirs.candidates
     # the answer stage too: the same answer sentences and highlighted words
     assert answers == [[p.to_json() for p in seeds_engine.ask(q, top_k=10).passages] for q in questions]
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.text(alphabet=st.sampled_from("abé_1 .-'’\u0301ßİ"), min_size=1, max_size=30),
+    st.text(alphabet=st.sampled_from("abé_1 .-'’\u0301ßİA"), max_size=60),
+)
+def test_words_in_counts_whole_words_as_the_tokenizer_cuts_them(question: str, text: str) -> None:
+    """The second stage finds the question's words in a sentence with `str.find`, without tokenizing it:
+    the count is the tokenizer's (`surface_words`), whatever the accents, apostrophes and underscores."""
+    shape = QuestionShape.of(question + " depot")
+    for sentence in (text, " ".join(sorted(shape.words)), f"{text}_{question}.{text}"):
+        assert shape.words_in(sentence) == len(shape.words & surface_words(sentence))
