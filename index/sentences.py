@@ -50,6 +50,12 @@ def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tu
     return spans
 
 
+def line_breaks(text: str) -> list[int]:
+    """Where a rendering of `text` should start a new line: at every line that starts a list item or a
+    table row, and at the line after one (the line starts of `sentence_spans`' line pieces)."""
+    return [text.rfind("\n", 0, start) + 1 for start, _ in _line_pieces(text, 0, len(text))[1:]]
+
+
 def _line_pieces(text: str, start: int, stop: int) -> list[tuple[int, int]]:
     """`text[start:stop]` cut before every line that starts a list item or a table row, and after every
     table row and every list item whose next line is not indented (a wrapped item's next line is)."""

@@ -4,23 +4,29 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from itertools import pairwise
 
+from index.sentences import line_breaks
 from qa.escape import one_line, safe_line, safe_text
 from qa.types import Answer, Evidence
 
 BOLD, UNDERLINE, DIM, RESET = "\x1b[1m", "\x1b[4m", "\x1b[2m", "\x1b[0m"
+_WORD_RUN = re.compile(r"\S+")
 INDENT = "    "
 
 
-def _styled_words(text: str, sentence: tuple[int, int], terms: Sequence[tuple[int, int]], color: bool) -> list[str]:
-    """The words of `text` with emphasis: ANSI when `color`, else Markdown (**sentence**, *term*)."""
+def _styled_words(
+    text: str, sentence: tuple[int, int], terms: Sequence[tuple[int, int]], color: bool, first: int, last: int
+) -> list[str]:
+    """The words of `text[first:last]` with emphasis: ANSI when `color`, else Markdown (**sentence**,
+    *term*); `sentence` and `terms` are offsets into `text`."""
     in_term = [False] * len(text)
     for start, end in terms:
         for i in range(start, end):
             in_term[i] = True
     words: list[str] = []
     s_start, s_end = sentence
-    for match in re.finditer(r"\S+", text):
+    for match in _WORD_RUN.finditer(text, first, last):
         start, end = match.start(), match.end()
         pieces: list[str] = []
         i = start
@@ -67,6 +73,21 @@ def _wrap(words: list[str], width: int, indent: str) -> str:
     return "\n".join(lines)
 
 
+def _passage_lines(evidence: Evidence, width: int, color: bool) -> str:
+    """The passage wrapped to `width`, each list item and table row starting a line of its own."""
+    text = evidence.text
+    sentence = (
+        evidence.answer_sentence.char_start - evidence.citation.char_start,
+        evidence.answer_sentence.char_end - evidence.citation.char_start,
+    )
+    bounds = [0, *line_breaks(text), len(text)]
+    return "\n".join(
+        _wrap(_styled_words(text, sentence, evidence.term_spans, color, start, end), width, INDENT)
+        for start, end in pairwise(bounds)
+        if text[start:end].strip()
+    )
+
+
 STALE_NOTE = " [file changed since indexing: this citation may be out of date; ask again to re-index]"
 
 
@@ -104,11 +125,7 @@ def render_answer(answer: Answer, width: int = 100, color: bool = False) -> str:
     for evidence in answer.passages:
         out.append("")
         out.append(f"{BOLD}{evidence_header(evidence)}{RESET}" if color else evidence_header(evidence))
-        sentence_span = (
-            evidence.answer_sentence.char_start - evidence.citation.char_start,
-            evidence.answer_sentence.char_end - evidence.citation.char_start,
-        )
-        out.append(_wrap(_styled_words(evidence.text, sentence_span, evidence.term_spans, color), width, INDENT))
+        out.append(_passage_lines(evidence, width, color))
         out.append(dim(INDENT + why_line(evidence)))
     return "\n".join(line for line in out if line is not None)
 

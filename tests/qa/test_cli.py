@@ -280,12 +280,17 @@ def _answered_over_notes(
 
 def test_a_list_item_is_the_answer_not_the_whole_list(env: dict[str, str], tmp_path: Path) -> None:
     # Before: a list without full stops was one "sentence", so the answer was the whole checklist.
-    answer, _, _ = _answered_over_notes(
-        env, tmp_path, ("launch.md", CHECKLIST_NOTE), "Where do the database backups go?"
-    )
+    question = "Where do the database backups go?"
+    answer, corpus, env = _answered_over_notes(env, tmp_path, ("launch.md", CHECKLIST_NOTE), question)
     assert answer["answer"]["text"] == "move the database backups to the new storage bucket"
     start, end = answer["answer"]["char_start"], answer["answer"]["char_end"]
     assert CHECKLIST_NOTE[start:end] == answer["answer"]["text"]
+    # the printed passage keeps one item per line
+    printed = qa(*corpus, "--ask", question, "--color", "never", env=env).stdout
+    assert (
+        "    Before the launch we must:\n    - renew the TLS certificate of the public API\n"
+        "    - **move the *database* *backups* to the new storage bucket**\n"
+    ) in printed
 
 
 def test_a_section_heading_is_context_for_the_passages_under_it(env: dict[str, str], tmp_path: Path) -> None:
