@@ -274,13 +274,15 @@ def _prepare(source: DocumentSource, entry: FileEntry, settings: IndexSettings) 
     title = split.title if settings.title_context and split.title_from_text else ""
     title_tokens = tokenize(title)
     section = ""  # the heading of the Markdown section the passage is in: context, like the title
+    context_tokens = title_tokens
     passages = []
     for span in split.passages:
         text = document.text[span.char_start : span.char_end]
         if span.kind == "heading" and settings.title_context:
             section = heading_text(text)
+            context_tokens = title_tokens + tokenize(section)
         if span.searchable:
-            tokens = title_tokens + tokenize(section) + tokenize(text)
+            tokens = context_tokens + tokenize(text)
             sentences = sentences_of(text)
             sentence_terms = [span_terms(text[start:end]) for start, end in sentences]
             embedded = embed_text(text, title, section)

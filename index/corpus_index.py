@@ -183,9 +183,7 @@ class CorpusIndex:
         heading before it, the context indexing gave the passage; remembered."""
         if not self.manifest.get("settings", {}).get("title_context", True):
             return ""
-        return self._sections.lookup([record.row], lambda rows: {r: self._heading_before(record) for r in rows})[
-            record.row
-        ]
+        return self._sections.lookup([record.row], lambda _: {record.row: self._heading_before(record)})[record.row]
 
     def _heading_before(self, record: PassageRecord) -> str:
         heading = self.catalog.heading_before(record.doc, record.row)

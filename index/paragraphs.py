@@ -227,14 +227,22 @@ def _windows(text: str, start: int, end: int) -> list[tuple[int, int]]:
     return windows
 
 
+def cut_after_word(line: str, limit: int) -> str:
+    """`line` (words separated by single spaces) cut to at most `limit` characters after a whole word; a
+    first word longer than `limit` is cut at `limit`."""
+    if len(line) <= limit:
+        return line
+    head = line[: limit + 1]
+    return head.rsplit(" ", 1)[0] if " " in head else line[:limit]
+
+
 def opening_words(text: str, limit: int = OPENING_MAX_CHARS) -> str:
     """The first words of `text` on one line, cut after a whole word within `limit` characters and marked
     with an ellipsis when cut: how a document without a title line is named to the user."""
     line = " ".join(text.split())
     if len(line) <= limit:
         return line
-    cut = line[: limit + 1].rsplit(" ", 1)[0] if " " in line[: limit + 1] else line[:limit]
-    return cut.rstrip(",;:-–— ") + "…"
+    return cut_after_word(line, limit).rstrip(",;:-–— ") + "…"
 
 
 def split_document(text: str, file_name: str, known_title: str | None = None) -> SplitDocument:

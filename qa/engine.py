@@ -15,6 +15,7 @@ from index.corpus import DocumentSource, FolderSource
 from index.corpus_index import CorpusIndex
 from index.embed import Embedder, ModelEmbedder, resolve_model
 from index.errors import QuestionError
+from index.paragraphs import cut_after_word
 from index.sentences import sentences_of
 from index.store import default_index_dir
 from index.tokenize import tokenize
@@ -117,9 +118,7 @@ class QAEngine:
             raise QuestionError(f"unknown mode {mode!r} (choose from {', '.join(MODES)})")
         if top_k < 1:
             raise QuestionError("top-k must be at least 1")
-        if len(cleaned) > MAX_QUESTION_CHARS:  # cut after a whole word: a cut word would be a rare "term"
-            cut = cleaned[: MAX_QUESTION_CHARS + 1]
-            cleaned = cut.rsplit(" ", 1)[0] if " " in cut else cut[:MAX_QUESTION_CHARS]
+        cleaned = cut_after_word(cleaned, MAX_QUESTION_CHARS)  # a word cut in two would be a rare "term"
         started = time.perf_counter()
         follow_up, new_topic = False, True
         if conversation is not None:

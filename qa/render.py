@@ -15,15 +15,20 @@ _WORD_RUN = re.compile(r"\S+")
 INDENT = "    "
 
 
-def _styled_words(
-    text: str, sentence: tuple[int, int], terms: Sequence[tuple[int, int]], color: bool, first: int, last: int
-) -> list[str]:
-    """The words of `text[first:last]` with emphasis: ANSI when `color`, else Markdown (**sentence**,
-    *term*); `sentence` and `terms` are offsets into `text`."""
+def _term_mask(text: str, terms: Sequence[tuple[int, int]]) -> list[bool]:
+    """For each character of `text`, whether it belongs to a matched question term."""
     in_term = [False] * len(text)
     for start, end in terms:
         for i in range(start, end):
             in_term[i] = True
+    return in_term
+
+
+def _styled_words(
+    text: str, sentence: tuple[int, int], in_term: Sequence[bool], color: bool, first: int, last: int
+) -> list[str]:
+    """The words of `text[first:last]` with emphasis: ANSI when `color`, else Markdown (**sentence**,
+    *term*); `sentence` holds offsets into `text`, `in_term` is its `_term_mask`."""
     words: list[str] = []
     s_start, s_end = sentence
     for match in _WORD_RUN.finditer(text, first, last):
@@ -80,9 +85,10 @@ def _passage_lines(evidence: Evidence, width: int, color: bool) -> str:
         evidence.answer_sentence.char_start - evidence.citation.char_start,
         evidence.answer_sentence.char_end - evidence.citation.char_start,
     )
+    in_term = _term_mask(text, evidence.term_spans)
     bounds = [0, *line_breaks(text), len(text)]
     return "\n".join(
-        _wrap(_styled_words(text, sentence, evidence.term_spans, color, start, end), width, INDENT)
+        _wrap(_styled_words(text, sentence, in_term, color, start, end), width, INDENT)
         for start, end in pairwise(bounds)
         if text[start:end].strip()
     )
