@@ -62,8 +62,8 @@ from index.tokenize import TOKENIZER_VERSION, span_terms, tokenize
 from index.vector_file import VectorFileReader, VectorFileWriter
 
 # 2: YAML front matter; 3-4: short statements searchable; 5: list items; 6: section headings are context;
-# 7: no headings inside fenced code blocks
-SPLITTER_VERSION = "paragraphs/7"
+# 7: no headings inside fenced code blocks; 8: plain-text headings (a short line over prose) are context too
+SPLITTER_VERSION = "paragraphs/8"
 EMBED_CHUNK = 1024  # passages embedded per batch of work (bounded memory, frequent progress)
 REUSE_CHUNK = 8192  # reused vectors copied per batch (12 MiB at 384 dimensions)
 SENTENCE_DTYPE = np.float16  # sentence vectors: half the disk of float32, cosines within ~1e-3
@@ -273,7 +273,7 @@ def _prepare(source: DocumentSource, entry: FileEntry, settings: IndexSettings) 
     split = split_document(document.text, PurePosixPath(entry.path).name, document.title)
     title = split.title if settings.title_context and split.title_from_text else ""
     title_tokens = tokenize(title)
-    section = ""  # the heading of the Markdown section the passage is in: context, like the title
+    section = ""  # the heading of the section the passage is in: context, like the title
     context_tokens = title_tokens
     passages = []
     for span in split.passages:

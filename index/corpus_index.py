@@ -179,7 +179,7 @@ class CorpusIndex:
         return self._titles.lookup([doc], lambda docs: {d: self._opening(d) for d in docs})[doc]
 
     def section(self, record: PassageRecord) -> str:
-        """The heading of the Markdown section the passage is in ("" when none): its document's last
+        """The heading of the section the passage is in ("" when none): its document's last
         heading before it, the context indexing gave the passage; remembered."""
         if not self.manifest.get("settings", {}).get("title_context", True):
             return ""

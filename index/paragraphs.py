@@ -13,13 +13,17 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Literal
 
-from index.sentences import sentence_spans, word_chunks
+from index.sentences import is_bullet_or_row, sentence_spans, word_chunks
 
 PassageKind = Literal["title", "heading", "fragment", "text"]
 
 LINE_PER_PARAGRAPH_MAX = 200  # a block with a line this long holds one paragraph per line
 LINE_PER_PARAGRAPH_MEAN = 110
 FRAGMENT_MAX_WORDS = 4  # "847/940", "You might also like"
+HEADING_MAX_WORDS = 10  # a plain-text heading: one short line without closing punctuation, over prose
+HEADING_MAX_CHARS = 100
+HEADING_SPAN_MAX_CHARS = 400  # with the ruled lines around it
+PROSE_MIN_WORDS = 12  # the paragraph under a plain-text heading: this many words and a sentence end
 WINDOW_MAX_WORDS = 160  # longer paragraphs become overlapping sentence windows
 WINDOW_TARGET_WORDS = 120
 TITLE_MAX_WORDS = 20
@@ -40,6 +44,11 @@ FRONT_MATTER_MAX_CHARS = 16_384
 _SENTENCE_STATEMENT = re.compile(r"\w[\w\"'”’)\]]*[.!]$")  # ends a word with "." or "!" (not "..." alone)
 _LABELLED_VALUE = re.compile(r"[^\W\d_][\w ]{0,30}:\s+\w")  # "Attendees: Ana", "Owner: Bruno"
 _SENTENCE_END = re.compile(r"[.!?…][\"'”’»)\]]*$")
+_CLAUSE_END = re.compile(r"[.!…,;:][\"'”’»)\]]*$")  # a line ending so goes on, or is a sentence
+_SENTENCE_INSIDE = re.compile(r"\w[\"'”’)\]]*[.!?:](?:\s|$)")  # "... Moscow said. The", "a statusline:"
+_PROSE_START = re.compile(r"[\"'“‘«(\[]*[A-Z]")  # a sentence's first letter, after opening quotes
+_DIALOGUE_START = re.compile(r"[\"'“‘«—–(\[-]")  # dialogue, a dash or an aside: not a heading
+_RULE_LINE = re.compile(r"([=\-_*~+#])\1{2,}")  # "=====", "-----": a ruled line (trimmed)
 
 
 @dataclass(frozen=True)
@@ -128,14 +137,20 @@ def _looks_like_title(line: str) -> bool:
     )
 
 
-def _flush(pending: list[tuple[int, int]], paragraphs: list[tuple[int, int, bool]]) -> None:
-    """Turn a run of plain lines into one paragraph, or one per line when the lines are long."""
+def _flush(
+    pending: list[tuple[int, int]], paragraphs: list[tuple[int, int, bool]], fenced: bool, code: set[int]
+) -> None:
+    """Turn a run of plain lines into one paragraph, or one per line when the lines are long (`fenced`:
+    the run holds a line of a fenced code block; its paragraphs' indices go into `code`)."""
     if not pending:
         return
+    first = len(paragraphs)
     if len(pending) > 1 and _one_paragraph_per_line(pending):
         paragraphs.extend((s, e, False) for s, e in pending)
     else:
         paragraphs.append((pending[0][0], pending[-1][1], False))
+    if fenced:
+        code.update(range(first, len(paragraphs)))
     pending.clear()
 
 
@@ -155,11 +170,14 @@ def front_matter(text: str) -> tuple[int, str | None]:
 
 
 def _paragraph_spans(text: str, start: int = 0) -> list[tuple[int, int, bool]]:
-    """(start, end, is_markdown_heading) of every paragraph from offset `start` on, in document order."""
+    """(start, end, is_heading) of every paragraph from offset `start` on, in document order: a heading is
+    a Markdown heading line or a plain-text one (`_plain_headings`)."""
     paragraphs: list[tuple[int, int, bool]] = []
+    code: set[int] = set()  # paragraphs holding a line of a fenced code block
     fence = ""  # the fence of the Markdown code block we are in ("```" or "~~~"): no headings there
     for block in _blocks(text, start):
         pending: list[tuple[int, int]] = []
+        fenced = False
         for s, e in block:
             if fence or _MD_FENCE.match(text, s, e):
                 if not fence:  # a fence opens, unless the line closes it too (```inline```)
@@ -167,18 +185,83 @@ def _paragraph_spans(text: str, start: int = 0) -> list[tuple[int, int, bool]]:
                 elif text.startswith(fence, s):
                     fence = ""  # the closing fence
                 pending.append((s, e))
+                fenced = True
             elif _MD_HEADING.match(text, s):
-                _flush(pending, paragraphs)
+                _flush(pending, paragraphs, fenced, code)
+                fenced = False
                 paragraphs.append((s, e, True))
             else:
                 pending.append((s, e))
-        _flush(pending, paragraphs)
-    return paragraphs
+        _flush(pending, paragraphs, fenced, code)
+    return _plain_headings(text, paragraphs, code)
+
+
+def _plain_headings(text: str, paragraphs: list[tuple[int, int, bool]], code: set[int]) -> list[tuple[int, int, bool]]:
+    """`paragraphs` with the plain-text headings marked: a block of one short line (ruled lines above or
+    below it aside: "Methods\n-------", "=====\n*10.8* Changing case") at the line's first column, ending
+    without a full stop, comma, colon or semicolon (a headline may ask: "Who is Jeremy Lin?"), not a
+    labelled value ("Deadline: March 3"), a list item, a table row or a line of dialogue, right above a
+    paragraph of prose (a sentence's capital, twelve words or more, a sentence end or a colon). A short line over
+    another short line ("Call Bob", "Buy milk"), an indented example or a wrapped line is no heading:
+    notes keep every line searchable."""
+    marked = list(paragraphs)
+    for i, ((s, e, is_heading), (ns, ne, next_heading)) in enumerate(zip(paragraphs, paragraphs[1:], strict=False)):
+        if is_heading or next_heading or i in code or i + 1 in code:
+            continue
+        if e - s > HEADING_SPAN_MAX_CHARS or text.count("\n", e, ns) < 2:  # a blank line follows a heading
+            continue
+        line = _heading_line(text, s, e)
+        if line is not None and _looks_like_heading(line) and _is_prose(text[ns:ne]):
+            marked[i] = (s, e, True)
+    return marked
+
+
+def _heading_line(text: str, start: int, end: int) -> str | None:
+    """The paragraph's only line that is not a ruled line, if it has exactly one and it starts at the
+    line's first column (an indented line is an example, a quotation or code)."""
+    worded: list[str] = []
+    line = text.rfind("\n", 0, start) + 1  # where the paragraph's first line begins, indentation included
+    while line < end:
+        found = _LINE_BREAK.search(text, line, end)
+        stop = found.start() if found else end
+        if (stripped := text[line:stop].strip()) and not _RULE_LINE.fullmatch(stripped):
+            if worded or text[line].isspace():
+                return None
+            worded.append(stripped)
+        line = found.end() if found else end
+    return worded[0] if worded else None
+
+
+def _looks_like_heading(line: str) -> bool:
+    words = len(_WORD.findall(line))
+    return (
+        1 <= words <= HEADING_MAX_WORDS
+        and len(line) <= HEADING_MAX_CHARS
+        and any(c.isalpha() for c in line)
+        and _CLAUSE_END.search(line) is None
+        and _DIALOGUE_START.match(line) is None
+        and _LABELLED_VALUE.match(line) is None
+        and not is_bullet_or_row(line)
+    )
+
+
+def _is_prose(paragraph: str) -> bool:
+    """Twelve words or more with a sentence end (or a colon before a list), starting a sentence ("2 will
+    ..." continues a line)."""
+    opening = _PROSE_START.match(paragraph)
+    return (
+        opening is not None
+        and len(_WORD.findall(paragraph)) >= PROSE_MIN_WORDS
+        and _SENTENCE_INSIDE.search(paragraph) is not None
+    )
 
 
 def heading_text(text: str) -> str:
-    """A Markdown heading's words: "## Dentist ##" -> "Dentist" ("## C#" keeps its "#")."""
-    return " ".join(_MD_CLOSING_HASHES.sub("", _MD_HEADING.sub("", text, count=1)).split())
+    """A heading's words: "## Dentist ##" -> "Dentist" ("## C#" keeps its "#"); a plain-text heading's
+    ruled lines are left out ("Methods\n-------" -> "Methods")."""
+    lines = [line for line in text.splitlines() if line.strip() and not _RULE_LINE.fullmatch(line.strip())]
+    kept = " ".join(lines) if lines else text
+    return " ".join(_MD_CLOSING_HASHES.sub("", _MD_HEADING.sub("", kept.lstrip(), count=1)).split())
 
 
 def _kind(text: str, is_heading: bool) -> PassageKind:

@@ -50,6 +50,12 @@ def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tu
     return spans
 
 
+def is_bullet_or_row(line: str) -> bool:
+    """Whether `line` is a bulleted list item ("- milk") or a table row ("| a | b |")."""
+    item = _ITEM.match(line)
+    return _TABLE_ROW.match(line) is not None or (item is not None and item["bullet"] is not None)
+
+
 def line_breaks(text: str) -> list[int]:
     """Where a rendering of `text` should start a new line: at every line that starts a list item or a
     table row, and at the line after one (the line starts of `sentence_spans`' line pieces)."""

@@ -27,7 +27,7 @@ class Citation:
     line_end: int
     char_start: int
     char_end: int
-    section: str = ""  # the heading of the Markdown section the passage is in, if any
+    section: str = ""  # the heading of the section the passage is in (Markdown or plain text), if any
 
     def heading(self) -> str:
         """The document's title, and the passage's section after it: "Personal notes › Dentist"."""

@@ -161,6 +161,49 @@ def test_a_comment_in_a_fenced_code_block_is_not_a_heading() -> None:
     assert [text[p.char_start : p.char_end] for p in split.passages if p.kind == "heading"] == ["## Usage"]
 
 
+PROSE = "The command changes every selected word, and it works in Visual mode with any motion you give it."
+
+
+def _headings(text: str) -> list[str]:
+    split = split_document(text, "guide.txt", "Guide")
+    return [heading_text(text[p.char_start : p.char_end]) for p in split.passages if p.kind == "heading"]
+
+
+def test_a_short_line_over_prose_is_a_plain_text_heading() -> None:
+    text = (
+        "=====================\n*10.8*\tChanging case\n\n" + PROSE + "\n\n"  # ruled above (vim's manuals)
+        "Methods\n-------\n\n" + PROSE + "\n\n"  # ruled below (Setext)
+        "USING REGISTERS\n\n" + PROSE + "\n\n"
+        "Who is Jeremy Lin?\n\n" + PROSE + "\n"  # a headline may ask
+    )
+    assert _headings(text) == ["*10.8* Changing case", "Methods", "USING REGISTERS", "Who is Jeremy Lin?"]
+    split = split_document(text, "guide.txt", "Guide")
+    assert [p.kind for p in split.passages] == ["heading", "text"] * 4  # a heading is not searched itself
+
+
+def test_notes_examples_dialogue_and_wrapped_lines_are_not_headings() -> None:
+    notes = "Call Bob about the car insurance\n\nBuy milk and eggs\n\nDentist Tuesday 3pm\n"
+    assert _headings(notes) == []  # no prose under them: every note stays as it was
+    others = (
+        "\tqa/word<Enter>q\n\n" + PROSE + "\n\n"  # an indented example
+        "\u201cBut you are alone\u2014\u201d\n\n" + PROSE + "\n\n"  # dialogue
+        "Deadline: March 3\n\n" + PROSE + "\n\n"  # a labelled value is a statement
+        "- renew the certificate\n\n" + PROSE + "\n\n"  # a list item
+        "Results were mixed,\n\n" + PROSE + "\n\n"  # the sentence goes on
+        "The reactor runs on enriched O\n\n2 will allow it to burn, as the operators found out the hard way.\n"
+    )
+    assert _headings(others) == []
+    split = split_document(others, "guide.txt", "Guide")
+    assert "Deadline: March 3" in [others[p.char_start : p.char_end] for p in split.passages if p.searchable]
+    no_gap = "Changing case\n" + PROSE + "\n"  # a heading is a block of its own
+    assert _headings(no_gap) == []
+
+
+def test_a_plain_heading_drops_its_ruled_lines() -> None:
+    assert heading_text("=====\n*10.8*\tChanging case") == "*10.8* Changing case"
+    assert heading_text("Methods\n-------") == "Methods"
+
+
 @settings(max_examples=200, deadline=None)
 @given(st.text(alphabet=st.sampled_from("ab .\n\r\t#?!\"'é\u2028-*|`~1)"), max_size=400))
 def test_offsets_always_round_trip(text: str) -> None:

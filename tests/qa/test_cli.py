@@ -226,6 +226,17 @@ SECTIONED_NOTE = (
     "# Personal notes\n\n## Dentist\n\nTuesday at 3pm with Dr. Lee, bring the insurance card.\n\n"
     "## Car\n\nThe tyres need replacing before winter, about 400 euros.\n"
 )
+PLAIN_MANUAL = (  # a plain-text manual laid out as vim's are: the heading names what its section is about
+    "Editing guide\n\n==============================\n*10.8*\tChanging case\n\n"
+    "You have text with section headers in lowercase and want one word in capitals. Do this with the "
+    '"gU" operator followed by a motion, or "gu" for the opposite.\n\n'
+    "==============================\n*11.1*\tBasic recovery\n\n"
+    'If Vim stopped unexpectedly, start it again with the "-r" argument and the file name: the swap file '
+    "gives back the edits you made.\n\n"
+    "==============================\n*12.4*\tPlugins\n\n"
+    'A broken plugin can make Vim crash at startup; start it with "--clean" to skip every plugin and your '
+    "vimrc.\n"
+)
 CHECKLIST_NOTE = (
     "# Launch checklist\n\nBefore the launch we must:\n- renew the TLS certificate of the public API\n"
     "- move the database backups to the new storage bucket\n- tell support about the pricing change\n"
@@ -276,6 +287,18 @@ def _answered_over_notes(
     answer: dict[str, Any] = json.loads(qa("--corpus", str(notes), "--ask", question, "--json", env=env).stdout)
     assert answer["verdict"] == "answered", answer["reason"]
     return answer, ["--corpus", str(notes)], env
+
+
+def test_a_plain_text_heading_is_context_for_the_passages_under_it(env: dict[str, str], tmp_path: Path) -> None:
+    # The paragraph that answers never says "recover": its heading line ("*11.1* Basic recovery") does.
+    # Before: the right passage first, but "no good evidence" (the question's key word was nowhere in it).
+    question = "How do I recover my file?"
+    answer, corpus, env = _answered_over_notes(env, tmp_path, ("manual.txt", PLAIN_MANUAL), question)
+    first = answer["passages"][0]
+    assert (first["title"], first["section"]) == ("Editing guide", "*11.1* Basic recovery")
+    assert first["text"].startswith("If Vim stopped unexpectedly")
+    text = qa(*corpus, "--ask", question, env=env).stdout
+    assert "[1] Editing guide › *11.1* Basic recovery — notes/manual.txt:11 (¶5)" in text
 
 
 def test_a_list_item_is_the_answer_not_the_whole_list(env: dict[str, str], tmp_path: Path) -> None:
