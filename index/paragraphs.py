@@ -23,6 +23,7 @@ FRAGMENT_MAX_WORDS = 4  # "847/940", "You might also like"
 HEADING_MAX_WORDS = 10  # a plain-text heading: one short line without closing punctuation, over prose
 HEADING_MAX_CHARS = 100
 HEADING_SPAN_MAX_CHARS = 400  # with the ruled lines around it
+CONTENTS_EXTRA_WORDS = 3  # a line of a table of contents: a heading's words and a number, page or link
 PROSE_MIN_WORDS = 12  # the paragraph under a plain-text heading: this many words and a sentence end
 WINDOW_MAX_WORDS = 160  # longer paragraphs become overlapping sentence windows
 WINDOW_TARGET_WORDS = 120
@@ -350,6 +351,31 @@ def split_document(text: str, file_name: str, known_title: str | None = None) ->
     return _split(text, lines, raw, title, title_from_text, title_line=title_from_text)
 
 
+def _tables_of_contents(text: str, raw: list[tuple[int, int, bool]]) -> set[int]:
+    """Indices of the paragraphs that list the document's own headings: two lines or more, at least half
+    of them naming a heading of the document ("|10.8| Changing case" for "*10.8* Changing case", "-
+    [Installation](#installation)" for "## Installation"). A line names a heading when it holds all of the
+    heading's words and at most `CONTENTS_EXTRA_WORDS` more (a number, a page, a link)."""
+    headings = [frozenset(_WORD.findall(heading_text(text[s:e]).lower())) for s, e, is_heading in raw if is_heading]
+    headings = [words for words in headings if words]
+    if len(headings) < 2:
+        return set()
+    found = set()
+    for index, (s, e, is_heading) in enumerate(raw):
+        if is_heading or text.find("\n", s, e) < 0:
+            continue
+        lines = [frozenset(_WORD.findall(text[a:b].lower())) for a, b in _lines(text[:e], s)]
+        lines = [words for words in lines if words]
+        naming = sum(
+            1
+            for words in lines
+            if any(heading <= words and len(words) <= len(heading) + CONTENTS_EXTRA_WORDS for heading in headings)
+        )
+        if naming >= 2 and 2 * naming >= len(lines):
+            found.add(index)
+    return found
+
+
 def _split(
     text: str,
     lines: LineIndex,
@@ -359,9 +385,12 @@ def _split(
     title_line: bool,
 ) -> SplitDocument:
     passages: list[PassageSpan] = []
+    contents = _tables_of_contents(text, raw)
     for ordinal, (s, e, is_heading) in enumerate(raw, start=1):
         if ordinal == 1 and title_line:
             kind: PassageKind = "title"
+        elif ordinal - 1 in contents:
+            kind = "fragment"  # kept for display, not searched: the sections it lists answer for themselves
         else:
             kind = _kind(text[s:e], is_heading)
         if kind == "text" and len(text[s:e].split()) > WINDOW_MAX_WORDS:

@@ -199,6 +199,27 @@ def test_notes_examples_dialogue_and_wrapped_lines_are_not_headings() -> None:
     assert _headings(no_gap) == []
 
 
+def test_a_table_of_the_documents_own_headings_is_not_searched() -> None:
+    readme = (
+        "# Tool\n\n- [Installation](#installation)\n- [Usage](#usage)\n- [Licence](#licence)\n\n"
+        "## Installation\n\nInstall it with pip into a fresh virtual environment.\n\n"
+        "## Usage\n\nRun it with a question.\n\n## Licence\n\nMIT.\n"
+    )
+    manual = "Editing guide\n\n|10.1|\tRecord and playback\n|10.2|\tSubstitution\n\n" + "".join(
+        f"==========\n*10.{n}*\t{name}\n\n{PROSE}\n\n" for n, name in [(1, "Record and playback"), (2, "Substitution")]
+    )
+    for text in (readme, manual):
+        split = split_document(text, "guide.md")
+        contents = [p for p in split.passages if text[p.char_start : p.char_end].startswith(("- [", "|10"))]
+        assert [p.kind for p in contents] == ["fragment"]  # kept for display, not searched
+    shopping = (
+        "## Milk\n\nWhole milk only, from the farm shop.\n\n## Eggs\n\nFree range, a dozen.\n\n"
+        "For the party:\n- fresh bread from the bakery\n- milk and cheese\n"
+    )
+    split = split_document(shopping, "n.md")
+    assert [p.kind for p in split.passages if shopping[p.char_start :].startswith("For")] == ["text"]
+
+
 def test_a_plain_heading_drops_its_ruled_lines() -> None:
     assert heading_text("=====\n*10.8*\tChanging case") == "*10.8* Changing case"
     assert heading_text("Methods\n-------") == "Methods"
