@@ -217,6 +217,10 @@ class Catalog:
         row = self._db.execute("SELECT text FROM passages WHERE doc = ? ORDER BY row LIMIT 1", (doc,)).fetchone()
         return str(row[0]) if row else None
 
+    def has_headings(self) -> bool:
+        """Whether any document has a section heading."""
+        return self._db.execute("SELECT 1 FROM passages WHERE kind = 'heading' LIMIT 1").fetchone() is not None
+
     def heading_before(self, doc: int, row: int) -> str | None:
         """The text of document `doc`'s last heading passage before catalog row `row`, if any."""
         found = self._db.execute(

@@ -110,6 +110,7 @@ class CorpusIndex:
         self._sentence_terms_cache: BoundedCache[int, StoredSentences] = BoundedCache(PASSAGE_CACHE_LIMIT)
         self._titles: BoundedCache[int, str] = BoundedCache(PASSAGE_CACHE_LIMIT)  # doc -> display title
         self._sections: BoundedCache[int, str] = BoundedCache(PASSAGE_CACHE_LIMIT)  # row -> section heading
+        self._has_sections: bool | None = None
 
     @property
     def model_id(self) -> str:
@@ -177,6 +178,14 @@ class CorpusIndex:
         if document.title_from_text:
             return document.title
         return self._titles.lookup([doc], lambda docs: {d: self._opening(d) for d in docs})[doc]
+
+    @property
+    def has_sections(self) -> bool:
+        """Whether passages read a section heading as context (some document has one); remembered."""
+        if self._has_sections is None:
+            wanted = self.manifest.get("settings", {}).get("title_context", True)
+            self._has_sections = bool(wanted) and self.catalog.has_headings()
+        return self._has_sections
 
     def section(self, record: PassageRecord) -> str:
         """The heading of the section the passage is in ("" when none): its document's last

@@ -202,7 +202,8 @@ def _plain_headings(text: str, paragraphs: list[tuple[int, int, bool]], code: se
     below it aside: "Methods\n-------", "=====\n*10.8* Changing case") at the line's first column, ending
     without a full stop, comma, colon or semicolon (a headline may ask: "Who is Jeremy Lin?"), not a
     labelled value ("Deadline: March 3"), a list item, a table row or a line of dialogue, right above a
-    paragraph of prose (a sentence's capital, twelve words or more, a sentence end or a colon). A short line over
+    paragraph of prose (a sentence's capital, twelve words or more, a sentence end or a colon), or above
+    anything when a ruled line marks it ("Features\n--------" over a list). A short line over
     another short line ("Call Bob", "Buy milk"), an indented example or a wrapped line is no heading:
     notes keep every line searchable."""
     marked = list(paragraphs)
@@ -211,26 +212,32 @@ def _plain_headings(text: str, paragraphs: list[tuple[int, int, bool]], code: se
             continue
         if e - s > HEADING_SPAN_MAX_CHARS or text.count("\n", e, ns) < 2:  # a blank line follows a heading
             continue
-        line = _heading_line(text, s, e)
-        if line is not None and _looks_like_heading(line) and _is_prose(text[ns:ne]):
+        found = _heading_line(text, s, e)
+        if found is None or not _looks_like_heading(found[0]):
+            continue
+        if found[1] or _is_prose(text[ns:ne]):  # a ruled line marks a heading whatever comes under it
             marked[i] = (s, e, True)
     return marked
 
 
-def _heading_line(text: str, start: int, end: int) -> str | None:
+def _heading_line(text: str, start: int, end: int) -> tuple[str, bool] | None:
     """The paragraph's only line that is not a ruled line, if it has exactly one and it starts at the
-    line's first column (an indented line is an example, a quotation or code)."""
+    line's first column (an indented line is an example, a quotation or code), and whether a ruled line
+    is above or below it."""
     worded: list[str] = []
+    ruled = False
     line = text.rfind("\n", 0, start) + 1  # where the paragraph's first line begins, indentation included
     while line < end:
         found = _LINE_BREAK.search(text, line, end)
         stop = found.start() if found else end
-        if (stripped := text[line:stop].strip()) and not _RULE_LINE.fullmatch(stripped):
+        if _RULE_LINE.fullmatch(stripped := text[line:stop].strip()):
+            ruled = True
+        elif stripped:
             if worded or text[line].isspace():
                 return None
             worded.append(stripped)
         line = found.end() if found else end
-    return worded[0] if worded else None
+    return (worded[0], ruled) if worded else None
 
 
 def _looks_like_heading(line: str) -> bool:

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import cast
 
@@ -184,19 +185,29 @@ def passage_features(
     pairs: Sequence[tuple[Term, Term]],
     question: QuestionShape | None = None,
     analysed: Mapping[int, PassageSentences | StoredSentences] | None = None,
+    contexts: Mapping[int, AbstractSet[Term]] | None = None,
 ) -> dict[int, SentenceFeatures]:
-    """`sentence_features` of passages `rows` (`analysed`: what is known of them). When every passage's
-    sentences are as the index stored them (`weights` and `pairs` then keyed by term id), computed for
-    all of them at once (`stored_term_hits`)."""
+    """`sentence_features` of passages `rows` (`analysed`: what is known of them; `contexts`: the terms of
+    a passage's section heading, keyed like `weights`, held by each of its sentences). When every
+    passage's sentences are as the index stored them (`weights` and `pairs` then keyed by term id),
+    computed for all of them at once (`stored_term_hits`)."""
     known = analysed or {}
+    headings = contexts or {}
     sentences = {row: known.get(row) or PassageSentences.of(texts[row]) for row in rows}
     stored = [sentences[row] for row in rows]
     if all(isinstance(s, StoredSentences) for s in stored):
         ids = cast(list[StoredSentences], stored)
-        hits = stored_term_hits(ids, cast(Mapping[int, float], weights), cast(Sequence[tuple[int, int]], pairs))
+        hits = stored_term_hits(
+            ids,
+            cast(Mapping[int, float], weights),
+            cast(Sequence[tuple[int, int]], pairs),
+            [cast(AbstractSet[int], headings.get(row, frozenset())) for row in rows] if headings else None,
+        )
         return {row: _features(texts[row], s.spans, h, question) for row, s, h in zip(rows, ids, hits, strict=True)}
     return {
-        row: _features(texts[row], s.spans, term_hits(s.terms, weights, pairs), question)
+        row: _features(
+            texts[row], s.spans, term_hits(s.terms, weights, pairs, headings.get(row, frozenset())), question
+        )
         for row, s in sentences.items()
     }
 
@@ -236,16 +247,18 @@ def rerank(
     passage_cosines: Mapping[int, float] | None = None,
     stored: StoredSentenceVectors | None = None,
     analysed: Mapping[int, PassageSentences | StoredSentences] | None = None,
+    contexts: Mapping[int, AbstractSet[Term]] | None = None,
 ) -> list[tuple[int, float]]:
     """`fused` (row, score) best first, re-scored in its first `settings.depth` rows; the rest keeps its
     order below them. Sentence vectors come from `stored` (rows -> each row's sentence vectors, computed
     at index time) and otherwise from `embed`, remembered in `sentence_vectors` (sentence text -> unit
     vector, read and filled); `passage_cosines` (row -> the passage's cosine) is needed when
-    `settings.passage_cosine_weight` > 0; `analysed` holds rows' `PassageSentences` when known."""
+    `settings.passage_cosine_weight` > 0; `analysed` holds rows' `PassageSentences` when known;
+    `contexts` the terms of rows' section headings (`passage_features`)."""
     head, tail = fused[: settings.depth], fused[settings.depth :]
     if not head:
         return fused
-    features = passage_features([row for row, _ in head], texts, weights, pairs, question, analysed)
+    features = passage_features([row for row, _ in head], texts, weights, pairs, question, analysed, contexts)
     lexical_weights = settings.lexical_weights()
 
     def bonus(row: int, score: float) -> float:

@@ -9,14 +9,17 @@ reciprocal-rank fusion (RRF, k=60) stays selectable. Ties are broken by search r
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 import numpy as np
 import numpy.typing as npt
 
+from index.catalog import PassageRecord
 from index.corpus_index import CorpusIndex
 from index.embed import Embedder
 from index.sentence_terms import StoredSentences
@@ -35,6 +38,15 @@ from qa.rerank import (
 from qa.types import DEFAULT_FUSION, FUSIONS, Fusion, Mode
 
 CANDIDATE_DEPTH = 100
+HEADING_TERMS_CACHE = 4096
+
+
+@functools.lru_cache(maxsize=HEADING_TERMS_CACHE)
+def heading_terms(section: str) -> frozenset[str]:
+    """The terms of a section heading (as `tokenize` gives them)."""
+    return frozenset(tokenize(section))
+
+
 LEXICAL_WEIGHT = 0.4  # convex fusion: weight of normalised BM25 (1 - weight goes to the cosine)
 DEFAULT_RERANK = RerankSettings()  # the sentence-level second stage of convex fusion (qa/rerank.py)
 
@@ -204,14 +216,18 @@ class HybridRetriever:
         texts = {row: record.text for row, record in records.items()}
         pairs = query_pairs(terms)
         stored = self.index.sentence_terms(head)
+        headings = self._heading_terms(records, weights)
+        contexts: dict[int, AbstractSet[Term]]
         if stored:  # sentences and their terms as the index stored them: terms stand for their ids
             ids = term_keys(info, [*terms, *weights])
             analysed: Mapping[int, PassageSentences | StoredSentences] = stored
             keyed_weights: dict[Term, float] = {ids[t]: w for t, w in weights.items()}
             keyed_pairs: list[tuple[Term, Term]] = [(ids[a], ids[b]) for a, b in pairs]
+            contexts = {row: {ids[t] for t in held} for row, held in headings.items()}
         else:
             analysed = self._passage_sentences.of(texts)
             keyed_weights, keyed_pairs = dict(weights.items()), list(pairs)
+            contexts = dict(headings.items())
         return rerank(
             fused,
             texts,
@@ -225,7 +241,20 @@ class HybridRetriever:
             cosines,
             self.index.sentence_vectors,
             analysed,
+            contexts,
         )
+
+    def _heading_terms(self, records: Mapping[int, PassageRecord], weights: Mapping[str, float]) -> dict[int, set[str]]:
+        """The question's terms that each passage's section heading holds (none without headings)."""
+        if not self.index.has_sections:
+            return {}
+        held = {}
+        for row, record in records.items():
+            section = self.index.section(record)
+            found = {t for t in heading_terms(section) if t in weights} if section else set()
+            if found:
+                held[row] = found
+        return held
 
     def _complete_scores(
         self,

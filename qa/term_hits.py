@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from itertools import chain
 from typing import TypeVar
@@ -31,25 +32,32 @@ class TermHits:
 
 
 def term_hits(
-    sentences: Sequence[Sequence[TermT]], weights: Mapping[TermT, float], pairs: Sequence[tuple[TermT, TermT]]
+    sentences: Sequence[Sequence[TermT]],
+    weights: Mapping[TermT, float],
+    pairs: Sequence[tuple[TermT, TermT]],
+    context: AbstractSet[TermT] = frozenset(),
 ) -> TermHits:
-    """The hits in one passage, given its sentences' terms in order."""
+    """The hits in one passage, given its sentences' terms in order. `context`: the terms of the heading
+    of the passage's section, which every sentence of it is about: they count as held by each sentence
+    (coverage) and by the passage."""
     coverages: list[float] = []
     best_phrases = 0.0
     positions: list[tuple[int, TermT]] = []
-    found: set[TermT] = set()
+    held = context & weights.keys()
+    found: set[TermT] = set(held)
     question_terms = weights.keys() | {term for pair in pairs for term in pair}
+    only_context = covered_share(weights, held) if held else 0.0
     offset = 0
     for terms in sentences:
         present = set(terms)
         offset += len(terms)
         if present.isdisjoint(question_terms):  # most sentences: no question term, no coverage, no pair
-            coverages.append(0.0)
+            coverages.append(only_context)
             continue
         start = offset - len(terms)
         positions += [(start + i, t) for i, t in enumerate(terms) if t in weights]
         found |= present.intersection(weights)
-        coverages.append(covered_share(weights, present))
+        coverages.append(covered_share(weights, present | held))
         if pairs:
             adjacent = set(zip(terms, terms[1:], strict=False))
             best_phrases = max(best_phrases, sum(1 for pair in pairs if pair in adjacent) / len(pairs))
@@ -80,10 +88,14 @@ def _proximity(positions: Sequence[tuple[int, TermT]], needed: int) -> float:
 
 
 def stored_term_hits(
-    passages: Sequence[StoredSentences], weights: Mapping[int, float], pairs: Sequence[tuple[int, int]]
+    passages: Sequence[StoredSentences],
+    weights: Mapping[int, float],
+    pairs: Sequence[tuple[int, int]],
+    contexts: Sequence[AbstractSet[int]] | None = None,
 ) -> list[TermHits]:
-    """`term_hits` of each passage, all at once. Sums run over the question's terms in the order of
-    `weights`, as `term_hits`' do, so every figure is the same float."""
+    """`term_hits` of each passage, all at once (`contexts`: each passage's `context`, if any). Sums run
+    over the question's terms in the order of `weights`, as `term_hits`' do, so every figure is the same
+    float."""
     if not passages:
         return []
     universe = list(dict.fromkeys([*weights, *chain.from_iterable(pairs)]))  # weights' terms first
@@ -100,11 +112,32 @@ def stored_term_hits(
     local, hit = _local_indices(flat, universe)  # each term's place in `universe`, and whether it is there
     weighted = np.flatnonzero(hit & (local < known))
 
+    first_sentences = np.cumsum([0, *sentence_counts])
     coverages, covered = np.zeros(n_sentences), np.zeros(n_passages)
-    if total > 0 and len(weighted):
+    held_passages, held_terms = _context_hits(contexts, weights)  # (passage, weight index) of each
+    if total > 0 and (len(weighted) or len(held_passages)):
         weight_of = np.array(list(weights.values()), dtype=np.float64)
-        coverages = _idf_sums(sentence_of[weighted], local[weighted], n_sentences, weight_of) / total
-        covered = _idf_sums(passage_of[weighted], local[weighted], n_passages, weight_of) / total
+        counts = np.array(sentence_counts)[held_passages]  # every sentence of the passage holds its context
+        held_sentences = np.repeat(first_sentences[:-1][held_passages] - np.cumsum([0, *counts[:-1]]), counts)
+        held_sentences = held_sentences + np.arange(len(held_sentences))
+        coverages = (
+            _idf_sums(
+                np.concatenate([sentence_of[weighted], held_sentences]),
+                np.concatenate([local[weighted], np.repeat(held_terms, counts)]),
+                n_sentences,
+                weight_of,
+            )
+            / total
+        )
+        covered = (
+            _idf_sums(
+                np.concatenate([passage_of[weighted], held_passages]),
+                np.concatenate([local[weighted], held_terms]),
+                n_passages,
+                weight_of,
+            )
+            / total
+        )
 
     phrases = np.zeros(n_passages)
     if pairs and len(flat) > 1:
@@ -122,7 +155,6 @@ def stored_term_hits(
     starts = np.searchsorted(passage_of, np.arange(n_passages))  # each passage's first term in `flat`
     places = weighted - starts[passage_of[weighted]]
     proximity = _proximities(places, local[weighted], passage_of[weighted], n_passages, known)
-    first_sentences = np.cumsum([0, *sentence_counts])
     order = np.lexsort((np.arange(n_sentences), -coverages, passage_of_sentence))  # by passage, best first
     firsts = np.minimum(first_sentences[:-1], max(n_sentences - 1, 0))  # (a passage has a sentence)
     best = (order[firsts] - firsts).tolist() if n_sentences else [0] * n_passages
@@ -171,6 +203,20 @@ def _proximities(
     held = needed > 0
     out[held] = needed[held] / shortest[held]
     return out
+
+
+def _context_hits(
+    contexts: Sequence[AbstractSet[int]] | None, weights: Mapping[int, float]
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """(passage, index of the term in `weights`) for every question term a passage's context holds."""
+    if not contexts:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    place = {term: i for i, term in enumerate(weights)}
+    pairs = [(p, place[t]) for p, context in enumerate(contexts) for t in sorted(context) if t in place]
+    if not pairs:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    held = np.array(pairs, dtype=np.int64)
+    return held[:, 0], held[:, 1]
 
 
 def _idf_sums(

@@ -179,6 +179,9 @@ def test_a_short_line_over_prose_is_a_plain_text_heading() -> None:
     assert _headings(text) == ["*10.8* Changing case", "Methods", "USING REGISTERS", "Who is Jeremy Lin?"]
     split = split_document(text, "guide.txt", "Guide")
     assert [p.kind for p in split.passages] == ["heading", "text"] * 4  # a heading is not searched itself
+    notes = 'UI, Workflows & Features\n------------------------\n\n * "git grep" learned to expand lazily.\n'
+    assert _headings(notes) == ["UI, Workflows & Features"]  # ruled: a heading over a list too
+    assert _headings("Shopping\n\n- milk\n- eggs\n\nCall the garage about the tyres.\n") == []
 
 
 def test_notes_examples_dialogue_and_wrapped_lines_are_not_headings() -> None:

@@ -234,7 +234,7 @@ PLAIN_MANUAL = (  # a plain-text manual laid out as vim's are: the heading names
     'If Vim stopped unexpectedly, start it again with the "-r" argument and the file name: the swap file '
     "gives back the edits you made.\n\n"
     "==============================\n*12.4*\tPlugins\n\n"
-    'A broken plugin can make Vim crash at startup; start it with "--clean" to skip every plugin and your '
+    'In case a plugin changes a setting you rely on, start Vim with "--clean" to skip every plugin and your '
     "vimrc.\n"
 )
 CHECKLIST_NOTE = (
@@ -299,6 +299,15 @@ def test_a_plain_text_heading_is_context_for_the_passages_under_it(env: dict[str
     assert first["text"].startswith("If Vim stopped unexpectedly")
     text = qa(*corpus, "--ask", question, env=env).stdout
     assert "[1] Editing guide › *11.1* Basic recovery — notes/manual.txt:11 (¶5)" in text
+
+
+def test_a_section_heading_counts_in_the_second_stage(env: dict[str, str], tmp_path: Path) -> None:
+    # "In case a plugin changes a setting ..." holds both key words in one sentence; the "gU" paragraph holds
+    # neither, but its heading says "Changing case". Before: the plugin paragraph first ("no good evidence").
+    question = "How do I change case?"
+    answer, _, _ = _answered_over_notes(env, tmp_path, ("manual.txt", PLAIN_MANUAL), question)
+    assert answer["passages"][0]["section"] == "*10.8* Changing case"
+    assert answer["answer"]["text"].startswith("You have text with section headers in lowercase")
 
 
 def test_a_list_item_is_the_answer_not_the_whole_list(env: dict[str, str], tmp_path: Path) -> None:

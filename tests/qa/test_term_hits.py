@@ -33,6 +33,19 @@ def test_all_candidates_at_once_equal_one_passage_at_a_time() -> None:
         pairs = list(dict.fromkeys(zip(terms, terms[1:], strict=False)))
         expected = [term_hits(p, weights, pairs) for p in passages]
         assert stored_term_hits([_stored(p) for p in passages], weights, pairs) == expected
+        # a section heading's terms, held by every sentence of its passages
+        contexts = [set(rng.sample(range(vocabulary), rng.randint(0, 3))) for _ in passages]
+        expected = [term_hits(p, weights, pairs, c) for p, c in zip(passages, contexts, strict=True)]
+        assert stored_term_hits([_stored(p) for p in passages], weights, pairs, contexts) == expected
+
+
+def test_a_heading_term_counts_for_every_sentence_and_the_passage() -> None:
+    weights = {5: 1.0, 2: 3.0}
+    (plain,) = stored_term_hits([_stored([[2, 9], [7]])], weights, [])
+    (headed,) = stored_term_hits([_stored([[2, 9], [7]])], weights, [], [{5, 8}])
+    assert plain.coverages == (0.75, 0.0) and plain.passage_coverage == 0.75
+    assert headed.coverages == (1.0, 0.25) and headed.passage_coverage == 1.0
+    assert headed == term_hits([[2, 9], [7]], weights, [], {5, 8})
 
 
 def test_hits_count_distinct_terms_in_the_question_order() -> None:
