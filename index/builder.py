@@ -118,7 +118,7 @@ def _embed_hash(model_id: str, text: str) -> str:
 
 def _why_stale(
     generation: Generation,
-    catalog: Catalog,
+    loaded: CorpusIndex,
     entries: list[FileEntry],
     identity: str,
     model_id: str,
@@ -134,8 +134,8 @@ def _why_stale(
         return "the index settings or format changed"
     if not _has_sentence_vectors(manifest):
         return "the sentence vectors' format changed"
-    indexed = {(d.path, d.size, d.mtime_ns) for d in catalog.documents()}
-    indexed |= {(s.path, s.size, s.mtime_ns) for s in catalog.skipped()}
+    indexed = {(d.path, d.size, d.mtime_ns) for d in loaded.documents()}  # remembered for serving it
+    indexed |= {(s.path, s.size, s.mtime_ns) for s in loaded.catalog.skipped()}
     found = {(e.path, e.size, e.mtime_ns) for e in entries}
     if indexed != found:
         return "the corpus changed"
@@ -157,30 +157,36 @@ def open_index(
         found = f" ({describe_ignored(ignored)})" if ignored else ""
         raise CorpusError(f"no .txt or .md files in {source.identity}{found}")
 
-    def usable() -> tuple[CorpusIndex | None, Generation | None, str]:
+    def usable(known: _StaleIndex | None = None) -> tuple[CorpusIndex | None, _StaleIndex]:
+        """The current generation when it serves this corpus as it is, else why not (`known`: what an
+        earlier look found, still true while the same generation is current)."""
         try:
             generation = current_generation(index_dir)
         except IndexStoreError as exc:
-            return None, None, f"{exc}; rebuilding it"
+            return None, _StaleIndex(None, f"{exc}; rebuilding it")
         if generation is None:
-            return None, None, ""
+            return None, _StaleIndex(None, "")
+        if known is not None and known.generation is not None and known.generation.path == generation.path:
+            return None, known  # generations never change once published
         try:
             loaded = CorpusIndex(generation)
         except IndexStoreError as exc:
-            return None, None, f"{exc}; rebuilding it"
-        reason = _why_stale(generation, loaded.catalog, entries, source.identity, embedder.model_id, settings)
+            return None, _StaleIndex(None, f"{exc}; rebuilding it")
+        reason = _why_stale(generation, loaded, entries, source.identity, embedder.model_id, settings)
         if reason is None and not rebuild:
-            return loaded, generation, ""
+            return loaded, _StaleIndex(generation, "")
+        documents = loaded.documents()
         loaded.close()
-        return None, generation, reason or "rebuild requested"
+        return None, _StaleIndex(generation, reason or "rebuild requested", documents)
 
-    loaded, _, _ = usable()
+    loaded, stale = usable()
     if loaded is not None:
         return loaded
     with deferred_interrupts(), write_errors_reported(index_dir), update_lock(index_dir, reporter.note):
-        loaded, previous, reason = usable()  # another process may have finished the work meanwhile
+        loaded, stale = usable(stale)  # another process may have finished the work meanwhile
         if loaded is not None:
             return loaded
+        previous, reason = stale.generation, stale.reason
         if reason:
             reporter.note(f"updating the index: {reason}")
         else:
@@ -188,13 +194,31 @@ def open_index(
         if ignored := source.ignored():
             reporter.note(describe_ignored(ignored))
         generation, stats = build_generation(
-            source, entries, index_dir, embedder, reporter, settings, previous, reread=rebuild
+            source,
+            entries,
+            index_dir,
+            embedder,
+            reporter,
+            settings,
+            previous,
+            reread=rebuild,
+            previous_documents=stale.documents,
         )
         reporter.note(
             f"indexed {stats.documents} documents, {stats.passages} passages "
             f"({stats.embedded} embedded, {stats.reused} reused) in {stats.seconds:.1f} s"
         )
         return CorpusIndex(generation)
+
+
+@dataclass(frozen=True)
+class _StaleIndex:
+    """The current generation (None: there is none, or it is unreadable) and why it cannot serve the
+    corpus as it is ("" when there is none), with its documents when they were read."""
+
+    generation: Generation | None
+    reason: str
+    documents: list[DocumentRecord] | None = None
 
 
 def _has_sentence_vectors(manifest: dict[str, Any]) -> bool:
@@ -305,15 +329,19 @@ class _KeptDocument:
     search_rows: tuple[int, int]  # its searchable passages' rows there, [start, stop)
 
 
-def _kept_documents(previous: Generation, entries: list[FileEntry]) -> dict[str, _KeptDocument]:
-    """The previous generation's documents whose files have not changed (path -> document)."""
+def _kept_documents(
+    previous: Generation, entries: list[FileEntry], documents: list[DocumentRecord] | None = None
+) -> dict[str, _KeptDocument]:
+    """The previous generation's documents whose files have not changed (path -> document);
+    `documents`: its document records, when they were read already."""
     catalog = Catalog(previous.file(layout.CATALOG_FILE))
     try:
         ranges = {
             doc: (first, count, search_first, searchable)
             for doc, first, count, search_first, searchable in catalog.document_row_ranges()
         }
-        documents = catalog.documents()
+        if documents is None:
+            documents = catalog.documents()
     finally:
         catalog.close()
     wanted = {e.path: e for e in entries}
@@ -676,13 +704,15 @@ def build_generation(
     settings: IndexSettings,
     previous: Generation | None = None,
     reread: bool = False,
+    previous_documents: list[DocumentRecord] | None = None,
 ) -> tuple[Generation, BuildStats]:
     """Write a complete new generation, streaming: documents are read, split and tokenized on a
     producer thread while this thread embeds (torch releases the GIL), and passages, postings and
     vectors go to disk as they come, so memory stays bounded by one embedding chunk plus compact
     BM25 arrays. Files unchanged since `previous` (same size and mtime, same settings, model and formats)
     are not read again: their catalog rows, BM25 terms and vectors are copied from it, one run of
-    consecutive files at a time (`_KeptRuns`); `reread` reads every file (vectors are still reused)."""
+    consecutive files at a time (`_KeptRuns`); `reread` reads every file (vectors are still reused);
+    `previous_documents`: the previous generation's document records, when the caller read them already."""
     started = time.perf_counter()
     old_vectors = _previous_vectors(previous, embedder.model_id)
     old_rows = old_vectors.rows if old_vectors is not None else {}
@@ -692,7 +722,7 @@ def build_generation(
     if previous is not None and same_settings and old_vectors is not None and not reread:
         try:
             old_terms = _load_previous_terms(previous)
-            kept = _kept_documents(previous, entries)
+            kept = _kept_documents(previous, entries, previous_documents)
         except (ValueError, OSError, sqlite3.Error, IndexStoreError):
             kept = {}  # an unreadable or older previous index: every file is read (vectors still reused)
     writer = GenerationWriter(index_dir)
