@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Literal
@@ -49,6 +50,7 @@ _CLAUSE_END = re.compile(r"[.!…,;:][\"'”’»)\]]*$")  # a line ending so go
 _SENTENCE_INSIDE = re.compile(r"\w[\"'”’)\]]*[.!?:](?:\s|$)")  # "... Moscow said. The", "a statusline:"
 _PROSE_START = re.compile(r"[\"'“‘«(\[]*[A-Z]")  # a sentence's first letter, after opening quotes
 _DIALOGUE_START = re.compile(r"[\"'“‘«—–(\[-]")  # dialogue, a dash or an aside: not a heading
+_PROSE_END = frozenset(".!,;:…")  # a paragraph ending so is no heading and no table of contents
 _RULE_LINE = re.compile(r"([=\-_*~+#])\1{2,}")  # "=====", "-----": a ruled line (trimmed)
 
 
@@ -210,8 +212,8 @@ def _plain_headings(text: str, paragraphs: list[tuple[int, int, bool]], code: se
     for i, ((s, e, is_heading), (ns, ne, next_heading)) in enumerate(zip(paragraphs, paragraphs[1:], strict=False)):
         if is_heading or next_heading or i in code or i + 1 in code:
             continue
-        if e - s > HEADING_SPAN_MAX_CHARS or text.count("\n", e, ns) < 2:  # a blank line follows a heading
-            continue
+        if e - s > HEADING_SPAN_MAX_CHARS or text[e - 1] in _PROSE_END or text.count("\n", e, ns) < 2:
+            continue  # too long, ends as a sentence or a clause does, or no blank line follows it
         found = _heading_line(text, s, e)
         if found is None or not _looks_like_heading(found[0]):
             continue
@@ -226,17 +228,14 @@ def _heading_line(text: str, start: int, end: int) -> tuple[str, bool] | None:
     is above or below it."""
     worded: list[str] = []
     ruled = False
-    line = text.rfind("\n", 0, start) + 1  # where the paragraph's first line begins, indentation included
-    while line < end:
-        found = _LINE_BREAK.search(text, line, end)
-        stop = found.start() if found else end
+    first = text.rfind("\n", 0, start) + 1  # where the paragraph's first line begins, indentation included
+    for line, stop in _line_spans(text, first, end):
         if _RULE_LINE.fullmatch(stripped := text[line:stop].strip()):
             ruled = True
         elif stripped:
             if worded or text[line].isspace():
                 return None
             worded.append(stripped)
-        line = found.end() if found else end
     return (worded[0], ruled) if worded else None
 
 
@@ -363,24 +362,46 @@ def _tables_of_contents(text: str, raw: list[tuple[int, int, bool]]) -> set[int]
     of them naming a heading of the document ("|10.8| Changing case" for "*10.8* Changing case", "-
     [Installation](#installation)" for "## Installation"). A line names a heading when it holds all of the
     heading's words and at most `CONTENTS_EXTRA_WORDS` more (a number, a page, a link)."""
-    headings = [frozenset(_WORD.findall(heading_text(text[s:e]).lower())) for s, e, is_heading in raw if is_heading]
-    headings = [words for words in headings if words]
-    if len(headings) < 2:
+    by_word: dict[str, list[frozenset[str]]] = {}  # each heading's words, under its first word in order
+    for s, e, is_heading in raw:
+        if is_heading and (words := frozenset(_WORD.findall(heading_text(text[s:e]).lower()))):
+            by_word.setdefault(min(words), []).append(words)
+    if sum(len(headings) for headings in by_word.values()) < 2:
         return set()
+    longest = max(len(words) for headings in by_word.values() for words in headings) + CONTENTS_EXTRA_WORDS
     found = set()
     for index, (s, e, is_heading) in enumerate(raw):
-        if is_heading or text.find("\n", s, e) < 0:
-            continue
-        lines = [frozenset(_WORD.findall(text[a:b].lower())) for a, b in _lines(text[:e], s)]
-        lines = [words for words in lines if words]
-        naming = sum(
-            1
-            for words in lines
-            if any(heading <= words and len(words) <= len(heading) + CONTENTS_EXTRA_WORDS for heading in headings)
-        )
-        if naming >= 2 and 2 * naming >= len(lines):
-            found.add(index)
+        if is_heading or text[e - 1] in _PROSE_END or text.find("\n", s, e) < 0:
+            continue  # a heading, prose (a table of contents ends with a title, a page or a link) or one line
+        total = text.count("\n", s, e) + 1
+        naming = misses = 0
+        for a, b in _line_spans(text, s, e):
+            if not (words := frozenset(_WORD.findall(text[a:b].lower()))):
+                continue
+            if len(words) <= longest and _names_a_heading(words, by_word):
+                naming += 1
+            elif 2 * (misses := misses + 1) > total:
+                break  # at least half the lines name no heading
+        else:
+            if naming >= 2 and naming >= misses:
+                found.add(index)
     return found
+
+
+def _names_a_heading(words: frozenset[str], by_word: dict[str, list[frozenset[str]]]) -> bool:
+    return any(
+        heading <= words and len(words) <= len(heading) + CONTENTS_EXTRA_WORDS
+        for word in words
+        for heading in by_word.get(word, ())
+    )
+
+
+def _line_spans(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
+    """(start, end) of each line of text[start:end] (from `start`), without its terminator."""
+    while start < end:
+        found = _LINE_BREAK.search(text, start, end)
+        yield start, found.start() if found else end
+        start = found.end() if found else end
 
 
 def _split(
