@@ -38,17 +38,15 @@ from qa.rerank import (
 from qa.types import DEFAULT_FUSION, FUSIONS, Fusion, Mode
 
 CANDIDATE_DEPTH = 100
-HEADING_TERMS_CACHE = 4096
+LEXICAL_WEIGHT = 0.4  # convex fusion: weight of normalised BM25 (1 - weight goes to the cosine)
+DEFAULT_RERANK = RerankSettings()  # the sentence-level second stage of convex fusion (qa/rerank.py)
+HEADING_TERMS_CACHE = 4096  # section headings whose terms are remembered
 
 
 @functools.lru_cache(maxsize=HEADING_TERMS_CACHE)
 def heading_terms(section: str) -> frozenset[str]:
     """The terms of a section heading (as `tokenize` gives them)."""
     return frozenset(tokenize(section))
-
-
-LEXICAL_WEIGHT = 0.4  # convex fusion: weight of normalised BM25 (1 - weight goes to the cosine)
-DEFAULT_RERANK = RerankSettings()  # the sentence-level second stage of convex fusion (qa/rerank.py)
 
 
 @dataclass(frozen=True)
