@@ -255,9 +255,8 @@ def _looks_like_heading(line: str) -> bool:
 def _is_prose(paragraph: str) -> bool:
     """Twelve words or more with a sentence end (or a colon before a list), starting a sentence ("2 will
     ..." continues a line)."""
-    opening = _PROSE_START.match(paragraph)
     return (
-        opening is not None
+        _PROSE_START.match(paragraph) is not None
         and len(_WORD.findall(paragraph)) >= PROSE_MIN_WORDS
         and _SENTENCE_INSIDE.search(paragraph) is not None
     )
