@@ -117,15 +117,14 @@ def _embed_hash(model_id: str, text: str) -> str:
 
 
 def _why_stale(
-    generation: Generation,
     loaded: CorpusIndex,
     entries: list[FileEntry],
     identity: str,
     model_id: str,
     settings: IndexSettings,
 ) -> str | None:
-    """Why the generation cannot serve this corpus and model as it is, or None when it can."""
-    manifest = generation.manifest
+    """Why the loaded generation cannot serve this corpus and model as it is, or None when it can."""
+    manifest = loaded.manifest
     if manifest.get("corpus_root") != identity:
         return f"the index in this folder belongs to another corpus ({manifest.get('corpus_root')})"
     if manifest.get("model_id") != model_id:
@@ -172,7 +171,7 @@ def open_index(
             loaded = CorpusIndex(generation)
         except IndexStoreError as exc:
             return None, _StaleIndex(None, f"{exc}; rebuilding it")
-        reason = _why_stale(generation, loaded, entries, source.identity, embedder.model_id, settings)
+        reason = _why_stale(loaded, entries, source.identity, embedder.model_id, settings)
         if reason is None and not rebuild:
             return loaded, _StaleIndex(generation, "")
         documents = loaded.documents()

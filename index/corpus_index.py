@@ -190,7 +190,7 @@ class CorpusIndex:
     def section(self, record: PassageRecord) -> str:
         """The heading of the section the passage is in ("" when none): its document's last
         heading before it, the context indexing gave the passage; remembered."""
-        if not self.manifest.get("settings", {}).get("title_context", True):
+        if not self.has_sections:
             return ""
         return self._sections.lookup([record.row], lambda _: {record.row: self._heading_before(record)})[record.row]
 

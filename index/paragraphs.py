@@ -46,11 +46,11 @@ FRONT_MATTER_MAX_CHARS = 16_384
 _SENTENCE_STATEMENT = re.compile(r"\w[\w\"'”’)\]]*[.!]$")  # ends a word with "." or "!" (not "..." alone)
 _LABELLED_VALUE = re.compile(r"[^\W\d_][\w ]{0,30}:\s+\w")  # "Attendees: Ana", "Owner: Bruno"
 _SENTENCE_END = re.compile(r"[.!?…][\"'”’»)\]]*$")
-_CLAUSE_END = re.compile(r"[.!…,;:][\"'”’»)\]]*$")  # a line ending so goes on, or is a sentence
+_CLAUSE_MARKS = ".!…,;:"  # a line or paragraph ending with one goes on, or is a sentence: no heading
+_CLAUSE_END = re.compile(f"[{_CLAUSE_MARKS}][\"'”’»)\\]]*$")
 _SENTENCE_INSIDE = re.compile(r"\w[\"'”’)\]]*[.!?:](?:\s|$)")  # "... Moscow said. The", "a statusline:"
 _PROSE_START = re.compile(r"[\"'“‘«(\[]*[A-Z]")  # a sentence's first letter, after opening quotes
 _DIALOGUE_START = re.compile(r"[\"'“‘«—–(\[-]")  # dialogue, a dash or an aside: not a heading
-_PROSE_END = frozenset(".!,;:…")  # a paragraph ending so is no heading and no table of contents
 _RULE_LINE = re.compile(r"([=\-_*~+#])\1{2,}")  # "=====", "-----": a ruled line (trimmed)
 
 
@@ -91,14 +91,16 @@ class LineIndex:
         return bisect_right(self.starts, offset)
 
 
-def _lines(text: str, start: int = 0) -> list[tuple[int, int]]:
-    """(start, end) of each line from offset `start` (a line start) on, without its terminator."""
-    spans = []
-    for match in _LINE_BREAK.finditer(text, start):
-        spans.append((start, match.start()))
-        start = match.end()
-    spans.append((start, len(text)))
-    return spans
+def _lines(text: str, start: int = 0, end: int | None = None) -> Iterator[tuple[int, int]]:
+    """(start, end) of each line of text[start:end] (from `start`, a line start), without its terminator."""
+    stop = len(text) if end is None else end
+    while True:
+        found = _LINE_BREAK.search(text, start, stop)
+        if found is None:
+            yield start, stop
+            return
+        yield start, found.start()
+        start = found.end()
 
 
 def _trim(text: str, start: int, end: int) -> tuple[int, int]:
@@ -212,7 +214,7 @@ def _plain_headings(text: str, paragraphs: list[tuple[int, int, bool]], code: se
     for i, ((s, e, is_heading), (ns, ne, next_heading)) in enumerate(zip(paragraphs, paragraphs[1:], strict=False)):
         if is_heading or next_heading or i in code or i + 1 in code:
             continue
-        if e - s > HEADING_SPAN_MAX_CHARS or text[e - 1] in _PROSE_END or text.count("\n", e, ns) < 2:
+        if e - s > HEADING_SPAN_MAX_CHARS or text[e - 1] in _CLAUSE_MARKS or text.count("\n", e, ns) < 2:
             continue  # too long, ends as a sentence or a clause does, or no blank line follows it
         found = _heading_line(text, s, e)
         if found is None or not _looks_like_heading(found[0]):
@@ -229,7 +231,7 @@ def _heading_line(text: str, start: int, end: int) -> tuple[str, bool] | None:
     worded: list[str] = []
     ruled = False
     first = text.rfind("\n", 0, start) + 1  # where the paragraph's first line begins, indentation included
-    for line, stop in _line_spans(text, first, end):
+    for line, stop in _lines(text, first, end):
         if _RULE_LINE.fullmatch(stripped := text[line:stop].strip()):
             ruled = True
         elif stripped:
@@ -370,11 +372,11 @@ def _tables_of_contents(text: str, raw: list[tuple[int, int, bool]]) -> set[int]
     longest = max(len(words) for headings in by_word.values() for words in headings) + CONTENTS_EXTRA_WORDS
     found = set()
     for index, (s, e, is_heading) in enumerate(raw):
-        if is_heading or text[e - 1] in _PROSE_END or text.find("\n", s, e) < 0:
+        if is_heading or text[e - 1] in _CLAUSE_MARKS or text.find("\n", s, e) < 0:
             continue  # a heading, prose (a table of contents ends with a title, a page or a link) or one line
         total = text.count("\n", s, e) + 1
         naming = misses = 0
-        for a, b in _line_spans(text, s, e):
+        for a, b in _lines(text, s, e):
             if not (words := frozenset(_WORD.findall(text[a:b].lower()))):
                 continue
             if len(words) <= longest and _names_a_heading(words, by_word):
@@ -393,14 +395,6 @@ def _names_a_heading(words: frozenset[str], by_word: dict[str, list[frozenset[st
         for word in words
         for heading in by_word.get(word, ())
     )
-
-
-def _line_spans(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
-    """(start, end) of each line of text[start:end] (from `start`), without its terminator."""
-    while start < end:
-        found = _LINE_BREAK.search(text, start, end)
-        yield start, found.start() if found else end
-        start = found.end() if found else end
 
 
 def _split(

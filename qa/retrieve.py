@@ -225,7 +225,7 @@ class HybridRetriever:
         else:
             analysed = self._passage_sentences.of(texts)
             keyed_weights, keyed_pairs = dict(weights.items()), list(pairs)
-            contexts = dict(headings.items())
+            contexts = dict(headings)
         return rerank(
             fused,
             texts,
@@ -246,7 +246,7 @@ class HybridRetriever:
         """The question's terms that each passage's section heading holds (none without headings)."""
         if not self.index.has_sections:
             return {}
-        held = {}
+        held: dict[int, set[str]] = {}
         for row, record in records.items():
             section = self.index.section(record)
             found = {t for t in heading_terms(section) if t in weights} if section else set()
