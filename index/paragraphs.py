@@ -7,6 +7,7 @@ when the lines look hard-wrapped. Every span satisfies `text[char_start:char_end
 
 from __future__ import annotations
 
+import functools
 import re
 from bisect import bisect_right
 from collections.abc import Iterator
@@ -180,13 +181,15 @@ def _paragraph_spans(text: str, start: int = 0) -> list[tuple[int, int, bool]]:
     paragraphs: list[tuple[int, int, bool]] = []
     code: set[int] = set()  # paragraphs holding a line of a fenced code block
     fence = ""  # the fence of the Markdown code block we are in ("```" or "~~~"): no headings there
+    closes = False  # the block we are in has its closing fence: blank lines inside it do not end it
+    pending: list[tuple[int, int]] = []
+    fenced = False
     for block in _blocks(text, start):
-        pending: list[tuple[int, int]] = []
-        fenced = False
         for s, e in block:
             if fence or _MD_FENCE.match(text, s, e):
                 if not fence:  # a fence opens, unless the line closes it too (```inline```)
                     fence = "" if text.find(text[s : s + 3], s + 3, e) >= 0 else text[s : s + 3]
+                    closes = bool(fence) and _closing_fence(fence).search(text, e) is not None
                 elif text.startswith(fence, s):
                     fence = ""  # the closing fence
                 pending.append((s, e))
@@ -197,8 +200,18 @@ def _paragraph_spans(text: str, start: int = 0) -> list[tuple[int, int, bool]]:
                 paragraphs.append((s, e, True))
             else:
                 pending.append((s, e))
-        _flush(pending, paragraphs, fenced, code)
+        if not (fence and closes):  # a code block is one paragraph, blank lines and all
+            _flush(pending, paragraphs, fenced, code)
+            fenced = False
+    _flush(pending, paragraphs, fenced, code)
     return _plain_headings(text, paragraphs, code)
+
+
+@functools.cache
+def _closing_fence(fence: str) -> re.Pattern[str]:
+    """A line that closes a code block opened with `fence` (an unclosed fence keeps the paragraphs after it
+    as they are)."""
+    return re.compile(rf"^[ \t]*{re.escape(fence)}", re.MULTILINE)
 
 
 def _plain_headings(text: str, paragraphs: list[tuple[int, int, bool]], code: set[int]) -> list[tuple[int, int, bool]]:

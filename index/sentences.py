@@ -13,6 +13,8 @@ _WORD_BEFORE = re.compile(r"([\w.]+)$")
 # "* ", "+ ", "• ", "1. ", "2) ") and a table row ("| ... |").
 _ITEM = re.compile(r"[ \t]*(?:(?P<bullet>[-*+•])|(?P<number>\d{1,3}[.)]))[ \t]+(?=\S)")
 _TABLE_ROW = re.compile(r"[ \t]*\|")
+_FENCE_LINE = re.compile(r"[ \t]*(```|~~~)")  # a Markdown code block opens or closes on such a line
+_NEWLINE = re.compile(r"\n")
 _ABBREVIATIONS = frozenset(
     """mr mrs ms dr prof st sr jr gen col lt sgt capt cmdr adm gov sen rep rev hon pres
     inc ltd co corp bros no nos vol vs etc al fig approx dept est jan feb mar apr jun jul aug sep sept
@@ -31,8 +33,9 @@ def _is_abbreviation(text: str, end: int) -> bool:
     return word in _ABBREVIATIONS
 
 
-# bump when the spans a text splits into change: stored vectors follow them (2: list items and table rows)
-SENTENCES_VERSION = "sentences/2"
+# bump when the spans a text splits into change: stored vectors follow them (2: list items and table rows;
+# 3: a fenced code block is one sentence)
+SENTENCES_VERSION = "sentences/3"
 
 
 def sentences_of(text: str) -> list[tuple[int, int]]:
@@ -45,8 +48,8 @@ def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tu
     end marks, and at the line breaks around list items and table rows."""
     stop = len(text) if end is None else end
     spans: list[tuple[int, int]] = []
-    for piece_start, piece_end in _line_pieces(text, start, stop):
-        spans.extend(_punctuated(text, piece_start, piece_end))
+    for piece_start, piece_end, code in _line_pieces(text, start, stop):
+        spans.extend(_trimmed(text, piece_start, piece_end) if code else _punctuated(text, piece_start, piece_end))
     return spans
 
 
@@ -56,32 +59,61 @@ def is_bullet_or_row(line: str) -> bool:
     return _TABLE_ROW.match(line) is not None or (item is not None and item["bullet"] is not None)
 
 
+def is_code_block(text: str) -> bool:
+    """Whether `text` (a sentence) is a fenced code block."""
+    return _FENCE_LINE.match(text) is not None
+
+
 def line_breaks(text: str) -> list[int]:
     """Where a rendering of `text` should start a new line: at every line that starts a list item or a
-    table row, and at the line after one (the line starts of `sentence_spans`' line pieces)."""
-    return [text.rfind("\n", 0, start) + 1 for start, _ in _line_pieces(text, 0, len(text))[1:]]
+    table row, and at the line after one (the line starts of `sentence_spans`' line pieces), and at every
+    line of a fenced code block."""
+    breaks: list[int] = []
+    for number, (start, end, code) in enumerate(_line_pieces(text, 0, len(text))):
+        if number:
+            breaks.append(text.rfind("\n", 0, start) + 1)
+        if code:
+            breaks.extend(newline.end() for newline in _NEWLINE.finditer(text, start, end))
+    return breaks
 
 
-def _line_pieces(text: str, start: int, stop: int) -> list[tuple[int, int]]:
+def _line_pieces(text: str, start: int, stop: int) -> list[tuple[int, int, bool]]:
     """`text[start:stop]` cut before every line that starts a list item or a table row, and after every
-    table row and every list item whose next line is not indented (a wrapped item's next line is)."""
-    pieces: list[tuple[int, int]] = []
+    table row and every list item whose next line is not indented (a wrapped item's next line is). A fenced
+    code block (from a line starting with ```` ``` ```` or `~~~` to the same fence) is one piece, marked
+    True: code is not cut at its full stops, its blank lines or its lines starting with "-" or "|"."""
+    pieces: list[tuple[int, int, bool]] = []
     piece = line = start
-    previous = ""  # kind of the previous line: "item", "row" or "" (text, or the first line)
+    in_code = False  # the current piece is a fenced code block
+    previous = ""  # kind of the previous line: "item", "row", "code" (a closing fence) or "" (text)
+    fence = ""  # the fence of the code block we are in
     while line < stop:
         line_end = text.find("\n", line, stop)
         line_end = stop if line_end < 0 else line_end
-        kind = _line_kind(text, line, line_end, previous)
+        if fence:  # a line of a code block stays in its piece
+            closing = _FENCE_LINE.match(text, line, line_end)
+            if closing is not None and closing.group(1) == fence:
+                fence, previous = "", "code"
+            line = line_end + 1
+            continue
+        opening = _FENCE_LINE.match(text, line, line_end)
+        if opening is not None and text.find(opening.group(1), opening.end(), line_end) >= 0:
+            opening = None  # ```inline``` on one line opens nothing
+        kind = "code" if opening is not None else _line_kind(text, line, line_end, previous)
         indented = text[line : line + 1] in (" ", "\t")
-        if line > start and (kind or previous == "row" or (previous == "item" and not indented)):
-            pieces.append((piece, line))
-            piece = line
+        if line > start and (kind or previous in ("row", "code") or (previous == "item" and not indented)):
+            pieces.append((piece, line, in_code))
+            piece, in_code = line, False
+        if opening is not None:
+            fence, in_code = opening.group(1), True
+            line = line_end + 1
+            continue
         if kind == "item" and piece == line and (bullet := _ITEM.match(text, line, line_end)) and bullet["bullet"]:
             piece = bullet.end()  # the sentence is the item's words, without its bullet
         if kind or not (indented and previous == "item"):  # an indented line continues the item above it
             previous = kind
         line = line_end + 1
-    pieces.append((piece, stop))
+    pieces.append((piece, stop, in_code))
     return pieces
 
 

@@ -73,6 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
         f"scores, rrf = reciprocal rank fusion (default: {DEFAULT_FUSION})",
     )
     parser.add_argument(
+        "-k",
         "--top-k",
         type=_positive_int,
         default=DEFAULT_TOP_K,

@@ -7,13 +7,16 @@ inject headings or links into the structure of the export.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
+from index.sentences import is_code_block
 from qa.escape import one_line, safe_line, safe_text
 from qa.render import why_line
 from qa.types import Answer
 
 EXCERPT_MAX_CHARS = 600
+_BACKTICKS = re.compile(r"`+")
 
 
 def _quote(text: str) -> str:
@@ -25,6 +28,13 @@ def _quote(text: str) -> str:
 
 def _code(text: str) -> str:
     return "`" + safe_line(text).replace("`", "'") + "`"
+
+
+def _code_block(text: str) -> list[str]:
+    """Corpus code (a fenced block, fences included) as a Markdown code block whose fence is longer than any
+    run of backticks in it, so nothing inside can close it."""
+    fence = "`" * max(3, 1 + max((len(run) for run in _BACKTICKS.findall(text)), default=0))
+    return [fence, *safe_text(text).splitlines(), fence]
 
 
 # what Markdown reads inside a line (line-start marks such as "#", "-" or "1." cannot occur: the title follows "N. ")
@@ -45,12 +55,11 @@ def conversation_markdown(turns: Sequence[Answer], title: str | None = None) -> 
             lines += [f"*Searched for:* {safe_line(turn.retrieval_query)}", ""]
         if turn.answer is not None and turn.passages:
             cited = turn.passages[turn.answer.passage - 1]
-            lines += [
-                f"**Answer:** {one_line(turn.answer.text)} [{turn.answer.passage}]",
-                "",
-                f"Source: {_code(cited.citation.location())}",
-                "",
-            ]
+            if is_code_block(turn.answer.text):
+                lines += [f"**Answer:** [{turn.answer.passage}]", "", *_code_block(turn.answer.text), ""]
+            else:
+                lines += [f"**Answer:** {one_line(turn.answer.text)} [{turn.answer.passage}]", ""]
+            lines += [f"Source: {_code(cited.citation.location())}", ""]
         else:
             lines += [f"**No credible evidence:** {safe_line(turn.reason)}", ""]
         if turn.passages:

@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from index.paragraphs import LineIndex, heading_text, opening_words, split_document
-from index.sentences import sentence_spans
+from index.sentences import is_code_block, line_breaks, sentence_spans
 
 SEEDS = Path(__file__).resolve().parents[2] / "seeds"
 SEED_FILES = sorted(SEEDS.glob("*.txt"))
@@ -299,3 +299,48 @@ def test_sentence_spans_are_ordered_trimmed_pieces(text: str) -> None:
         previous_end = end
     covered = "".join(text[start:end] for start, end in spans)
     assert sum(c.isalnum() for c in covered) == sum(c.isalnum() for c in text)
+
+
+CODE_NOTE = (
+    "# Reading files\n\nOpen the file and read it:\n\n```js\nconst file = await open('notes.txt');\n\n"
+    "for await (const line of file.readLines()) {\n  console.log(line); // one line. Then the next\n}\n"
+    "- not a list item\n```\n\nThat is all.\n"
+)
+
+
+def test_a_fenced_code_block_is_one_paragraph_and_one_sentence() -> None:
+    """Blank lines inside a fenced code block do not cut it into paragraphs, and its full stops, dashes and
+    table bars do not cut it into sentences; a rendering starts a line at each of its lines."""
+    split = split_document(CODE_NOTE, "reading.md")
+    texts = [CODE_NOTE[p.char_start : p.char_end] for p in split.passages]
+    block = CODE_NOTE[CODE_NOTE.index("```js") : CODE_NOTE.rindex("```") + 3]
+    assert texts == ["# Reading files", "Open the file and read it:", block, "That is all."]
+    assert [block[s:e] for s, e in sentence_spans(block)] == [block]
+    assert is_code_block(block) and not is_code_block(texts[1])
+    assert [block[b:].split("\n", 1)[0] for b in line_breaks(block)] == [
+        "const file = await open('notes.txt');",
+        "",
+        "for await (const line of file.readLines()) {",
+        "  console.log(line); // one line. Then the next",
+        "}",
+        "- not a list item",
+        "```",
+    ]
+    prose_and_code = "Read it:\n```js\nrun(). Then()\n```\nDone. Really."
+    assert [prose_and_code[s:e] for s, e in sentence_spans(prose_and_code)] == [
+        "Read it:",
+        "```js\nrun(). Then()\n```",
+        "Done.",
+        "Really.",
+    ]
+
+
+def test_an_unclosed_fence_keeps_the_paragraphs_after_it() -> None:
+    text = "Intro line of the note here.\n\n```\nstray()\n\nFirst paragraph after it.\n\nSecond paragraph after it.\n"
+    split = split_document(text, "note.md", "Note")
+    assert [text[p.char_start : p.char_end] for p in split.passages] == [
+        "Intro line of the note here.",
+        "```\nstray()",
+        "First paragraph after it.",
+        "Second paragraph after it.",
+    ]

@@ -222,6 +222,11 @@ MEETING_NOTE = (
     "Bruno will update the migration scripts.\n"
 )
 GROCERIES_NOTE = "Groceries\n\n- eggs\n- oat milk\n- basil\n"
+CODE_NOTE = (  # a code example with a blank line inside it, under the heading that says what it does
+    "# File handling\n\n## Reading a file line by line\n\n```js\nconst file = await open('./notes.txt');\n\n"
+    "for await (const line of file.readLines()) {\n  console.log(line);\n}\n```\n\n## Writing a file\n\n"
+    "Use writeFile to replace the whole content of a file at once; it creates the file when it does not exist.\n"
+)
 SECTIONED_NOTE = (
     "# Personal notes\n\n## Dentist\n\nTuesday at 3pm with Dr. Lee, bring the insurance card.\n\n"
     "## Car\n\nThe tyres need replacing before winter, about 400 euros.\n"
@@ -336,3 +341,18 @@ def test_a_section_heading_is_context_for_the_passages_under_it(env: dict[str, s
     assert [p["section"] for p in answer["passages"]] == ["Dentist", "Car"]  # the grocery list is not searched
     text = qa(*corpus, "--ask", question, env=env).stdout
     assert "[1] Personal notes › Dentist — notes/notes.md:5 (¶3)" in text
+
+
+def test_a_code_example_is_one_passage_and_keeps_its_lines(env: dict[str, str], tmp_path: Path) -> None:
+    # Before: the blank line cut the example in two passages, and the answer was its second half on one line.
+    question = "How do I read a file line by line?"
+    answer, corpus, env = _answered_over_notes(env, tmp_path, ("files.md", CODE_NOTE), question)
+    block = CODE_NOTE[CODE_NOTE.index("```js") : CODE_NOTE.rindex("```") + 3]
+    assert answer["passages"][0]["text"] == answer["answer"]["text"] == block
+    assert answer["passages"][0]["section"] == "Reading a file line by line"
+    printed = qa(*corpus, "--ask", question, "--color", "never", env=env).stdout
+    assert (
+        "A: ```js\n   const file = await open('./notes.txt');\n   for await (const line of file.readLines()) {\n"
+        "     console.log(line);\n   }\n   ```\n"
+    ) in printed
+    assert "    for await (const *line* of *file*.readLines()) {\n      console.log(*line*);\n    }\n" in printed

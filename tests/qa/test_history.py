@@ -144,3 +144,9 @@ def test_an_answer_sentence_over_several_lines_is_shown_on_one_line() -> None:
     assert "A: - eggs - oat milk - basil \\x1b[2J" in rendered and "\\n" not in rendered
     assert "**Answer:** - eggs - oat milk - basil \\x1b[2J [1]" in conversation_markdown([listed])
     assert plain(listed.answer.text, one_line=True).plain == "- eggs - oat milk - basil \\x1b[2J"  # type: ignore[union-attr]
+
+
+def test_a_code_answer_is_exported_as_a_code_block_nothing_inside_can_close() -> None:
+    code = "```sh\nls | grep x\n\n````\n# not a heading\n```"
+    text = conversation_markdown([answer("How do I list files?", [("notes/shell.md", 3, code)])])
+    assert "**Answer:** [1]\n\n`````\n```sh\nls | grep x\n\n````\n# not a heading\n```\n`````\n" in text
