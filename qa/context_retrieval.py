@@ -23,8 +23,10 @@ Wraps the plain retriever (`qa.retrieve.Retriever`) without changing it:
    - anything else (too vague to point anywhere by itself) is a follow-up.
 3. A follow-up keeps the contextual ranking's sequence of documents, but each slot shows that document's
    passage the question's own ranking likes best: the context picks the story, the question's own words
-   the paragraph within it. The retrieval also hands on the question's own vector, with which the engine
-   picks each passage's answer sentence (`qa.engine.QAEngine.compose`).
+   the paragraph within it. In a document with section headings the unit is the section: a manual's
+   `cache.flush()` and `cache.load()` both have a `timeout`, and the context says which one "its" is.
+   The retrieval also hands on the question's own vector, with which the engine picks each passage's
+   answer sentence (`qa.engine.QAEngine.compose`).
 
 Settings were chosen on the validation split of abg-coqa (with its topic-drift set) and the seed
 conversations, never on the test split. Every ranking breaks ties on the search row.
@@ -124,19 +126,26 @@ class ContextualRetriever:
         return retrieval, ContextDecision(True, False, reason, describe_query(question, context))
 
     def _combine(self, alone: list[Candidate], contextual: list[Candidate]) -> list[Candidate]:
-        """The contextual ranking's sequence of documents, each slot filled with that document's passage the
-        question's own ranking likes best (among those not shown yet): the context chooses the story, the
-        question's own words the paragraph within it. Scores stay the contextual ones, slot by slot."""
+        """The contextual ranking's sequence of documents (of sections, in documents that have them), each
+        slot filled with that document's (section's) passage the question's own ranking likes best (among
+        those not shown yet): the context chooses the story, or the part of a manual, the question's own
+        words the paragraph within it. Scores stay the contextual ones, slot by slot."""
         own_rank = {c.row: rank for rank, c in enumerate(alone)}
         by_row = {c.row: c for c in contextual} | {c.row: c for c in alone}
         records = self.index.passages(list(by_row))
         context_rank = {c.row: rank for rank, c in enumerate(contextual)}
-        per_document: dict[int, list[int]] = {}
+        topic_docs = {records[c.row].doc for c in contextual}
+
+        def unit(row: int) -> tuple[int, str]:
+            record = records[row]
+            return record.doc, self.index.section(record) if record.doc in topic_docs else ""
+
+        per_unit: dict[tuple[int, str], list[int]] = {}
         for row in sorted(by_row, key=lambda r: (own_rank.get(r, len(alone)), context_rank.get(r, len(contextual)), r)):
-            per_document.setdefault(records[row].doc, []).append(row)
+            per_unit.setdefault(unit(row), []).append(row)
         combined: list[Candidate] = []
         for slot in contextual:
-            rows = per_document[records[slot.row].doc]
+            rows = per_unit[unit(slot.row)]
             combined.append(replace(by_row[rows.pop(0)], score=slot.score))
         return combined
 

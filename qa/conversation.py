@@ -3,8 +3,10 @@
 Deterministic, no language model. The conversation keeps the answers the user was shown; from the
 turns of the current topic it offers a `TopicContext`:
 
-- carried terms: content words of the earlier questions (and, if `answer_term_weight` > 0, of the answer
-  sentences shown), weighted by `recency_decay` per turn back (1.0 by default: every turn alike);
+- carried terms: content words of the earlier questions and of the section heading of each answer shown
+  (`filehandle.readLines([options])` in an API reference: what "its" refers to), and, if
+  `answer_term_weight` > 0, of the answer sentences shown, weighted by `recency_decay` per turn back (1.0
+  by default: every turn alike);
 - a context text for the dense query (the latest earlier questions of the topic, in the order asked);
 - the document of the latest answer;
 - a lexical cue: does the question look dependent (a referring word, or fewer than three content words)?
@@ -37,6 +39,7 @@ _FILLERS = frozenset(
 FEW_CONTENT_WORDS = 3  # a question with fewer content words than this depends on its context
 RECENCY_DECAY = 1.0  # every turn of the topic counts the same (abg-coqa val: 1.0 > 0.7 > 0.5)
 ANSWER_TERM_WEIGHT = 0.0  # words of the answer sentences shown (abg-coqa val: carrying them at 0.25-0.5 hurt)
+SECTION_TERM_WEIGHT = 1.0  # words of the section heading of each answer shown ("filehandle.readLines()")
 MAX_CARRIED_TERMS = 12
 MAX_CONTEXT_QUESTIONS = 2
 
@@ -85,6 +88,7 @@ class Conversation:
     saved_id: int | None = None  # its id in the history (`qa.history`) once saved or reopened
     recency_decay: float = RECENCY_DECAY  # weight of a turn's words per turn back
     answer_term_weight: float = ANSWER_TERM_WEIGHT  # weight of the words of the answers shown
+    section_term_weight: float = SECTION_TERM_WEIGHT  # weight of the section heading of each answer shown
 
     def clear(self) -> None:
         """Forget everything: the next question starts a new conversation (saved later under a new id)."""
@@ -124,6 +128,10 @@ class Conversation:
             if len(questions) < MAX_CONTEXT_QUESTIONS:
                 questions.append(turn.question)
             sources = [(turn.question, 1.0)]
+            if self.section_term_weight > 0 and turn.answer is not None:
+                cited = turn.passages[turn.answer.passage - 1].citation
+                if cited.section and cited.section != cited.title:
+                    sources.append((cited.section, self.section_term_weight))
             if self.answer_term_weight > 0:
                 shown = (
                     turn.answer

@@ -227,6 +227,14 @@ CODE_NOTE = (  # a code example with a blank line inside it, under the heading t
     "for await (const line of file.readLines()) {\n  console.log(line);\n}\n```\n\n## Writing a file\n\n"
     "Use writeFile to replace the whole content of a file at once; it creates the file when it does not exist.\n"
 )
+API_REFERENCE = (  # two sections of a reference manual with the same option under each
+    "# Cache reference\n\n## `cache.flush()`\n\n"
+    "Writes every pending entry to disk and empties the memory buffer. Call it before the program exits.\n\n"
+    "* `timeout` {number} Milliseconds to wait for the disk. **Default:** `5000`.\n* Returns: {Promise}\n\n"
+    "## `cache.load()`\n\n"
+    "Reads the saved entries back into memory when the program starts, in the order they were written.\n\n"
+    "* `timeout` {number} Milliseconds to wait for the disk. **Default:** `1000`.\n* Returns: {Promise}\n"
+)
 SECTIONED_NOTE = (
     "# Personal notes\n\n## Dentist\n\nTuesday at 3pm with Dr. Lee, bring the insurance card.\n\n"
     "## Car\n\nThe tyres need replacing before winter, about 400 euros.\n"
@@ -356,3 +364,27 @@ def test_a_code_example_is_one_passage_and_keeps_its_lines(env: dict[str, str], 
         "     console.log(line);\n   }\n   ```\n"
     ) in printed
     assert "    for await (const *line* of *file*.readLines()) {\n      console.log(*line*);\n    }\n" in printed
+
+
+def test_a_follow_up_stays_in_the_section_of_the_answer_it_follows(env: dict[str, str], tmp_path: Path) -> None:
+    # Both sections have a `timeout` option; "its" is the function of the first answer's section heading.
+    # Before: the heading was not carried and the passage was chosen in the whole file: `cache.load()`'s.
+    notes, env = _notes_folder(tmp_path, env, {"cache.md": API_REFERENCE})
+    asked = qa(
+        "--corpus",
+        str(notes),
+        "--ask",
+        "How do I write pending entries to disk?",
+        "--ask",
+        "What is its default timeout?",
+        "--json",
+        env=env,
+    ).stdout.splitlines()
+    first, follow_up = (json.loads(line) for line in asked)
+    assert first["passages"][0]["section"] == "`cache.flush()`"
+    assert follow_up["follow_up"]
+    assert follow_up["retrieval_query"].endswith("[+ context: write pending entries disk cache flush]")
+    assert follow_up["passages"][0]["section"] == "`cache.flush()`"
+    assert follow_up["answer"]["text"].startswith(
+        "`timeout` {number} Milliseconds to wait for the disk. **Default:** `5000`"
+    )
