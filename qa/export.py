@@ -1,8 +1,9 @@
 """Export a conversation to Markdown: each question, what retrieval searched for, the answer, and the
 evidence passages with their citations (`path:lines (¶n)`), so the export can be checked against the files.
 
-Corpus text is data: control characters are escaped and every passage is quoted, so a document cannot
-inject headings or links into the structure of the export.
+Corpus text is data: control characters are escaped and every passage is quoted (a code block is fenced,
+with a fence longer than any run of backticks in it), so a document cannot inject headings or links into
+the structure of the export.
 """
 
 from __future__ import annotations
@@ -69,6 +70,9 @@ def conversation_markdown(turns: Sequence[Answer], title: str | None = None) -> 
                 named = f"**{_plain(title)}** — " if title.strip() else ""
                 where = f"{_code(evidence.citation.location())} · {_code(evidence.id)}"
                 lines += [f"{evidence.rank}. {named}{where}", ""]
-                lines += ["   " + _quote(evidence.text), ""]
+                if is_code_block(evidence.text):  # quoted, its fence would open a code block that hides it
+                    lines += [f"   {line}" if line else "" for line in _code_block(evidence.text)] + [""]
+                else:
+                    lines += ["   " + _quote(evidence.text), ""]
                 lines += [f"   *why: {why_line(evidence)}*", ""]
     return "\n".join(lines).rstrip() + "\n"

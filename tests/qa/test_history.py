@@ -150,3 +150,5 @@ def test_a_code_answer_is_exported_as_a_code_block_nothing_inside_can_close() ->
     code = "```sh\nls | grep x\n\n````\n# not a heading\n```"
     text = conversation_markdown([answer("How do I list files?", [("notes/shell.md", 3, code)])])
     assert "**Answer:** [1]\n\n`````\n```sh\nls | grep x\n\n````\n# not a heading\n```\n`````\n" in text
+    # the evidence too: quoted, "> ```sh ..." would open a code block and hide the passage
+    assert "   `````\n   ```sh\n   ls | grep x\n\n   ````\n   # not a heading\n   ```\n   `````\n" in text
