@@ -8,7 +8,8 @@ features (the passage text is tokenized, nothing is embedded):
 - phrases: the largest share of the question's adjacent term pairs that one sentence holds in order;
 - proximity: distinct matched question terms / the shortest run of passage terms holding all of them;
 - passage coverage: the whole passage's share of the question's idf mass;
-- exact words: the best-covered sentence's share of the question's words as written (unstemmed);
+- exact words: the best-covered sentence's share of the question's words as written (unstemmed; the
+  words of the passage's section heading count as the sentence's, as its terms do for coverage);
 - answer kind: the question asks when / how many / who, and the best-covered sentence holds a year /
   number / name that the question does not (qa/answer_kind.py);
 - the passage's own cosine (its dense score, already known).
@@ -186,13 +187,16 @@ def passage_features(
     question: QuestionShape | None = None,
     analysed: Mapping[int, PassageSentences | StoredSentences] | None = None,
     contexts: Mapping[int, AbstractSet[Term]] | None = None,
+    sections: Mapping[int, str] | None = None,
 ) -> dict[int, SentenceFeatures]:
     """`sentence_features` of passages `rows` (`analysed`: what is known of them; `contexts`: the terms of
-    a passage's section heading, keyed like `weights`, held by each of its sentences). When every
+    a passage's section heading, keyed like `weights`, held by each of its sentences; `sections`: that
+    heading, whose words as written count as the best sentence's for the exact-words feature). When every
     passage's sentences are as the index stored them (`weights` and `pairs` then keyed by term id),
     computed for all of them at once (`stored_term_hits`)."""
     known = analysed or {}
     headings = contexts or {}
+    titles = sections or {}
     sentences = {row: known.get(row) or PassageSentences.of(texts[row]) for row in rows}
     stored = [sentences[row] for row in rows]
     if all(isinstance(s, StoredSentences) for s in stored):
@@ -203,24 +207,31 @@ def passage_features(
             cast(Sequence[tuple[int, int]], pairs),
             [cast(AbstractSet[int], headings.get(row, frozenset())) for row in rows] if headings else None,
         )
-        return {row: _features(texts[row], s.spans, h, question) for row, s, h in zip(rows, ids, hits, strict=True)}
+        return {
+            row: _features(texts[row], s.spans, h, question, titles.get(row, ""))
+            for row, s, h in zip(rows, ids, hits, strict=True)
+        }
     return {
         row: _features(
-            texts[row], s.spans, term_hits(s.terms, weights, pairs, headings.get(row, frozenset())), question
+            texts[row],
+            s.spans,
+            term_hits(s.terms, weights, pairs, headings.get(row, frozenset())),
+            question,
+            titles.get(row, ""),
         )
         for row, s in sentences.items()
     }
 
 
 def _features(
-    text: str, spans: Sequence[tuple[int, int]], hits: TermHits, question: QuestionShape | None
+    text: str, spans: Sequence[tuple[int, int]], hits: TermHits, question: QuestionShape | None, section: str = ""
 ) -> SentenceFeatures:
     coverages, best = hits.coverages, hits.best
     best_text = text[spans[best][0] : spans[best][1]]
     exact = answer = 0.0
     if question is not None:
         if question.words:
-            exact = question.words_in(best_text) / len(question.words)
+            exact = question.words_in(f"{best_text}\n{section}" if section else best_text) / len(question.words)
         answer = float(holds_answer_kind(question.kind, question.text, best_text))
     return SentenceFeatures(
         coverage=coverages[best],
@@ -248,17 +259,19 @@ def rerank(
     stored: StoredSentenceVectors | None = None,
     analysed: Mapping[int, PassageSentences | StoredSentences] | None = None,
     contexts: Mapping[int, AbstractSet[Term]] | None = None,
+    sections: Mapping[int, str] | None = None,
 ) -> list[tuple[int, float]]:
     """`fused` (row, score) best first, re-scored in its first `settings.depth` rows; the rest keeps its
     order below them. Sentence vectors come from `stored` (rows -> each row's sentence vectors, computed
     at index time) and otherwise from `embed`, remembered in `sentence_vectors` (sentence text -> unit
     vector, read and filled); `passage_cosines` (row -> the passage's cosine) is needed when
     `settings.passage_cosine_weight` > 0; `analysed` holds rows' `PassageSentences` when known;
-    `contexts` the terms of rows' section headings (`passage_features`)."""
+    `contexts` the terms of rows' section headings and `sections` those headings (`passage_features`)."""
     head, tail = fused[: settings.depth], fused[settings.depth :]
     if not head:
         return fused
-    features = passage_features([row for row, _ in head], texts, weights, pairs, question, analysed, contexts)
+    rows = [row for row, _ in head]
+    features = passage_features(rows, texts, weights, pairs, question, analysed, contexts, sections)
     lexical_weights = settings.lexical_weights()
 
     def bonus(row: int, score: float) -> float:

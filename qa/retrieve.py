@@ -214,7 +214,7 @@ class HybridRetriever:
         texts = {row: record.text for row, record in records.items()}
         pairs = query_pairs(terms)
         stored = self.index.sentence_terms(head)
-        headings = self._heading_terms(records, weights)
+        headings, sections = self._heading_terms(records, weights)
         contexts: dict[int, AbstractSet[Term]]
         if stored:  # sentences and their terms as the index stored them: terms stand for their ids
             ids = term_keys(info, [*terms, *weights])
@@ -240,19 +240,25 @@ class HybridRetriever:
             self.index.sentence_vectors,
             analysed,
             contexts,
+            sections,
         )
 
-    def _heading_terms(self, records: Mapping[int, PassageRecord], weights: Mapping[str, float]) -> dict[int, set[str]]:
-        """The question's terms that each passage's section heading holds (none without headings)."""
+    def _heading_terms(
+        self, records: Mapping[int, PassageRecord], weights: Mapping[str, float]
+    ) -> tuple[dict[int, set[str]], dict[int, str]]:
+        """The question's terms that each passage's section heading holds, and that heading, for the passages
+        whose heading holds any (none without headings)."""
         if not self.index.has_sections:
-            return {}
+            return {}, {}
         held: dict[int, set[str]] = {}
+        sections: dict[int, str] = {}
         for row, record in records.items():
             section = self.index.section(record)
             found = {t for t in heading_terms(section) if t in weights} if section else set()
             if found:
                 held[row] = found
-        return held
+                sections[row] = section
+        return held, sections
 
     def _complete_scores(
         self,

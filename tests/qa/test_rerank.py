@@ -12,6 +12,7 @@ from qa.rerank import (
     PassageSentencesCache,
     QuestionShape,
     RerankSettings,
+    passage_features,
     query_pairs,
     rerank,
     sentence_features,
@@ -141,6 +142,22 @@ def test_passage_coverage_and_exact_words() -> None:
     assert features.exact == 2 / 4  # "jets", "depot" as written; "struck" is not "strike"
     assert sentence_features("Nothing here.", WEIGHTS, [], question).exact == 0.0
     assert sentence_features("Jets struck a depot.", WEIGHTS, [], None).exact == 0.0  # no question text: off
+
+
+def test_a_section_headings_words_count_as_exact_words() -> None:
+    # Node.js's errors.md: "What is ERR_INVALID_ARG_TYPE?" ranked `ERR_MISSING_ARGS` (whose sentence names
+    # the code) above the section named after it ("An argument of the wrong type was passed ...").
+    question = QuestionShape.of("What is ERR_INVALID_ARG_TYPE?")
+    texts = {1: "An argument of the wrong type was passed to an API.", 2: "The ERR_INVALID_ARG_TYPE code may be used."}
+    weights = {term: 1.0 for term in tokenize("ERR_INVALID_ARG_TYPE")}
+    contexts = {1: set(weights)}
+    plain = passage_features([1, 2], texts, weights, [], question, contexts=contexts)
+    assert (plain[1].coverage, plain[1].exact, plain[2].exact) == (1.0, 0.0, 1.0)
+    sectioned = passage_features(
+        [1, 2], texts, weights, [], question, contexts=contexts, sections={1: "`ERR_INVALID_ARG_TYPE`"}
+    )
+    assert (sectioned[1].exact, sectioned[2].exact) == (1.0, 1.0)
+    assert passage_features([1], texts, weights, [], question, sections={1: "Other words"})[1].exact == 0.0
 
 
 def test_answer_kind_of_the_best_sentence() -> None:
