@@ -15,6 +15,7 @@ _ITEM = re.compile(r"[ \t]*(?:(?P<bullet>[-*+•])|(?P<number>\d{1,3}[.)]))[ \t]
 _TABLE_ROW = re.compile(r"[ \t]*\|")
 _FENCE_LINE = re.compile(r"[ \t]*(```|~~~)")  # a Markdown code block opens or closes on such a line
 _NEWLINE = re.compile(r"\n")
+_NEWLINE_OR_END = re.compile(r"([^\n]*)(?:\n|$)")  # one line (group 1) and its line break
 _ABBREVIATIONS = frozenset(
     """mr mrs ms dr prof st sr jr gen col lt sgt capt cmdr adm gov sen rep rev hon pres
     inc ltd co corp bros no nos vol vs etc al fig approx dept est jan feb mar apr jun jul aug sep sept
@@ -34,8 +35,8 @@ def _is_abbreviation(text: str, end: int) -> bool:
 
 
 # bump when the spans a text splits into change: stored vectors follow them (2: list items and table rows;
-# 3: a fenced code block is one sentence)
-SENTENCES_VERSION = "sentences/3"
+# 3: a fenced code block is one sentence; 4: each of its lines is one)
+SENTENCES_VERSION = "sentences/4"
 
 
 def sentences_of(text: str) -> list[tuple[int, int]]:
@@ -49,7 +50,18 @@ def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tu
     stop = len(text) if end is None else end
     spans: list[tuple[int, int]] = []
     for piece_start, piece_end, code in _line_pieces(text, start, stop):
-        spans.extend(_trimmed(text, piece_start, piece_end) if code else _punctuated(text, piece_start, piece_end))
+        spans.extend(_code_lines(text, piece_start, piece_end) if code else _punctuated(text, piece_start, piece_end))
+    return spans
+
+
+def _code_lines(text: str, start: int, stop: int) -> list[tuple[int, int]]:
+    """The lines of a fenced code block (`text[start:stop]`), each a sentence of its own as a list item is:
+    not its blank lines and not its fences."""
+    spans: list[tuple[int, int]] = []
+    for line in _NEWLINE_OR_END.finditer(text, start, stop):
+        line_start, line_end = line.span(1)
+        if line_start < stop and not _FENCE_LINE.match(text, line_start, line_end):
+            spans.extend(_trimmed(text, line_start, line_end))
     return spans
 
 
@@ -81,7 +93,7 @@ def _line_pieces(text: str, start: int, stop: int) -> list[tuple[int, int, bool]
     """`text[start:stop]` cut before every line that starts a list item or a table row, and after every
     table row and every list item whose next line is not indented (a wrapped item's next line is). A fenced
     code block (from a line starting with ```` ``` ```` or `~~~` to the same fence) is one piece, marked
-    True: code is not cut at its full stops, its blank lines or its lines starting with "-" or "|"."""
+    True: its sentences are its lines (`_code_lines`), not its full stops or its lines starting with "-"."""
     pieces: list[tuple[int, int, bool]] = []
     piece = line = start
     in_code = False  # the current piece is a fenced code block

@@ -56,11 +56,12 @@ def conversation_markdown(turns: Sequence[Answer], title: str | None = None) -> 
             lines += [f"*Searched for:* {safe_line(turn.retrieval_query)}", ""]
         if turn.answer is not None and turn.passages:
             cited = turn.passages[turn.answer.passage - 1]
-            if is_code_block(turn.answer.text):
-                lines += [f"**Answer:** [{turn.answer.passage}]", "", *_code_block(turn.answer.text), ""]
-            else:
-                lines += [f"**Answer:** {one_line(turn.answer.text)} [{turn.answer.passage}]", ""]
-            lines += [f"Source: {_code(cited.citation.location())}", ""]
+            lines += [
+                f"**Answer:** {one_line(turn.answer.text)} [{turn.answer.passage}]",
+                "",
+                f"Source: {_code(cited.citation.location())}",
+                "",
+            ]
         else:
             lines += [f"**No credible evidence:** {safe_line(turn.reason)}", ""]
         if turn.passages:

@@ -6,7 +6,7 @@ import re
 from collections.abc import Sequence
 from itertools import pairwise
 
-from index.sentences import is_code_block, line_breaks
+from index.sentences import line_breaks
 from qa.escape import one_line, safe_line, safe_text
 from qa.types import Answer, Evidence
 
@@ -16,7 +16,6 @@ INDENT = "    "
 _LEADING_BLANKS = re.compile(r"[ \t]*")
 TAB_SIZE = 4
 MAX_LEAD = 24  # columns of a line's own indentation kept when a passage is shown
-ANSWER_CODE_LINES = 12  # lines of a code block shown as the answer
 
 
 def _term_mask(text: str, terms: Sequence[tuple[int, int]]) -> list[bool]:
@@ -103,25 +102,6 @@ def _lead(text: str, start: int) -> str:
     return _LEADING_BLANKS.match(text, start).group().expandtabs(TAB_SIZE)[:MAX_LEAD]  # type: ignore[union-attr]
 
 
-def _answer_lines(text: str, width: int, color: bool) -> list[str]:
-    """The "A:" line: the answer sentence on one line, wrapped; a code block keeps its lines (at most
-    `ANSWER_CODE_LINES` of them)."""
-    if not is_code_block(text):
-        sentence = one_line(text)
-        return [_wrap(("A: " + (f"{BOLD}{sentence}{RESET}" if color else sentence)).split(" "), width, "")]
-    shown = [safe_line(line) for line in code_answer_lines(text)]
-    return [("A: " if n == 0 else "   ") + (f"{BOLD}{line}{RESET}" if color else line) for n, line in enumerate(shown)]
-
-
-def code_answer_lines(text: str) -> list[str]:
-    """An answer that is a code block, as the lines to show (not escaped): blank lines left out, tabs
-    expanded, at most `ANSWER_CODE_LINES` (the last one then "…")."""
-    lines = [line.rstrip().expandtabs(TAB_SIZE) for line in text.splitlines() if line.strip()]
-    if len(lines) > ANSWER_CODE_LINES:
-        lines = [*lines[: ANSWER_CODE_LINES - 1], "…"]
-    return lines
-
-
 STALE_NOTE = " [file changed since indexing: this citation may be out of date; ask again to re-index]"
 
 
@@ -150,7 +130,8 @@ def render_answer(answer: Answer, width: int = 100, color: bool = False) -> str:
     if answer.retrieval_query != answer.question:
         out.append(dim(f"   (searched for: {safe_line(answer.retrieval_query)})"))
     if answer.answer is not None:
-        out.extend(_answer_lines(answer.answer.text, width, color))
+        sentence = one_line(answer.answer.text)
+        out.append(_wrap(("A: " + (f"{BOLD}{sentence}{RESET}" if color else sentence)).split(" "), width, ""))
         out.append(dim(f"   — from [{answer.answer.passage}] {safe_line(answer.passages[0].citation.location())}"))
     else:
         out.append("A: No good evidence for this in the corpus.")

@@ -146,9 +146,8 @@ def test_an_answer_sentence_over_several_lines_is_shown_on_one_line() -> None:
     assert plain(listed.answer.text, one_line=True).plain == "- eggs - oat milk - basil \\x1b[2J"  # type: ignore[union-attr]
 
 
-def test_a_code_answer_is_exported_as_a_code_block_nothing_inside_can_close() -> None:
+def test_a_code_passage_is_exported_as_a_code_block_nothing_inside_can_close() -> None:
+    # quoted, "> ```sh ..." would open a code block and hide the passage
     code = "```sh\nls | grep x\n\n````\n# not a heading\n```"
     text = conversation_markdown([answer("How do I list files?", [("notes/shell.md", 3, code)])])
-    assert "**Answer:** [1]\n\n`````\n```sh\nls | grep x\n\n````\n# not a heading\n```\n`````\n" in text
-    # the evidence too: quoted, "> ```sh ..." would open a code block and hide the passage
     assert "   `````\n   ```sh\n   ls | grep x\n\n   ````\n   # not a heading\n   ```\n   `````\n" in text

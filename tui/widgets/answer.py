@@ -7,8 +7,6 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Static
 
-from index.sentences import is_code_block
-from qa.render import code_answer_lines
 from qa.types import Answer
 from tui.emphasis import plain
 from tui.widgets.evidence import EvidencePassage
@@ -20,10 +18,7 @@ def summary_text(answer: Answer) -> Text:
     """The head of the card: the answer sentence and where it comes from, or why there is none."""
     if answer.answer is not None:
         text = Text("Answer  ", style="bold")
-        if is_code_block(answer.answer.text):  # code keeps its lines
-            text.append_text(plain("\n".join(code_answer_lines(answer.answer.text)), style="bold"))
-        else:
-            text.append_text(plain(answer.answer.text, style="bold", one_line=True))
+        text.append_text(plain(answer.answer.text, style="bold", one_line=True))
         top = answer.passages[answer.answer.passage - 1]
         text.append("\n— from ")
         text.append(f"[{answer.answer.passage}] ", style="bold")
