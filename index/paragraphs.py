@@ -262,6 +262,7 @@ def _looks_like_heading(line: str) -> bool:
         and any(c.isalpha() for c in line)
         and _CLAUSE_END.search(line) is None
         and _DIALOGUE_START.match(line) is None
+        and not line.startswith("<")  # markup: "<!-- source_link=lib/fs.js -->", "<br>"
         and _LABELLED_VALUE.match(line) is None
         and not is_bullet_or_row(line)
     )

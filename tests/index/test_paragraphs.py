@@ -351,3 +351,13 @@ def test_an_unclosed_fence_keeps_the_paragraphs_after_it() -> None:
         "First paragraph after it.",
         "Second paragraph after it.",
     ]
+
+
+def test_an_html_comment_is_no_heading() -> None:
+    # Node.js's docs: "<!-- source_link=lib/child_process.js -->" over prose was a plain-text heading, so
+    # the passages under it were cited as "Child process › <!-- source_link=lib/child_process.js -->".
+    text = (
+        "# Child process\n\n<!-- source_link=lib/child_process.js -->\n\n"
+        "The child_process module provides the ability to spawn subprocesses in a manner that is similar.\n"
+    )
+    assert _headings(text) == ["Child process"]
