@@ -12,7 +12,7 @@ import numpy as np
 import numpy.typing as npt
 
 from index.sentence_terms import MISSING, StoredSentences
-from index.tokenize import span_terms, stem, term_spans, word_spans
+from index.tokenize import span_terms, stem, term_spans, tokenize, word_spans
 from qa.types import Sentence, Verdict
 
 if TYPE_CHECKING:
@@ -98,6 +98,16 @@ def matched_terms(text: str, weights: Mapping[str, float]) -> tuple[tuple[str, .
             words.setdefault(text[start:end].lower(), None)
             spans.append((start, end))
     return tuple(words), tuple(spans)
+
+
+def heading_only_terms(section: str, weights: Mapping[str, float], found: Sequence[str]) -> tuple[str, ...]:
+    """Query words as the section heading writes them, that the passage itself does not hold (`found`: the
+    passage's `matched_terms`): what the heading, read as context, added."""
+    if not section:
+        return ()
+    held = {term for word in found for term in tokenize(word)}
+    words, _ = matched_terms(section, weights)
+    return tuple(word for word in words if not set(tokenize(word)) <= held)
 
 
 def stored_matched_terms(

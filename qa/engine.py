@@ -23,6 +23,7 @@ from qa.answer import (
     CredibilityRule,
     best_sentence,
     coverage,
+    heading_only_terms,
     index_term_weights,
     matched_terms,
     stored_matched_terms,
@@ -190,11 +191,12 @@ class QAEngine:
                 words, spans = matched_terms(record.text, weights)
             else:
                 words, spans = stored_matched_terms(record.text, terms, question_ids, weights)
+            citation = self._citation(record)
             evidence.append(
                 Evidence(
                     rank=rank,
                     id=record.id,
-                    citation=self._citation(record),
+                    citation=citation,
                     text=record.text,
                     score=candidate.score,
                     bm25_rank=candidate.bm25_rank,
@@ -204,6 +206,7 @@ class QAEngine:
                     answer_sentence=sentence,
                     matched_terms=words,
                     term_spans=spans,
+                    heading_terms=heading_only_terms(citation.section, weights, words),
                 )
             )
         evidence = [e if self.verify_citation(e) else replace(e, stale=True) for e in evidence]

@@ -228,4 +228,5 @@ def _evidence_from_json(data: dict[str, Any]) -> Evidence:
         answer_sentence=Sentence(str(sentence["text"]), int(sentence["char_start"]), int(sentence["char_end"])),
         matched_terms=tuple(str(t) for t in data.get("matched_terms", [])),
         term_spans=(),
+        heading_terms=tuple(str(t) for t in data.get("heading_terms", [])),
     )

@@ -120,6 +120,8 @@ def why_line(evidence: Evidence) -> str:
     )
     if evidence.matched_terms:
         parts.append("matched: " + ", ".join(safe_line(t) for t in evidence.matched_terms))
+    if evidence.heading_terms:
+        parts.append("in its heading: " + ", ".join(safe_line(t) for t in evidence.heading_terms))
     return " · ".join(parts)
 
 

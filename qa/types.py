@@ -66,6 +66,7 @@ class Evidence:
     matched_terms: tuple[str, ...]  # query words found in the passage (as written in the passage)
     term_spans: tuple[tuple[int, int], ...]  # where they are, relative to `text`
     stale: bool = False  # the cited file changed since indexing and no longer holds `text` at the citation
+    heading_terms: tuple[str, ...] = ()  # query words found only in the section heading (as written there)
 
     def to_json(self) -> dict[str, Any]:
         c = self.citation
@@ -95,6 +96,8 @@ class Evidence:
             },
             "matched_terms": list(self.matched_terms),
         }
+        if self.heading_terms:  # present only when some, as "stale": answers without headings keep their shape
+            data["heading_terms"] = list(self.heading_terms)
         if self.stale:  # present only when true, so answers over an unchanged corpus keep their exact shape
             data["stale"] = True
         return data

@@ -347,8 +347,10 @@ def test_a_section_heading_is_context_for_the_passages_under_it(env: dict[str, s
     first = answer["passages"][0]
     assert (first["title"], first["section"]) == ("Personal notes", "Dentist")
     assert [p["section"] for p in answer["passages"]] == ["Dentist", "Car"]  # the grocery list is not searched
+    assert first["heading_terms"] == ["dentist"] and "heading_terms" not in answer["passages"][1]
     text = qa(*corpus, "--ask", question, env=env).stdout
     assert "[1] Personal notes › Dentist — notes/notes.md:5 (¶3)" in text
+    assert "· in its heading: dentist\n" in text  # what the heading added, said
 
 
 def test_a_code_example_is_one_passage_and_keeps_its_lines(env: dict[str, str], tmp_path: Path) -> None:

@@ -44,6 +44,8 @@ def test_answer_json_round_trip() -> None:
     original = _conversation().turns[0]
     restored = answer_from_json(original.to_json())
     assert restored.to_json() == original.to_json()
+    with_heading = replace(original, passages=(replace(original.passages[0], heading_terms=("dentist",)),))
+    assert answer_from_json(with_heading.to_json()).passages[0].heading_terms == ("dentist",)
 
 
 def test_save_list_reopen_round_trip(home: Path) -> None:

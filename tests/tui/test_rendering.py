@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from qa.types import Citation, Evidence, Sentence
 from tui.emphasis import TERM, emphasised
 from tui.export import citation_line, export_path
 from tui.source import load_excerpt
+from tui.widgets.evidence import why_text
 
 TRICKY = st.text(alphabet=st.sampled_from(list("ab [/]@=\n\t\x1b\x07\x9b\u202e\u200b")), max_size=40)
 
@@ -77,3 +79,9 @@ def test_export_goes_to_qa_home_or_the_current_directory(tmp_path: Path, monkeyp
     assert first == tmp_path / "qa-conversation-20260102-030405.md"
     first.write_text("x", encoding="utf-8")
     assert export_path(when) == tmp_path / "qa-conversation-20260102-030405-2.md"
+
+
+def test_why_says_what_the_section_heading_added(tmp_path: Path) -> None:
+    evidence = replace(_evidence(tmp_path / "doc.md", "Tuesday at 3pm.", 0), heading_terms=("dentist", "\x1b[2J"))
+    assert why_text(evidence, "hybrid").plain.endswith("\nin its heading: dentist, \\x1b[2J")
+    assert "in its heading" not in why_text(replace(evidence, heading_terms=()), "hybrid").plain

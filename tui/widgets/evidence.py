@@ -39,6 +39,9 @@ def why_text(evidence: Evidence, mode: Mode) -> Text:
     if evidence.matched_terms:
         text.append("\nmatched: ", style="bold")
         text.append_text(plain(", ".join(evidence.matched_terms), one_line=True))
+    if evidence.heading_terms:
+        text.append("\nin its heading: ", style="bold")
+        text.append_text(plain(", ".join(evidence.heading_terms), one_line=True))
     return text
 
 
