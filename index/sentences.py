@@ -46,7 +46,8 @@ def sentences_of(text: str) -> list[tuple[int, int]]:
 
 def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
     """Sentences of `text[start:end]` as (char_start, char_end) pairs, trimmed of whitespace: split at
-    end marks, and at the line breaks around list items and table rows."""
+    end marks, and at the line breaks around list items and table rows; a fenced code block's sentences are
+    its lines."""
     stop = len(text) if end is None else end
     spans: list[tuple[int, int]] = []
     for piece_start, piece_end, code in _line_pieces(text, start, stop):
@@ -72,7 +73,7 @@ def is_bullet_or_row(line: str) -> bool:
 
 
 def is_code_block(text: str) -> bool:
-    """Whether `text` (a sentence) is a fenced code block."""
+    """Whether `text` (a passage) opens with a fenced code block's fence."""
     return _FENCE_LINE.match(text) is not None
 
 
