@@ -52,6 +52,7 @@ _CLAUSE_END = re.compile(f"[{_CLAUSE_MARKS}][\"'”’»)\\]]*$")
 _SENTENCE_INSIDE = re.compile(r"\w[\"'”’)\]]*[.!?:](?:\s|$)")  # "... Moscow said. The", "a statusline:"
 _PROSE_START = re.compile(r"[\"'“‘«(\[]*[A-Z]")  # a sentence's first letter, after opening quotes
 _DIALOGUE_START = re.compile(r"[\"'“‘«—–(\[-]")  # dialogue, a dash or an aside: not a heading
+_CAMEL_HUMP = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")  # "createServer": where a camelCase word's next part starts
 _RULE_LINE = re.compile(r"([=\-_*~+#])\1{2,}")  # "=====", "-----": a ruled line (trimmed)
 
 
@@ -284,6 +285,14 @@ def heading_text(text: str) -> str:
     lines = [line for line in text.splitlines() if line.strip() and not _RULE_LINE.fullmatch(line.strip())]
     kept = " ".join(lines) if lines else text
     return " ".join(_MD_CLOSING_HASHES.sub("", _MD_HEADING.sub("", kept.lstrip(), count=1)).split())
+
+
+def heading_context(section: str) -> str:
+    """A section heading as the passages under it read it: its text, and when it names camelCase identifiers
+    (`` `http.createServer()` ``), their words apart after it ("http.create Server()"): a question asks to
+    "create an HTTP server"."""
+    split = _CAMEL_HUMP.sub(" ", section)
+    return section if split == section else f"{section}\n{split}"
 
 
 def _kind(text: str, is_heading: bool) -> PassageKind:

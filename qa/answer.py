@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, TypeVar, cast
 import numpy as np
 import numpy.typing as npt
 
+from index.paragraphs import heading_context
 from index.sentence_terms import MISSING, StoredSentences
 from index.tokenize import span_terms, stem, term_spans, tokenize, word_spans
 from qa.types import Sentence, Verdict
@@ -106,7 +107,7 @@ def heading_only_terms(section: str, weights: Mapping[str, float], found: Sequen
     if not section:
         return ()
     held = {term for word in found for term in tokenize(word)}
-    words, _ = matched_terms(section, weights)
+    words, _ = matched_terms(heading_context(section), weights)
     return tuple(word for word in words if not set(tokenize(word)) <= held)
 
 

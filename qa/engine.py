@@ -15,7 +15,7 @@ from index.corpus import DocumentSource, FolderSource
 from index.corpus_index import CorpusIndex
 from index.embed import Embedder, ModelEmbedder, resolve_model
 from index.errors import QuestionError
-from index.paragraphs import cut_after_word
+from index.paragraphs import cut_after_word, heading_context
 from index.sentences import sentences_of
 from index.store import default_index_dir
 from index.tokenize import tokenize
@@ -219,7 +219,7 @@ class QAEngine:
             # that names nothing at all ("Why?", "When?") asks about its context: the passage must hold that.
             held = own_weights if own_weights or not follow_up else weights
             # the section heading is part of what the passage says ("## Dentist" over "Tuesday at 3pm")
-            read = f"{top.citation.section}\n{top.text}" if top.citation.section else top.text
+            read = f"{heading_context(top.citation.section)}\n{top.text}" if top.citation.section else top.text
             verdict, reason = self.credibility.judge(cosine, coverage(read, held))
         else:
             verdict, reason = "no_credible_evidence", "no passage matches any word of the question"

@@ -22,6 +22,7 @@ import numpy.typing as npt
 from index.catalog import PassageRecord
 from index.corpus_index import CorpusIndex
 from index.embed import Embedder
+from index.paragraphs import heading_context
 from index.sentence_terms import StoredSentences
 from index.tokenize import tokenize
 from qa.answer import term_keys, term_weights
@@ -45,8 +46,8 @@ HEADING_TERMS_CACHE = 4096  # section headings whose terms are remembered
 
 @functools.lru_cache(maxsize=HEADING_TERMS_CACHE)
 def heading_terms(section: str) -> frozenset[str]:
-    """The terms of a section heading (as `tokenize` gives them)."""
-    return frozenset(tokenize(section))
+    """The terms of a section heading as its passages read it (`index.paragraphs.heading_context`)."""
+    return frozenset(tokenize(heading_context(section)))
 
 
 @dataclass(frozen=True)
@@ -257,7 +258,7 @@ class HybridRetriever:
             found = {t for t in heading_terms(section) if t in weights} if section else set()
             if found:
                 held[row] = found
-                sections[row] = section
+                sections[row] = heading_context(section)
         return held, sections
 
     def _complete_scores(

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from index.paragraphs import LineIndex, heading_text, opening_words, split_document
+from index.paragraphs import LineIndex, heading_context, heading_text, opening_words, split_document
 from index.sentences import is_code_block, line_breaks, sentence_spans
 
 SEEDS = Path(__file__).resolve().parents[2] / "seeds"
@@ -361,3 +361,10 @@ def test_an_html_comment_is_no_heading() -> None:
         "The child_process module provides the ability to spawn subprocesses in a manner that is similar.\n"
     )
     assert _headings(text) == ["Child process"]
+
+
+def test_a_heading_is_read_with_its_camel_case_words_apart() -> None:
+    assert heading_context("`http.createServer([options])`") == (
+        "`http.createServer([options])`\n`http.create Server([options])`"
+    )
+    assert heading_context("Dentist") == "Dentist"  # nothing to split: the heading alone

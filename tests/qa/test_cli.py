@@ -235,6 +235,11 @@ API_REFERENCE = (  # two sections of a reference manual with the same option und
     "Reads the saved entries back into memory when the program starts, in the order they were written.\n\n"
     "* `timeout` {number} Milliseconds to wait for the disk. **Default:** `1000`.\n* Returns: {Promise}\n"
 )
+SERVER_REFERENCE = (  # an API reference whose heading names a camelCase function
+    "# Server reference\n\n## `http.createServer([options])`\n\n"
+    "Returns a new instance of the server class; the listener given is added to its request event.\n\n"
+    "## Event: `upgrade`\n\nEmitted each time a client asks for an upgrade of the protocol.\n"
+)
 SECTIONED_NOTE = (
     "# Personal notes\n\n## Dentist\n\nTuesday at 3pm with Dr. Lee, bring the insurance card.\n\n"
     "## Car\n\nThe tyres need replacing before winter, about 400 euros.\n"
@@ -392,3 +397,14 @@ def test_a_follow_up_stays_in_the_section_of_the_answer_it_follows(env: dict[str
     assert follow_up["answer"]["text"].startswith(
         "`timeout` {number} Milliseconds to wait for the disk. **Default:** `5000`"
     )
+
+
+def test_a_camel_case_heading_is_read_as_its_words(env: dict[str, str], tmp_path: Path) -> None:
+    # "createServer" is one term; the question says "create" and "server". Before: only "http" of the heading
+    # counted for the passage under it (over Node.js's docs, an example elsewhere then ranked first).
+    answer, corpus, env = _answered_over_notes(
+        env, tmp_path, ("server.md", SERVER_REFERENCE), "How do I create an HTTP server?"
+    )
+    first = answer["passages"][0]
+    assert first["section"] == "`http.createServer([options])`"
+    assert first["heading_terms"] == ["http", "create"]
