@@ -15,6 +15,7 @@ _ITEM = re.compile(r"[ \t]*(?:(?P<bullet>[-*+•])|(?P<number>\d{1,3}[.)]))[ \t]
 _TABLE_ROW = re.compile(r"[ \t]*\|")
 _FENCE_LINE = re.compile(r"[ \t]*(```|~~~)")  # a Markdown code block opens or closes on such a line
 _NEWLINE = re.compile(r"\n")
+_WORD_CHAR = re.compile(r"[^\W_]")  # a letter or digit
 _NEWLINE_OR_END = re.compile(r"([^\n]*)(?:\n|$)")  # one line (group 1) and its line break
 _ABBREVIATIONS = frozenset(
     """mr mrs ms dr prof st sr jr gen col lt sgt capt cmdr adm gov sen rep rev hon pres
@@ -35,8 +36,8 @@ def _is_abbreviation(text: str, end: int) -> bool:
 
 
 # bump when the spans a text splits into change: stored vectors follow them (2: list items and table rows;
-# 3: a fenced code block is one sentence; 4: each of its lines is one)
-SENTENCES_VERSION = "sentences/4"
+# 3: a fenced code block is one sentence; 4: each of its lines is one; 5: its opening fence's language too)
+SENTENCES_VERSION = "sentences/5"
 
 
 def sentences_of(text: str) -> list[tuple[int, int]]:
@@ -57,11 +58,13 @@ def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tu
 
 def _code_lines(text: str, start: int, stop: int) -> list[tuple[int, int]]:
     """The lines of a fenced code block (`text[start:stop]`), each a sentence of its own as a list item is:
-    not its blank lines and not its fences."""
+    not its blank lines, nor a fence without words (an opening fence's language, "```mjs", is kept: every
+    word of a passage is in one of its sentences)."""
     spans: list[tuple[int, int]] = []
     for line in _NEWLINE_OR_END.finditer(text, start, stop):
         line_start, line_end = line.span(1)
-        if line_start < stop and not _FENCE_LINE.match(text, line_start, line_end):
+        fence = _FENCE_LINE.match(text, line_start, line_end)
+        if line_start < stop and (fence is None or _WORD_CHAR.search(text, fence.end(), line_end)):
             spans.extend(_trimmed(text, line_start, line_end))
     return spans
 

@@ -310,13 +310,14 @@ CODE_NOTE = (
 
 def test_a_fenced_code_block_is_one_paragraph_whose_lines_are_its_sentences() -> None:
     """Blank lines inside a fenced code block do not cut it into paragraphs; its sentences are its lines (as
-    a list's are its items), not cut at full stops, and its fences and blank lines are none; a rendering
+    a list's are its items), not cut at full stops, and its blank lines and bare fences are none; a rendering
     starts a line at each of its lines."""
     split = split_document(CODE_NOTE, "reading.md")
     texts = [CODE_NOTE[p.char_start : p.char_end] for p in split.passages]
     block = CODE_NOTE[CODE_NOTE.index("```js") : CODE_NOTE.rindex("```") + 3]
     assert texts == ["# Reading files", "Open the file and read it:", block, "That is all."]
     assert [block[s:e] for s, e in sentence_spans(block)] == [
+        "```js",  # its language is a word of the passage: every word is in a sentence
         "const file = await open('notes.txt');",
         "for await (const line of file.readLines()) {",
         "console.log(line); // one line. Then the next",
@@ -336,6 +337,7 @@ def test_a_fenced_code_block_is_one_paragraph_whose_lines_are_its_sentences() ->
     prose_and_code = "Read it:\n```js\nrun(). Then()\n```\nDone. Really."
     assert [prose_and_code[s:e] for s, e in sentence_spans(prose_and_code)] == [
         "Read it:",
+        "```js",
         "run(). Then()",
         "Done.",
         "Really.",
