@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Literal
 
-from index.sentences import is_bullet_or_row, sentence_spans, word_chunks
+from index.sentences import fence_at, is_bullet_or_row, opened_fence, sentence_spans, word_chunks
 
 PassageKind = Literal["title", "heading", "fragment", "text"]
 
@@ -36,7 +36,6 @@ OPENING_MAX_CHARS = 60  # an untitled document is shown by its opening words, cu
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _WORD = re.compile(r"\w+")
 _MD_HEADING = re.compile(r"#{1,6}\s+")
-_MD_FENCE = re.compile(r"```|~~~")  # a fenced code block opens (or closes) on a line starting so
 _MD_CLOSING_HASHES = re.compile(r"(?:^|\s+)#+\s*$")  # "## Title ##": the optional closing sequence
 # YAML front matter (Jekyll, Hugo, Obsidian notes): "---" on the first line, closed by "---" or "..."
 _FRONT_MATTER_OPEN = re.compile(r"---[ \t]*(?:\r\n|\n)")
@@ -187,11 +186,11 @@ def _paragraph_spans(text: str, start: int = 0) -> list[tuple[int, int, bool]]:
     fenced = False
     for block in _blocks(text, start):
         for s, e in block:
-            if fence or _MD_FENCE.match(text, s, e):
+            if fence or fence_at(text, s, e):
                 if not fence:  # a fence opens, unless the line closes it too (```inline```)
-                    fence = "" if text.find(text[s : s + 3], s + 3, e) >= 0 else text[s : s + 3]
+                    fence = opened_fence(text, s, e)
                     closes = bool(fence) and _closing_fence(fence).search(text, e) is not None
-                elif text.startswith(fence, s):
+                elif fence_at(text, s, e) == fence:
                     fence = ""  # the closing fence
                 pending.append((s, e))
                 fenced = True

@@ -16,7 +16,7 @@ _TABLE_ROW = re.compile(r"[ \t]*\|")
 _FENCE_LINE = re.compile(r"[ \t]*(```|~~~)")  # a Markdown code block opens or closes on such a line
 _NEWLINE = re.compile(r"\n")
 _WORD_CHAR = re.compile(r"[^\W_]")  # a letter or digit
-_NEWLINE_OR_END = re.compile(r"([^\n]*)(?:\n|$)")  # one line (group 1) and its line break
+_LINE_TEXT = re.compile(r"[^\n]+")  # a non-empty line
 _ABBREVIATIONS = frozenset(
     """mr mrs ms dr prof st sr jr gen col lt sgt capt cmdr adm gov sen rep rev hon pres
     inc ltd co corp bros no nos vol vs etc al fig approx dept est jan feb mar apr jun jul aug sep sept
@@ -61,11 +61,9 @@ def _code_lines(text: str, start: int, stop: int) -> list[tuple[int, int]]:
     not its blank lines, nor a fence without words (an opening fence's language, "```mjs", is kept: every
     word of a passage is in one of its sentences)."""
     spans: list[tuple[int, int]] = []
-    for line in _NEWLINE_OR_END.finditer(text, start, stop):
-        line_start, line_end = line.span(1)
-        fence = _FENCE_LINE.match(text, line_start, line_end)
-        if line_start < stop and (fence is None or _WORD_CHAR.search(text, fence.end(), line_end)):
-            spans.extend(_trimmed(text, line_start, line_end))
+    for line in _LINE_TEXT.finditer(text, start, stop):
+        if not fence_at(text, *line.span()) or _WORD_CHAR.search(text, *line.span()):
+            spans.extend(_trimmed(text, *line.span()))
     return spans
 
 
@@ -73,6 +71,19 @@ def is_bullet_or_row(line: str) -> bool:
     """Whether `line` is a bulleted list item ("- milk") or a table row ("| a | b |")."""
     item = _ITEM.match(line)
     return _TABLE_ROW.match(line) is not None or (item is not None and item["bullet"] is not None)
+
+
+def fence_at(text: str, start: int, end: int) -> str:
+    """The fence ("```" or "~~~") the line text[start:end] begins with after its indentation, or ""."""
+    found = _FENCE_LINE.match(text, start, end)
+    return found.group(1) if found else ""
+
+
+def opened_fence(text: str, start: int, end: int) -> str:
+    """The fence the line text[start:end] opens a code block with: `fence_at`, unless the line closes it too
+    (```inline```)."""
+    found = _FENCE_LINE.match(text, start, end)
+    return found.group(1) if found and text.find(found.group(1), found.end(), end) < 0 else ""
 
 
 def is_code_block(text: str) -> bool:
@@ -107,21 +118,18 @@ def _line_pieces(text: str, start: int, stop: int) -> list[tuple[int, int, bool]
         line_end = text.find("\n", line, stop)
         line_end = stop if line_end < 0 else line_end
         if fence:  # a line of a code block stays in its piece
-            closing = _FENCE_LINE.match(text, line, line_end)
-            if closing is not None and closing.group(1) == fence:
+            if fence_at(text, line, line_end) == fence:
                 fence, previous = "", "code"
             line = line_end + 1
             continue
-        opening = _FENCE_LINE.match(text, line, line_end)
-        if opening is not None and text.find(opening.group(1), opening.end(), line_end) >= 0:
-            opening = None  # ```inline``` on one line opens nothing
-        kind = "code" if opening is not None else _line_kind(text, line, line_end, previous)
+        opening = opened_fence(text, line, line_end)
+        kind = "code" if opening else _line_kind(text, line, line_end, previous)
         indented = text[line : line + 1] in (" ", "\t")
         if line > start and (kind or previous in ("row", "code") or (previous == "item" and not indented)):
             pieces.append((piece, line, in_code))
             piece, in_code = line, False
-        if opening is not None:
-            fence, in_code = opening.group(1), True
+        if opening:
+            fence, in_code = opening, True
             line = line_end + 1
             continue
         if kind == "item" and piece == line and (bullet := _ITEM.match(text, line, line_end)) and bullet["bullet"]:
