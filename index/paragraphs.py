@@ -15,7 +15,15 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Literal
 
-from index.sentences import fence_at, is_bullet_or_row, opened_fence, sentence_spans, word_chunks
+from index.sentences import (
+    ends_with_abbreviation,
+    fence_at,
+    first_item,
+    is_bullet_or_row,
+    opened_fence,
+    sentence_spans,
+    word_chunks,
+)
 
 PassageKind = Literal["title", "heading", "fragment", "text"]
 
@@ -47,7 +55,7 @@ _SENTENCE_STATEMENT = re.compile(r"\w[\w\"'”’)\]]*[.!]$")  # ends a word wit
 _LABELLED_VALUE = re.compile(r"[^\W\d_][\w ]{0,30}:\s+\w")  # "Attendees: Ana", "Owner: Bruno"
 _SENTENCE_END = re.compile(r"[.!?…][\"'”’»)\]]*$")
 _CLAUSE_MARKS = ".!…,;:"  # a line or paragraph ending with one goes on, or is a sentence: no heading
-_CLAUSE_END = re.compile(f"[{_CLAUSE_MARKS}][\"'”’»)\\]]*$")
+_CLAUSE_END = re.compile(f"[{_CLAUSE_MARKS}][\"'”’»)\\]*`]*$")  # "... from a server.**": bold closes after it
 _SENTENCE_INSIDE = re.compile(r"\w[\"'”’)\]]*[.!?:](?:\s|$)")  # "... Moscow said. The", "a statusline:"
 _PROSE_START = re.compile(r"[\"'“‘«(\[]*[A-Z]")  # a sentence's first letter, after opening quotes
 _DIALOGUE_START = re.compile(r"[\"'“‘«—–(\[-]")  # dialogue, a dash or an aside: not a heading
@@ -219,20 +227,22 @@ def _plain_headings(text: str, paragraphs: list[tuple[int, int, bool]], code: se
     below it aside: "Methods\n-------", "=====\n*10.8* Changing case") at the line's first column, ending
     without a full stop, comma, colon or semicolon (a headline may ask: "Who is Jeremy Lin?"), not a
     labelled value ("Deadline: March 3"), a list item, a table row or a line of dialogue, right above a
-    paragraph of prose (a sentence's capital, twelve words or more, a sentence end or a colon), or above
-    anything when a ruled line marks it ("Features\n--------" over a list). A short line over
+    paragraph of prose (a sentence's capital, twelve words or more, a sentence end or a colon) or a list
+    whose first item is prose ("UI, Workflows & Features" over release notes), or above anything when a
+    ruled line marks it ("Features\n--------" over a list). A short line over
     another short line ("Call Bob", "Buy milk"), an indented example or a wrapped line is no heading:
     notes keep every line searchable."""
     marked = list(paragraphs)
     for i, ((s, e, is_heading), (ns, ne, next_heading)) in enumerate(zip(paragraphs, paragraphs[1:], strict=False)):
         if is_heading or next_heading or i in code or i + 1 in code:
             continue
-        if e - s > HEADING_SPAN_MAX_CHARS or text[e - 1] in _CLAUSE_MARKS or text.count("\n", e, ns) < 2:
+        ends_clause = text[e - 1] in _CLAUSE_MARKS and not ends_with_abbreviation(text[s:e])  # "... etc." does not
+        if e - s > HEADING_SPAN_MAX_CHARS or ends_clause or text.count("\n", e, ns) < 2:
             continue  # too long, ends as a sentence or a clause does, or no blank line follows it
         found = _heading_line(text, s, e)
         if found is None or not _looks_like_heading(found[0]):
             continue
-        if found[1] or _is_prose(text[ns:ne]):  # a ruled line marks a heading whatever comes under it
+        if found[1] or _is_prose(text[ns:ne]) or _is_prose_item(text[ns:ne]):  # ruled: whatever comes under it
             marked[i] = (s, e, True)
     return marked
 
@@ -260,9 +270,9 @@ def _looks_like_heading(line: str) -> bool:
         1 <= words <= HEADING_MAX_WORDS
         and len(line) <= HEADING_MAX_CHARS
         and any(c.isalpha() for c in line)
-        and _CLAUSE_END.search(line) is None
+        and (_CLAUSE_END.search(line) is None or ends_with_abbreviation(line))
         and _DIALOGUE_START.match(line) is None
-        and not line.startswith("<")  # markup: "<!-- source_link=lib/fs.js -->", "<br>"
+        and not line.startswith(("<", ">"))  # markup ("<!-- source_link=lib/fs.js -->"), a quotation
         and _LABELLED_VALUE.match(line) is None
         and not is_bullet_or_row(line)
     )
@@ -275,6 +285,16 @@ def _is_prose(paragraph: str) -> bool:
         _PROSE_START.match(paragraph) is not None
         and len(_WORD.findall(paragraph)) >= PROSE_MIN_WORDS
         and _SENTENCE_INSIDE.search(paragraph) is not None
+    )
+
+
+def _is_prose_item(paragraph: str) -> bool:
+    """A list whose first item reads as prose: twelve words or more with a sentence end, whatever its first
+    letter (release notes' ` * "git fetch" learned ...`): the short line over it names the list
+    ("UI, Workflows & Features"). A shopping list's "- milk" is no prose."""
+    item = first_item(paragraph)
+    return (
+        item is not None and len(_WORD.findall(item)) >= PROSE_MIN_WORDS and _SENTENCE_INSIDE.search(item) is not None
     )
 
 

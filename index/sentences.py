@@ -35,6 +35,15 @@ def _is_abbreviation(text: str, end: int) -> bool:
     return word in _ABBREVIATIONS
 
 
+def ends_with_abbreviation(line: str) -> bool:
+    """Whether `line` ends with an abbreviation's period ("... Development Support etc."), not an initial's."""
+    line = line.rstrip()
+    if not line.endswith("."):
+        return False
+    match = _WORD_BEFORE.search(line, max(0, len(line) - 13), len(line) - 1)
+    return match is not None and match.group(1).rstrip(".").lower() in _ABBREVIATIONS
+
+
 # bump when the spans a text splits into change: stored vectors follow them (2: list items and table rows;
 # 3: a fenced code block is one sentence; 4: each of its lines is one; 5: its opening fence's language too)
 SENTENCES_VERSION = "sentences/5"
@@ -71,6 +80,21 @@ def is_bullet_or_row(line: str) -> bool:
     """Whether `line` is a bulleted list item ("- milk") or a table row ("| a | b |")."""
     item = _ITEM.match(line)
     return _TABLE_ROW.match(line) is not None or (item is not None and item["bullet"] is not None)
+
+
+def first_item(paragraph: str) -> str | None:
+    """The text of the list item `paragraph` starts with (its marker left out, up to the next item), or None
+    when it starts with no list item: "- milk\n- eggs" -> "milk"."""
+    item = _ITEM.match(paragraph)
+    if item is None:
+        return None
+    lines = paragraph[item.end() :].split("\n")
+    kept = [lines[0]]
+    for line in lines[1:]:
+        if _ITEM.match(line) or _TABLE_ROW.match(line):
+            break
+        kept.append(line)
+    return "\n".join(kept)
 
 
 def fence_at(text: str, start: int, end: int) -> str:

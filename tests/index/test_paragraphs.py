@@ -184,6 +184,27 @@ def test_a_short_line_over_prose_is_a_plain_text_heading() -> None:
     assert _headings("Shopping\n\n- milk\n- eggs\n\nCall the garage about the tyres.\n") == []
 
 
+def test_a_short_line_over_a_list_of_prose_items_is_a_heading() -> None:
+    item = ' * "git fetch" learned the --no-write-fetch-head option to avoid writing the FETCH_HEAD file.\n'
+    notes = (
+        "Git 2.29 Release Notes\n======================\n\nUI, Workflows & Features\n\n" + item + "\n"
+        "Performance, Internal Implementation, Development Support etc.\n\n" + item.replace("fetch", "push")
+    )
+    expected = ["Git 2.29 Release Notes", "UI, Workflows & Features"]
+    expected.append("Performance, Internal Implementation, Development Support etc.")
+    assert _headings(notes) == expected
+    split = split_document(notes, "2.29.0.txt")
+    assert [p.kind for p in split.passages] == ["title", "heading", "text", "heading", "text"]
+    assert _headings("Shopping\n\n- milk\n- eggs\n") == []  # short items: a note, not a section
+    assert _headings("Call Bob\n\n- about the insurance\n\nBuy milk\n") == []
+
+
+def test_a_quotation_or_an_emphasised_sentence_is_not_a_heading() -> None:
+    item = "* The watcher restarts the process whenever an imported file changes on disk.\n"
+    text = "## `--watch`\n\n> Stability: 1 - Experimental\n\n" + item + "\n**Only valid for a request.**\n\n" + PROSE
+    assert _headings(text) == ["`--watch`"]  # the Markdown heading stays the section of what follows
+
+
 def test_notes_examples_dialogue_and_wrapped_lines_are_not_headings() -> None:
     notes = "Call Bob about the car insurance\n\nBuy milk and eggs\n\nDentist Tuesday 3pm\n"
     assert _headings(notes) == []  # no prose under them: every note stays as it was
