@@ -25,6 +25,9 @@ Wraps the plain retriever (`qa.retrieve.Retriever`) without changing it:
    passage the question's own ranking likes best: the context picks the story, the question's own words
    the paragraph within it. In a document with section headings the unit is the section: a manual's
    `cache.flush()` and `cache.load()` both have a `timeout`, and the context says which one "its" is.
+   A follow-up that refers back ("Were there any compatibility notes in that release?") and whose own
+   words the latest answer's document holds stays in that document, even when the carried words rank
+   another first: the user asks about what they just read.
    The retrieval also hands on the question's own vector, with which the engine picks each passage's
    answer sentence (`qa.engine.QAEngine.compose`).
 
@@ -42,6 +45,7 @@ import numpy.typing as npt
 
 from index.corpus_index import CorpusIndex
 from index.embed import Embedder
+from index.paragraphs import heading_context
 from index.tokenize import term_spans, tokenize
 from qa.answer import covered_share, index_term_weights
 from qa.conversation import TopicContext, describe_query
@@ -49,6 +53,7 @@ from qa.retrieve import CANDIDATE_DEPTH, Candidate, Retrieval, Retriever, Search
 from qa.types import Mode
 
 DOCUMENT_CACHE = 256  # documents whose rows and terms are kept between questions
+NAMED_SECTION_SHARE = 2 / 3  # a question names a section when it holds this share of its heading's terms
 
 
 @dataclass(frozen=True)
@@ -59,6 +64,9 @@ class ContextSettings:
     # Otherwise the question alone "points elsewhere" when both retrievers prefer another document clearly:
     elsewhere_bm25_ratio: float = 0.7  # topic document's best BM25 score < this x the best BM25 score
     elsewhere_dense_gap: float = 0.2  # topic document's best cosine < the best cosine - this
+    stay_in_last_document: bool = (
+        True  # a referring follow-up stays in the latest answer's document if it holds the question
+    )
 
 
 @dataclass(frozen=True)
@@ -69,6 +77,14 @@ class ContextDecision:
     new_topic: bool  # the question clearly points elsewhere: later questions borrow nothing from before it
     reason: str
     query: str  # human-readable: the question, plus "[+ context: ...]" for a follow-up
+
+
+def names(own_terms: set[str], section: str) -> bool:
+    """Whether a question whose terms are `own_terms` names `section`: at least `NAMED_SECTION_SHARE` of the
+    heading's terms ("Backward compatibility note" for "... any backward compatibility notes in that
+    release?"; not `filehandle.close()` for "Does it close the file?")."""
+    heading = set(tokenize(heading_context(section))) if section else set()
+    return bool(heading) and len(heading & own_terms) >= NAMED_SECTION_SHARE * len(heading)
 
 
 class ContextualRetriever:
@@ -86,6 +102,7 @@ class ContextualRetriever:
         self.settings = settings or ContextSettings()
         self.depth = depth
         self._documents: dict[int, tuple[npt.NDArray[np.int64], frozenset[str]]] = {}  # doc -> (rows, terms)
+        self._paths: dict[str, int] | None = None
 
     def retrieve(
         self, question: str, context: TopicContext | None, mode: Mode, k: int
@@ -119,34 +136,56 @@ class ContextualRetriever:
             standalone = replace(alone, candidates=alone.candidates[:k], timings_ms=timings)
             return standalone, ContextDecision(False, new_topic, reason, question)
         started = time.perf_counter()
-        candidates = self._combine(alone.candidates, contextual.candidates)[:k]
+        ordered = contextual.candidates
+        if (kept := self._kept_document(own_terms, topic_doc, context)) is not None:
+            ordered = self._led_by(kept, ordered)  # the question's own words choose its section there
+            reason += "; it refers back and the latest answer's document holds it: the answer stays there"
+        scores = [c.score for c in contextual.candidates]  # by rank: the slots' order changes, not their scale
+        candidates = self._combine(alone.candidates, ordered, scores, own_terms, kept)[:k]
         timings = {"embed": embed_ms, **contextual.timings_ms, "decide": decide_ms}
         timings["combine"] = (time.perf_counter() - started) * 1000
         retrieval = Retrieval(candidates, own_terms + list(query.carried_terms()), vector, timings, own_vector)
         return retrieval, ContextDecision(True, False, reason, describe_query(question, context))
 
-    def _combine(self, alone: list[Candidate], contextual: list[Candidate]) -> list[Candidate]:
+    def _combine(
+        self,
+        alone: list[Candidate],
+        contextual: list[Candidate],
+        scores: list[float],
+        own_terms: list[str],
+        kept: int | None = None,
+    ) -> list[Candidate]:
         """The contextual ranking's sequence of documents (of sections, in documents that have them), each
         slot filled with that document's (section's) passage the question's own ranking likes best (among
         those not shown yet): the context chooses the story, or the part of a manual, the question's own
-        words the paragraph within it. Scores stay the contextual ones, slot by slot."""
+        words the paragraph within it. The unit is the whole document when the question names the section of
+        its own best passage there ("... backward compatibility notes in that release?", `names`), and in
+        document `kept`. Slot i is given `scores[i]` (the contextual ranking's scores)."""
         own_rank = {c.row: rank for rank, c in enumerate(alone)}
         by_row = {c.row: c for c in contextual} | {c.row: c for c in alone}
         records = self.index.passages(list(by_row))
         context_rank = {c.row: rank for rank, c in enumerate(contextual)}
         topic_docs = {records[c.row].doc for c in contextual}
+        own = set(own_terms)
+        own_best: dict[int, int] = {}  # document -> its passage the question's own ranking likes best
+        for c in alone:
+            own_best.setdefault(records[c.row].doc, c.row)
+        whole = {kept} | {
+            doc for doc, row in own_best.items() if doc in topic_docs and names(own, self.index.section(records[row]))
+        }
 
         def unit(row: int) -> tuple[int, str]:
             record = records[row]
-            return record.doc, self.index.section(record) if record.doc in topic_docs else ""
+            sectioned = record.doc in topic_docs and record.doc not in whole
+            return record.doc, self.index.section(record) if sectioned else ""
 
         per_unit: dict[tuple[int, str], list[int]] = {}
         for row in sorted(by_row, key=lambda r: (own_rank.get(r, len(alone)), context_rank.get(r, len(contextual)), r)):
             per_unit.setdefault(unit(row), []).append(row)
         combined: list[Candidate] = []
-        for slot in contextual:
+        for slot, score in zip(contextual, scores, strict=True):
             rows = per_unit[unit(slot.row)]
-            combined.append(replace(by_row[rows.pop(0)], score=slot.score))
+            combined.append(replace(by_row[rows.pop(0)], score=score))
         return combined
 
     def _decide(
@@ -202,6 +241,24 @@ class ContextualRetriever:
             topic_cosine = float((self.index.vectors_at(rows) @ own_vector).max())
             dense = bool(cosines.size) and topic_cosine < float(cosines[0]) - s.elsewhere_dense_gap
         return lexical and dense
+
+    def _kept_document(self, own_terms: list[str], topic_doc: int | None, context: TopicContext) -> int | None:
+        """The latest answer's document, when a follow-up that refers back ("that release", "it") is held
+        there (`topic_coverage` of its own idf mass) but the contextual search put another document first:
+        the user asks about what they just read."""
+        if not (self.settings.stay_in_last_document and context.cue and context.last_document is not None):
+            return None
+        if self._paths is None:
+            self._paths = {d.path: d.doc for d in self.index.documents()}
+        last = self._paths.get(context.last_document)
+        if last is None or last == topic_doc or self._coverage(own_terms, last) < self.settings.topic_coverage:
+            return None
+        return last
+
+    def _led_by(self, doc: int, candidates: list[Candidate]) -> list[Candidate]:
+        """`candidates` with document `doc`'s first, each part in its order."""
+        records = self.index.passages([c.row for c in candidates])
+        return sorted(candidates, key=lambda c: records[c.row].doc != doc)  # stable
 
     def _document_of(self, row: int) -> int:
         return self.index.passages([row])[row].doc

@@ -270,6 +270,13 @@ def _notes_folder(tmp_path: Path, env: dict[str, str], files: dict[str, str]) ->
     return notes, {**env, "QA_INDEX_DIR": str(tmp_path / "notes-index")}
 
 
+def _conversation(notes: Path, env: dict[str, str], *questions: str) -> list[dict[str, Any]]:
+    """The --json answers to `questions` asked in one conversation over the folder `notes`."""
+    asks = [arg for question in questions for arg in ("--ask", question)]
+    out = qa("--corpus", str(notes), *asks, "--json", env=env).stdout
+    return [json.loads(line) for line in out.splitlines()]
+
+
 def test_a_two_paragraph_note_with_front_matter_answers(env: dict[str, str], tmp_path: Path) -> None:
     # In a corpus of two passages BM25's idf of a word in one of them is 0: the question's words must still
     # count in the verdict's coverage. YAML front matter is the title, not a passage.
@@ -379,17 +386,9 @@ def test_a_follow_up_stays_in_the_section_of_the_answer_it_follows(env: dict[str
     # Both sections have a `timeout` option; "its" is the function of the first answer's section heading.
     # Before: the heading was not carried and the passage was chosen in the whole file: `cache.load()`'s.
     notes, env = _notes_folder(tmp_path, env, {"cache.md": API_REFERENCE})
-    asked = qa(
-        "--corpus",
-        str(notes),
-        "--ask",
-        "How do I write pending entries to disk?",
-        "--ask",
-        "What is its default timeout?",
-        "--json",
-        env=env,
-    ).stdout.splitlines()
-    first, follow_up = (json.loads(line) for line in asked)
+    first, follow_up = _conversation(
+        notes, env, "How do I write pending entries to disk?", "What is its default timeout?"
+    )
     assert first["passages"][0]["section"] == "`cache.flush()`"
     assert follow_up["follow_up"]
     assert follow_up["retrieval_query"].endswith("[+ context: write pending entries disk cache flush]")
@@ -397,6 +396,55 @@ def test_a_follow_up_stays_in_the_section_of_the_answer_it_follows(env: dict[str
     assert follow_up["answer"]["text"].startswith(
         "`timeout` {number} Milliseconds to wait for the disk. **Default:** `5000`"
     )
+
+
+RELEASE_NOTES = {  # three plain-text release notes, each with the same two sections (headings over bullet lists)
+    "2.22.0.txt": (
+        "Backward compatibility notes\n\n * This release removes the backward compatibility shim for the "
+        '"rebase.useBuiltin" setting, as the release notes of Git 2.20 announced.\n\n'
+        'UI, Workflows & Features\n\n * "git branch" learned the --show-current option to print the name of '
+        "the branch that is checked out.\n"
+    ),
+    "2.23.0.txt": (
+        'Backward compatibility note\n\n * The "--base" option of "format-patch" computed the patch-ids of '
+        "prerequisite patches in an unstable way, which has been corrected.\n\n"
+        'UI, Workflows & Features\n\n * Two new commands "git switch" and "git restore" are introduced to '
+        'split the many jobs of "git checkout" in two.\n\n * "git merge" learned the "--quit" option that '
+        "cleans up the in-progress merge while leaving the working tree as it is.\n"
+    ),
+    "2.24.0.txt": (
+        'Backward compatibility notes\n\n * The "filter-branch" command now warns that it is slow; this '
+        "release keeps it only for backward compatibility with old scripts.\n\n"
+        'UI, Workflows & Features\n\n * "git fetch" learned the --set-upstream option to help those who '
+        "first clone from their private fork.\n"
+    ),
+}
+
+
+def test_a_follow_up_about_that_release_stays_in_it_and_finds_the_section_it_names(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    # "that release" is the document of the answer just read, and "backward compatibility notes" names one of
+    # its sections (a short line over a list: a heading). Before: 2.22's bullet, whose text says "release" and
+    # "backward compatibility", ranked first.
+    files = {
+        name: f"Git {name[:4]} Release Notes\n======================\n\n{text}" for name, text in RELEASE_NOTES.items()
+    }
+    notes, env = _notes_folder(tmp_path, env, files)
+    first, follow_up = _conversation(
+        notes,
+        env,
+        "When were git switch and git restore introduced?",
+        "Were there any backward compatibility notes in that release?",
+    )
+    assert (first["passages"][0]["path"], first["passages"][0]["section"]) == (
+        "notes/2.23.0.txt",
+        "UI, Workflows & Features",
+    )
+    assert follow_up["follow_up"]
+    assert follow_up["passages"][0]["path"] == "notes/2.23.0.txt"
+    assert follow_up["passages"][0]["section"] == "Backward compatibility note"
+    assert follow_up["answer"]["text"].startswith('The "--base" option of "format-patch"')
 
 
 def test_a_camel_case_heading_is_read_as_its_words(env: dict[str, str], tmp_path: Path) -> None:
