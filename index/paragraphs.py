@@ -35,6 +35,7 @@ HEADING_MAX_CHARS = 100
 HEADING_SPAN_MAX_CHARS = 400  # with the ruled lines around it
 CONTENTS_EXTRA_WORDS = 3  # a line of a table of contents: a heading's words and a number, page or link
 PROSE_MIN_WORDS = 12  # the paragraph under a plain-text heading: this many words and a sentence end
+LIST_ITEMS_READ = 3  # or one of the first items of the list under it (an item per paragraph) reads as prose
 WINDOW_MAX_WORDS = 160  # longer paragraphs become overlapping sentence windows
 WINDOW_TARGET_WORDS = 120
 TITLE_MAX_WORDS = 20
@@ -242,7 +243,7 @@ def _plain_headings(text: str, paragraphs: list[tuple[int, int, bool]], code: se
         found = _heading_line(text, s, e)
         if found is None or not _looks_like_heading(found[0]):
             continue
-        if found[1] or _is_prose(text[ns:ne]) or _is_prose_item(text[ns:ne]):  # ruled: whatever comes under it
+        if found[1] or _is_prose(text[ns:ne]) or _heads_prose_list(text, paragraphs[i + 1 : i + 1 + LIST_ITEMS_READ]):
             marked[i] = (s, e, True)
     return marked
 
@@ -288,14 +289,17 @@ def _is_prose(paragraph: str) -> bool:
     )
 
 
-def _is_prose_item(paragraph: str) -> bool:
-    """A list whose first item reads as prose: twelve words or more with a sentence end, whatever its first
-    letter (release notes' ` * "git fetch" learned ...`): the short line over it names the list
-    ("UI, Workflows & Features"). A shopping list's "- milk" is no prose."""
-    item = first_item(paragraph)
-    return (
-        item is not None and len(_WORD.findall(item)) >= PROSE_MIN_WORDS and _SENTENCE_INSIDE.search(item) is not None
-    )
+def _heads_prose_list(text: str, paragraphs: list[tuple[int, int, bool]]) -> bool:
+    """Whether `paragraphs` begin a list one of whose first items reads as prose: twelve words or more with
+    a sentence end, whatever its first letter (release notes' ` * "git fetch" learned ...`): the short line
+    over it names the list ("UI, Workflows & Features"). A shopping list's "- milk" is no prose."""
+    for start, end, _ in paragraphs:
+        item = first_item(text[start:end])
+        if item is None:
+            return False
+        if len(_WORD.findall(item)) >= PROSE_MIN_WORDS and _SENTENCE_INSIDE.search(item) is not None:
+            return True
+    return False
 
 
 def heading_text(text: str) -> str:
