@@ -45,6 +45,8 @@ OPENING_MAX_CHARS = 60  # an untitled document is shown by its opening words, cu
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _WORD = re.compile(r"\w+")
 _MD_HEADING = re.compile(r"#{1,6}\s+")
+HANGING_HEADING_MAX_WIDTH = 0.75  # a heading over indented lines ends before this share of their width
+MD_HEADING_MAX_INDENT = 3  # CommonMark: "    # comment" (4 columns or more) is code, as in an indented example
 _MD_CLOSING_HASHES = re.compile(r"(?:^|\s+)#+\s*$")  # "## Title ##": the optional closing sequence
 # YAML front matter (Jekyll, Hugo, Obsidian notes): "---" on the first line, closed by "---" or "..."
 _FRONT_MATTER_OPEN = re.compile(r"---[ \t]*(?:\r\n|\n)")
@@ -194,6 +196,9 @@ def _paragraph_spans(text: str, start: int = 0) -> list[tuple[int, int, bool]]:
     pending: list[tuple[int, int]] = []
     fenced = False
     for block in _blocks(text, start):
+        while not fence and _hanging_heading(text, block):  # "SYNOPSIS\n   Traditional usage\n       tar ..."
+            paragraphs.append((*block[0], True))
+            block = block[1:]
         for s, e in block:
             if fence or fence_at(text, s, e):
                 if not fence:  # a fence opens, unless the line closes it too (```inline```)
@@ -203,7 +208,7 @@ def _paragraph_spans(text: str, start: int = 0) -> list[tuple[int, int, bool]]:
                     fence = ""  # the closing fence
                 pending.append((s, e))
                 fenced = True
-            elif _MD_HEADING.match(text, s):
+            elif _MD_HEADING.match(text, s) and _indentation(text, s) <= MD_HEADING_MAX_INDENT:
                 _flush(pending, paragraphs, fenced, code)
                 fenced = False
                 paragraphs.append((s, e, True))
@@ -214,6 +219,31 @@ def _paragraph_spans(text: str, start: int = 0) -> list[tuple[int, int, bool]]:
             fenced = False
     _flush(pending, paragraphs, fenced, code)
     return _plain_headings(text, paragraphs, code)
+
+
+def _hanging_heading(text: str, block: list[tuple[int, int]]) -> bool:
+    """Whether the block's first line is a heading over the lines indented under it, as a manual page lays
+    out its sections ("NAME\n       tar - an archiving utility", "   Traditional usage\n       tar -A ..."):
+    a heading's line (`_looks_like_heading`, starting with a letter, no digit, no list item) indented at most
+    3 columns, every other line indented further, and ending well before the lines under it do (a
+    paragraph with a hanging indent wraps its first line at the full width: no heading)."""
+    if len(block) < 2:
+        return False
+    (start, end), rest = block[0], block[1:]
+    indent = _indentation(text, start)
+    if indent > MD_HEADING_MAX_INDENT or min(_indentation(text, s) for s, _ in rest) <= indent:
+        return False
+    if indent + end - start > HANGING_HEADING_MAX_WIDTH * max(_indentation(text, s) + e - s for s, e in rest):
+        return False
+    line = text[start:end]
+    if not line[0].isalpha() or any(c.isdigit() for c in line):
+        return False  # "** gdb.SYMBOL_..."; a changelog's "Version 1.4.0 [May 12, 2000]" stays searchable
+    return _looks_like_heading(line) and first_item(line) is None
+
+
+def _indentation(text: str, start: int) -> int:
+    """Columns of white space before `start` on its line (a tab to the next multiple of 4)."""
+    return len(text[text.rfind("\n", 0, start) + 1 : start].expandtabs(4))
 
 
 @functools.cache

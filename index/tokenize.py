@@ -1,6 +1,8 @@
 """The one tokenizer used by BM25 at build time and at query time.
 
-Lowercase, accents folded, `\\w+` words, English stopwords dropped, Snowball (Porter2) stemming.
+Lowercase, accents folded, `\\w+` words, English stopwords dropped, Snowball (Porter2) stemming. A word
+typeset across a line break ("maxi‐\\n       mum": groff's U+2010 hyphen, or a soft hyphen) or holding a
+soft hyphen is one word.
 Bump `TOKENIZER_VERSION` whenever the output for any input may change: indexes record it.
 """
 
@@ -13,9 +15,13 @@ from functools import lru_cache
 
 import Stemmer
 
-TOKENIZER_VERSION = "words-fold-stop-snowball-en/1"
+TOKENIZER_VERSION = "words-fold-stop-snowball-en/2"  # 2: words typeset across a line break are joined
 
 _WORD = re.compile(r"\w+")
+# a typesetter's break inside a word: a soft hyphen (at a line end or not), or U+2010 HYPHEN at a line end
+_BREAK = r"(?:\u00ad(?:[ \t]*(?:\r\n|\r|\n)[ \t]*)?|\u2010[ \t]*(?:\r\n|\r|\n)[ \t]*)"
+_HYPHEN_BREAK = re.compile(rf"(?<=\w){_BREAK}(?=\w)")
+_WORD_ACROSS = re.compile(rf"\w+(?:{_BREAK}\w+)*")  # `_WORD`, across such breaks
 
 STOPWORDS = frozenset(
     """a about above after again against all am an and any are aren as at be because been before being
@@ -47,6 +53,11 @@ def fold(text: str) -> str:
     return _NON_ASCII.sub(_without_marks, unicodedata.normalize("NFKD", lowered))
 
 
+def join_broken_words(text: str) -> str:
+    """`text` with the typesetter's breaks inside words taken out: "maxi‐\\n       mum" -> "maximum"."""
+    return text if text.isascii() else _HYPHEN_BREAK.sub("", text)
+
+
 @lru_cache(maxsize=65536)
 def stem(word: str) -> str:
     return str(_stemmer.stemWord(word))
@@ -54,14 +65,15 @@ def stem(word: str) -> str:
 
 def tokenize(text: str) -> list[str]:
     """Index and query terms of `text`, in order, duplicates kept."""
-    return [stem(w) for w in _WORD.findall(fold(text)) if w not in STOPWORDS]
+    return [stem(w) for w in _WORD.findall(fold(join_broken_words(text))) if w not in STOPWORDS]
 
 
 def span_terms(text: str) -> list[str]:
     """The terms of `term_spans(text)` without their offsets (a faster path: no match objects)."""
     if text.isascii():
         return [stem(w) for w in _WORD.findall(text.lower()) if w not in STOPWORDS]
-    return [stem(term) for term in map(_folded_word, _WORD.findall(text)) if term is not None]
+    words = (_HYPHEN_BREAK.sub("", word) for word in _WORD_ACROSS.findall(text))
+    return [stem(term) for term in map(_folded_word, words) if term is not None]
 
 
 def term_spans(text: str) -> Iterator[tuple[str, int, int]]:
@@ -90,8 +102,8 @@ def _ascii_word_spans(text: str) -> Iterator[tuple[str, int, int]]:
 
 
 def _folded_word_spans(text: str) -> Iterator[tuple[str, int, int]]:
-    for match in _WORD.finditer(text):
-        if (word := _folded_word(match.group())) is not None:
+    for match in _WORD_ACROSS.finditer(text):
+        if (word := _folded_word(_HYPHEN_BREAK.sub("", match.group()))) is not None:
             yield word, match.start(), match.end()
 
 

@@ -13,7 +13,7 @@ import numpy.typing as npt
 
 from index.paragraphs import heading_context
 from index.sentence_terms import MISSING, StoredSentences
-from index.tokenize import span_terms, stem, term_spans, tokenize, word_spans
+from index.tokenize import join_broken_words, span_terms, stem, term_spans, tokenize, word_spans
 from qa.types import Sentence, Verdict
 
 if TYPE_CHECKING:
@@ -96,7 +96,7 @@ def matched_terms(text: str, weights: Mapping[str, float]) -> tuple[tuple[str, .
     spans: list[tuple[int, int]] = []
     for term, start, end in term_spans(text):
         if term in weights:
-            words.setdefault(text[start:end].lower(), None)
+            words.setdefault(join_broken_words(text[start:end]).lower(), None)
             spans.append((start, end))
     return tuple(words), tuple(spans)
 
@@ -128,7 +128,7 @@ def stored_matched_terms(
         part = text[part_start:part_end]
         for i, (word, start, end) in enumerate(word_spans(part)):
             if i in wanted and (ids[i] != MISSING or stem(word) in weights):
-                words.setdefault(part[start:end].lower(), None)
+                words.setdefault(join_broken_words(part[start:end]).lower(), None)
                 spans.append((part_start + start, part_start + end))
             if i == last:
                 break

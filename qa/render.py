@@ -7,11 +7,12 @@ from collections.abc import Sequence
 from itertools import pairwise
 
 from index.sentences import line_breaks
+from index.tokenize import join_broken_words
 from qa.escape import one_line, safe_line, safe_text
 from qa.types import Answer, Evidence
 
 BOLD, UNDERLINE, DIM, RESET = "\x1b[1m", "\x1b[4m", "\x1b[2m", "\x1b[0m"
-_WORD_RUN = re.compile(r"\S+")
+_WORD_RUN = re.compile(r"(?:\S*\w[\u2010\u00ad][ \t]*\n[ \t]*(?=\w))*\S+")  # a word typeset across lines: one
 INDENT = "    "
 _LEADING_BLANKS = re.compile(r"[ \t]*")
 TAB_SIZE = 4
@@ -42,7 +43,7 @@ def _styled_words(
             j = i
             while j < end and in_term[j] == in_term[i] and (s_start <= j < s_end) == (s_start <= i < s_end):
                 j += 1
-            chunk = safe_text(text[i:j])
+            chunk = safe_text(join_broken_words(text[i:j]))
             emphasised_term = in_term[i]
             in_sentence = s_start <= i < s_end
             if color:

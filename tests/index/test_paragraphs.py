@@ -207,6 +207,25 @@ def test_a_quotation_or_an_emphasised_sentence_is_not_a_heading() -> None:
     assert _headings(text) == ["`--watch`"]  # the Markdown heading stays the section of what follows
 
 
+def test_a_line_over_lines_indented_under_it_is_a_heading_as_in_a_manual_page() -> None:
+    page = (
+        "TAR(1)                     GNU TAR Manual                     TAR(1)\n\n"
+        "NAME\n       tar - an archiving utility\n\n"
+        "SYNOPSIS\n   Traditional usage\n       tar {A|c|d|r|t|u|x}[GnSkUWOmpsMBiajJzZhPlRvwo] [ARG...]\n\n"
+        "DESCRIPTION\n       GNU tar saves many files together into a single tape or disk archive, and\n"
+        "       can restore individual files from the archive.\n"
+    )
+    assert _headings(page) == ["NAME", "SYNOPSIS", "Traditional usage", "DESCRIPTION"]
+    others = (
+        "Smith, J. and Jones, K. (2020) The archiving of many small files onto\n    tape. Journal of Storage.\n\n"
+        "Version 1.4.0 [November 24, 2008]\n  Eliminated the old checks.\n\n"  # a changelog entry: searchable
+        "1. Install the package with pip\n   and run it once.\n\n"  # a numbered item, wrapped
+        "       # the comment of an indented example\n       tar -xf archive.tar\n\n"  # no Markdown heading
+        "** gdb.SYMBOL_LOC_COMMON_BLOCK\n   was added.\n"
+    )
+    assert _headings(others) == []
+
+
 def test_notes_examples_dialogue_and_wrapped_lines_are_not_headings() -> None:
     notes = "Call Bob about the car insurance\n\nBuy milk and eggs\n\nDentist Tuesday 3pm\n"
     assert _headings(notes) == []  # no prose under them: every note stays as it was

@@ -37,3 +37,19 @@ def test_the_ascii_fast_path_equals_the_general_one(text: str) -> None:
 def test_span_terms_are_the_terms_of_term_spans() -> None:
     for text in ("The Jets' depot, struck twice!", "Erdoğan visited İdlib — naïve café", "x", "", "日本語 text"):
         assert span_terms(text) == [term for term, _, _ in term_spans(text)], text
+
+
+def test_a_word_typeset_across_a_line_break_is_one_word() -> None:
+    # groff hyphenates manual pages with U+2010 at a line end ("maxi‐\n       mum"); a soft hyphen (U+00AD) is
+    # invisible wherever it is. A hyphen inside a line still separates words, as "-" does.
+    text = "curl hit the maxi\u2010\n       mum amount; co\u00adoperate; well\u2010known dy\u2010\r\nnamic end\u2010\n"
+    assert tokenize(text) == ["curl", "hit", "maximum", "amount", "cooper", "well", "known", "dynam", "end"]
+    assert span_terms(text) == [term for term, _, _ in term_spans(text)] == tokenize(text)
+    spans = {term: text[start:end] for term, start, end in term_spans(text)}
+    assert spans["maximum"] == "maxi\u2010\n       mum"
+    assert tokenize("the maximum") == ["maximum"]  # as a question says it
+
+
+@given(st.text(alphabet="ab \n\t\r\u2010\u00ad-é", max_size=60))
+def test_joined_words_agree_between_tokenize_and_term_spans(text: str) -> None:
+    assert tokenize(text) == span_terms(text) == [term for term, _, _ in term_spans(text)]

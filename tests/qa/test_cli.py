@@ -447,6 +447,34 @@ def test_a_follow_up_about_that_release_stays_in_it_and_finds_the_section_it_nam
     assert follow_up["answer"]["text"].startswith('The "--base" option of "format-patch"')
 
 
+MANUAL_PAGE = (  # a manual page as `man` prints it: headings over indented text, words hyphenated at line ends
+    "CURL(1)                          curl Manual                         CURL(1)\n\n"
+    "NAME\n       curl - transfer a URL\n\n"
+    "DESCRIPTION\n       curl is a tool for transferring data from or to a server. It supports many\n"
+    "       protocols: DICT, FILE, FTP, FTPS, GOPHER, HTTP, HTTPS and more.\n\n"
+    "EXIT CODES\n       There are a bunch of different error codes and their corresponding er\u2010\n"
+    "       ror messages that may appear under error conditions.\n\n"
+    "       47     Too many redirects. When following redirects, curl hit the maxi\u2010\n"
+    "              mum amount.\n\n"
+    "       48     An unknown option was passed in to libcurl.\n"
+)
+
+
+def test_a_manual_page_has_sections_and_whole_words(env: dict[str, str], tmp_path: Path) -> None:
+    # Before: "NAME", "EXIT CODES" were no headings (no blank line under them) and "maxi\u2010\n   mum" was two
+    # words, "maxi" and "mum", in the index and on screen.
+    answer, corpus, env = _answered_over_notes(
+        env, tmp_path, ("curl.txt", MANUAL_PAGE), "What happens when curl reaches the maximum of redirects?"
+    )
+    first = answer["passages"][0]
+    assert first["section"] == "EXIT CODES"
+    assert "maximum" in first["matched_terms"]
+    assert answer["answer"]["text"] == "When following redirects, curl hit the maxi\u2010\n              mum amount."
+    shown = qa(*corpus, "--ask", "What happens when curl reaches the maximum of redirects?", env=env).stdout
+    assert "A: When following redirects, curl hit the maximum amount." in shown
+    assert "maxi\u2010" not in shown
+
+
 def test_a_camel_case_heading_is_read_as_its_words(env: dict[str, str], tmp_path: Path) -> None:
     # "createServer" is one term; the question says "create" and "server". Before: only "http" of the heading
     # counted for the passage under it (over Node.js's docs, an example elsewhere then ranked first).
