@@ -66,7 +66,8 @@ def main() -> int:
             conversation = Conversation()
             for turn in conv.history:
                 engine.ask(turn.text, conversation=conversation)
-            retrieval, decision = engine.contextual.retrieve(target, conversation.context(target), "hybrid", 20)
+            context = conversation.context(target, engine.index.shared_section)
+            retrieval, decision = engine.contextual.retrieve(target, context, "hybrid", 20)
             firsts["ours"] = ranked_documents(engine, [c.row for c in retrieval.candidates], source.doc_id)[:1]
             label = next((text for prefix, text in DECISIONS if decision.reason.startswith(prefix)), decision.reason)
             if label.startswith("topic holds"):

@@ -221,6 +221,10 @@ class Catalog:
         """Whether any document has a section heading."""
         return self._db.execute("SELECT 1 FROM passages WHERE kind = 'heading' LIMIT 1").fetchone() is not None
 
+    def headings(self) -> list[tuple[int, str]]:
+        """(document, text) of every heading passage."""
+        return self._db.execute("SELECT doc, text FROM passages WHERE kind = 'heading'").fetchall()
+
     def heading_before(self, doc: int, row: int) -> str | None:
         """The text of document `doc`'s last heading passage before catalog row `row`, if any."""
         found = self._db.execute(

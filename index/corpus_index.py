@@ -41,6 +41,7 @@ BM25_PASSAGE_LENGTHS_FILE = "bm25_passage_lengths.npy"
 
 TERM_CACHE_LIMIT = 100_000
 PASSAGE_CACHE_LIMIT = 4096
+SHARED_SECTION_DOCUMENTS = 3  # a heading in this many documents or more is part of their layout, not a topic
 
 
 class CorpusIndex:
@@ -111,6 +112,7 @@ class CorpusIndex:
         self._titles: BoundedCache[int, str] = BoundedCache(PASSAGE_CACHE_LIMIT)  # doc -> display title
         self._sections: BoundedCache[int, str] = BoundedCache(PASSAGE_CACHE_LIMIT)  # row -> section heading
         self._has_sections: bool | None = None
+        self._heading_spread: dict[str, int] | None = None  # heading -> documents that have it
 
     @property
     def model_id(self) -> str:
@@ -193,6 +195,17 @@ class CorpusIndex:
         if not self.has_sections:
             return ""
         return self._sections.lookup([record.row], lambda _: {record.row: self._heading_before(record)})[record.row]
+
+    def shared_section(self, section: str) -> bool:
+        """Whether `section` heads a section in `SHARED_SECTION_DOCUMENTS` documents or more: a recurring
+        part of the documents' layout ("DESCRIPTION" in every manual page, "UI, Workflows & Features" in
+        every release note), which says nothing about any one topic. Read once, on first use."""
+        if self._heading_spread is None:
+            spread: dict[str, set[int]] = {}
+            for doc, text in self.catalog.headings():
+                spread.setdefault(heading_text(text), set()).add(doc)
+            self._heading_spread = {heading: len(docs) for heading, docs in spread.items()}
+        return self._heading_spread.get(section, 0) >= SHARED_SECTION_DOCUMENTS
 
     def _heading_before(self, record: PassageRecord) -> str:
         heading = self.catalog.heading_before(record.doc, record.row)

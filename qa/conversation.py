@@ -20,6 +20,7 @@ follow-up; one whose own words clearly find other documents starts a new topic.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from index.tokenize import STOPWORDS, tokenize
@@ -113,8 +114,9 @@ class Conversation:
         """The lexical test alone: there is a topic and the question looks dependent on it."""
         return bool(self.topic_turns) and has_follow_up_cue(question)
 
-    def context(self, question: str) -> TopicContext | None:
-        """What the current topic lends to `question` (None when there is no topic)."""
+    def context(self, question: str, shared_section: Callable[[str], bool] | None = None) -> TopicContext | None:
+        """What the current topic lends to `question` (None when there is no topic). `shared_section` tells
+        a section heading that recurs across the documents ("DESCRIPTION"): its words are not carried."""
         topic = self.topic_turns
         if not topic:
             return None
@@ -130,7 +132,8 @@ class Conversation:
             sources = [(turn.question, 1.0)]
             if self.section_term_weight > 0 and turn.answer is not None:
                 cited = turn.passages[turn.answer.passage - 1].citation
-                if cited.section and cited.section != cited.title:
+                shared = shared_section is not None and shared_section(cited.section)
+                if cited.section and cited.section != cited.title and not shared:
                     sources.append((cited.section, self.section_term_weight))
             if self.answer_term_weight > 0:
                 shown = (

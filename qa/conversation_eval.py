@@ -198,7 +198,7 @@ def evaluate(
                 conversation = Conversation()
                 for turn in conv.history:
                     engine.ask(turn.text, mode=mode, conversation=conversation)
-                context = conversation.context(target)
+                context = conversation.context(target, engine.index.shared_section)
                 retrieval, decision = engine.contextual.retrieve(target, context, mode, DOC_DEPTH)
                 report.scores[method].follow_ups += decision.follow_up
                 score_answer_sentence(engine, report.scores[method], conv.target, retrieval, decision, doc_id, mode)

@@ -123,7 +123,8 @@ class QAEngine:
         started = time.perf_counter()
         follow_up, new_topic = False, True
         if conversation is not None:
-            retrieval, decision = self.contextual.retrieve(cleaned, conversation.context(cleaned), mode, top_k)
+            context = conversation.context(cleaned, self.index.shared_section)
+            retrieval, decision = self.contextual.retrieve(cleaned, context, mode, top_k)
             query, follow_up, new_topic = decision.query, decision.follow_up, decision.new_topic
         else:
             query = cleaned

@@ -442,6 +442,8 @@ def test_a_follow_up_about_that_release_stays_in_it_and_finds_the_section_it_nam
         "UI, Workflows & Features",
     )
     assert follow_up["follow_up"]
+    # the heading every release note has ("UI, Workflows & Features") tells nothing about this one: not carried
+    assert follow_up["retrieval_query"].endswith("[+ context: git switch restore introduced]")
     assert follow_up["passages"][0]["path"] == "notes/2.23.0.txt"
     assert follow_up["passages"][0]["section"] == "Backward compatibility note"
     assert follow_up["answer"]["text"].startswith('The "--base" option of "format-patch"')
