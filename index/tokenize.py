@@ -58,6 +58,11 @@ def join_broken_words(text: str) -> str:
     return text if text.isascii() else _HYPHEN_BREAK.sub("", text)
 
 
+def word_breaks(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each typesetter's break inside a word of `text`: what `join_broken_words` takes out."""
+    return [] if text.isascii() else [match.span() for match in _HYPHEN_BREAK.finditer(text)]
+
+
 @lru_cache(maxsize=65536)
 def stem(word: str) -> str:
     return str(_stemmer.stemWord(word))

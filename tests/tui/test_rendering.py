@@ -11,12 +11,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 from rich.style import Style
 
+from index.tokenize import term_spans
 from qa.escape import safe_text
 from qa.types import Citation, Evidence, Sentence
 from tui.emphasis import TERM, emphasised
 from tui.export import citation_line, export_path
 from tui.source import load_excerpt
-from tui.widgets.evidence import why_text
+from tui.widgets.evidence import passage_text, why_text
 
 TRICKY = st.text(alphabet=st.sampled_from(list("ab [/]@=\n\t\x1b\x07\x9b\u202e\u200b")), max_size=40)
 
@@ -41,6 +42,34 @@ def test_emphasis_escapes_everything_and_keeps_spans_aligned(text: str, raw: lis
 def _evidence(path: Path, text: str, start: int) -> Evidence:
     citation = Citation(str(path.name), str(path), "T", 2, 0, 3, 3, start, start + len(text))
     return Evidence(1, "x#p2", citation, text, 1.0, 1, 1.0, 1, 0.5, Sentence(text, start, start + len(text)), (), ())
+
+
+def test_a_hard_wrapped_passage_is_flowed_and_keeps_its_items_and_highlights(tmp_path: Path) -> None:
+    # A manual page's paragraph, hard-wrapped and indented, a word hyphenated across two lines, then a list.
+    # Before: shown line by line, the first line flush and the others indented by 7 ("ragged").
+    text = (
+        "Normally the exit status is 0 if a line is selected, 1 if no lines were\n"
+        "       selected, and 2 if an er\u2010\n       ror occurred.\n- first item\n  - nested item"
+    )
+    error = next((start, end) for term, start, end in term_spans(text) if term == "error")  # "er‐\n       ror"
+    evidence = replace(_evidence(tmp_path / "grep.txt", text, 0), term_spans=(error,))
+    shown = passage_text(evidence)
+    assert shown.plain == (
+        "Normally the exit status is 0 if a line is selected, 1 if no lines were selected, and 2 if an error "
+        "occurred.\n- first item\n  - nested item"
+    )
+    underlined = sorted({i for s in shown.spans if Style.parse(str(s.style)).underline for i in range(s.start, s.end)})
+    start = shown.plain.index("error")
+    assert underlined == list(range(start, start + len("error")))
+
+
+@given(
+    TRICKY.map(lambda t: t.replace("\x1b", "")), st.lists(st.tuples(st.integers(0, 40), st.integers(0, 40)), max_size=4)
+)
+def test_flowing_a_passage_only_joins_its_lines(text: str, raw: list[tuple[int, int]]) -> None:
+    spans = [(min(a, b), max(a, b), TERM) for a, b in raw]
+    flowed = emphasised(text, spans, breaks=[]).plain
+    assert flowed.split() == safe_text(text).split()
 
 
 def test_excerpt_cuts_the_file_around_the_passage(tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import Static
 
+from index.sentences import line_breaks
 from qa.types import Evidence, Mode
 from tui.emphasis import emphasised, evidence_spans, plain
 
@@ -59,7 +60,8 @@ def passage_text(evidence: Evidence, with_sentence: bool = True) -> Text:
     if with_sentence:
         offset = evidence.citation.char_start
         sentence = (evidence.answer_sentence.char_start - offset, evidence.answer_sentence.char_end - offset)
-    return emphasised(evidence.text, evidence_spans(sentence, evidence.term_spans))
+    text = evidence.text  # flowed: hard-wrapped lines read as one paragraph; items, rows and code keep their lines
+    return emphasised(text, evidence_spans(sentence, evidence.term_spans), breaks=line_breaks(text))
 
 
 class EvidencePassage(Static, can_focus=True):
