@@ -158,7 +158,7 @@ def open_index(
     if not entries:
         ignored = source.ignored()
         found = f" ({describe_ignored(ignored)})" if ignored else ""
-        raise CorpusError(f"no .txt or .md files in {source.identity}{found}")
+        raise CorpusError(f"no text files to read in {source.identity}{found}")
 
     def usable(known: _StaleIndex | None = None) -> tuple[CorpusIndex | None, _StaleIndex]:
         """The current generation when it serves this corpus as it is, else why not (`known`: what an

@@ -51,15 +51,21 @@ class UnreadableDocument(Exception):
 class DocumentReader(Protocol):
     """Turns the bytes of one kind of file into text."""
 
-    suffixes: tuple[str, ...]
+    suffixes: tuple[str, ...]  # ".txt": lowercase file name endings it reads
+    names: tuple[str, ...]  # "readme": lowercase whole file names it reads (files without an extension)
 
     def decode(self, data: bytes) -> str: ...
 
 
 class PlainTextReader:
-    """`.txt` and `.md`: UTF-8 (with or without BOM) or UTF-16/32 with a BOM."""
+    """Plain text, markup and all (`.txt`, `.md`, `.rst`, `.adoc`, `.org`, ...; a project's `README`, `NEWS`,
+    `ChangeLog`, ...): UTF-8 (with or without BOM) or UTF-16/32 with a BOM."""
 
-    suffixes: tuple[str, ...] = (".txt", ".md")
+    suffixes: tuple[str, ...] = (".txt", ".md", ".markdown", ".rst", ".adoc", ".asciidoc", ".org", ".text")
+    names: tuple[str, ...] = (
+        "readme", "news", "changes", "changelog", "history", "todo", "notes", "authors", "thanks", "install",
+        "hacking", "contributing", "copying", "license", "licence", "notice",
+    )  # fmt: skip
 
     def decode(self, data: bytes) -> str:
         for bom, encoding in (
@@ -89,9 +95,9 @@ Warn = Callable[[str], None]
 
 
 def _reader_for(name: str, readers: tuple[DocumentReader, ...]) -> DocumentReader | None:
-    lower = name.lower()
+    lower = os.path.basename(name).lower()
     for reader in readers:
-        if lower.endswith(reader.suffixes):
+        if lower.endswith(reader.suffixes) or lower in reader.names:
             return reader
     return None
 
@@ -103,12 +109,14 @@ def file_type(name: str) -> str:
 
 
 def describe_ignored(ignored: Mapping[str, int], readers: tuple[DocumentReader, ...] = DEFAULT_READERS) -> str:
-    """`3 files not indexed (.pdf 2, .docx 1): only .txt and .md files are read`"""
+    """`3 files not indexed (.pdf 2, .docx 1): only .txt, .md, ... files and README, NEWS, ... are read`"""
     total = sum(ignored.values())
     kinds = ", ".join(f"{kind} {count}" for kind, count in sorted(ignored.items(), key=lambda kv: (-kv[1], kv[0]))[:6])
     more = ", ..." if len(ignored) > 6 else ""
-    readable = " and ".join(", ".join(s for r in readers for s in r.suffixes).rsplit(", ", 1))
-    return f"{total} file{'s' if total != 1 else ''} not indexed ({kinds}{more}): only {readable} files are read"
+    suffixes = ", ".join(s for r in readers for s in r.suffixes)
+    names = ", ".join(n.upper() for r in readers for n in r.names[:2])
+    readable = f"{suffixes} files and {names}, ..." if names else f"{suffixes} files"
+    return f"{total} file{'s' if total != 1 else ''} not indexed ({kinds}{more}): only {readable} are read"
 
 
 def check_corpus_root(root: Path) -> Path:

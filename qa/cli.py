@@ -49,7 +49,12 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Subcommands: 'qa eval' measures retrieval quality and 'qa eval-conversations' follow-up "
         "questions, each over a benchmark dataset (see their --help).",
     )
-    parser.add_argument("--corpus", type=Path, metavar="PATH", help="folder of .txt/.md files (default: bundled seeds)")
+    parser.add_argument(
+        "--corpus",
+        type=Path,
+        metavar="PATH",
+        help="folder of text files: .txt, .md, .rst, ..., README (default: bundled seeds)",
+    )
     parser.add_argument(
         "--index-dir",
         type=Path,

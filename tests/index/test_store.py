@@ -147,7 +147,14 @@ def test_bad_files_are_skipped_with_one_warning_each(tmp_path: Path, embedder: M
     assert any("binary.txt" in w and "binary" in w for w in reporter.warnings)
     assert any("latin1.txt" in w and "UTF-8" in w for w in reporter.warnings)
     assert index.manifest["counts"]["documents"] == 2  # type: ignore[attr-defined]
-    assert "3 files not indexed (.pdf 2, .png 1): only .txt and .md files are read" in reporter.notes
+    readable = ".txt, .md, .markdown, .rst, .adoc, .asciidoc, .org, .text files and README, NEWS, ..."
+    assert f"3 files not indexed (.pdf 2, .png 1): only {readable} are read" in reporter.notes
+    (corpus / "README").write_text("The project's readme names the Hmeimim airbase too.\n")  # a known name: read
+    (corpus / "tool").write_bytes(b"\x7fELF\x00")  # no extension, no known name: not read
+    (corpus / "setup.rst").write_text("Setup\n=====\n\nInstall it with pip in a fresh environment.\n")
+    index, reporter = _open(corpus, tmp_path / "idx", embedder)
+    assert index.manifest["counts"]["documents"] == 4  # type: ignore[attr-defined]
+    assert f"4 files not indexed (.pdf 2, .png 1, no extension 1): only {readable} are read" in reporter.notes
     # Skipped files are remembered: asking again neither rebuilds nor re-warns.
     _, again = _open(corpus, tmp_path / "idx", embedder)
     assert again.notes == [] and again.warnings == []
@@ -157,11 +164,11 @@ def test_corpus_errors(tmp_path: Path, embedder: ModelEmbedder) -> None:
     with pytest.raises(CorpusError, match="not found"):
         _open(tmp_path / "missing", tmp_path / "idx", embedder)
     (tmp_path / "empty").mkdir()
-    with pytest.raises(CorpusError, match="no .txt or .md files"):
+    with pytest.raises(CorpusError, match="no text files to read"):
         _open(tmp_path / "empty", tmp_path / "idx", embedder)
     (tmp_path / "pdfs").mkdir()
     (tmp_path / "pdfs" / "a.pdf").write_bytes(b"%PDF-1.4")
-    with pytest.raises(CorpusError, match=r"no \.txt or \.md files in .*pdfs \(1 file not indexed \(\.pdf 1\)"):
+    with pytest.raises(CorpusError, match=r"no text files to read in .*pdfs \(1 file not indexed \(\.pdf 1\)"):
         _open(tmp_path / "pdfs", tmp_path / "idx", embedder)
     a_file = tmp_path / "file.txt"
     a_file.write_text("text")

@@ -140,7 +140,7 @@ def test_empty_corpus_folder_is_an_error(env: dict[str, str], tmp_path: Path) ->
     (tmp_path / "empty").mkdir()
     env = {**env, "QA_INDEX_DIR": str(tmp_path / "other-index")}
     result = qa("--corpus", str(tmp_path / "empty"), "--ask", "anything", env=env)
-    assert result.returncode == 1 and "no .txt or .md files" in result.stderr
+    assert result.returncode == 1 and "no text files to read" in result.stderr
     assert "Traceback" not in result.stderr
 
 
