@@ -259,8 +259,8 @@ def _plain_headings(text: str, paragraphs: list[tuple[int, int, bool]], code: se
     without a full stop, comma, colon or semicolon (a headline may ask: "Who is Jeremy Lin?"), not a
     labelled value ("Deadline: March 3"), a list item, a table row or a line of dialogue, right above a
     paragraph of prose (a sentence's capital, twelve words or more, a sentence end or a colon) or a list
-    whose first item is prose ("UI, Workflows & Features" over release notes), or above anything when a
-    ruled line marks it ("Features\n--------" over a list). A short line over
+    one of whose first three items is prose ("UI, Workflows & Features" over release notes), or above
+    anything when a ruled line marks it ("Features\n--------" over a list). A short line over
     another short line ("Call Bob", "Buy milk"), an indented example or a wrapped line is no heading:
     notes keep every line searchable."""
     marked = list(paragraphs)

@@ -64,9 +64,7 @@ class ContextSettings:
     # Otherwise the question alone "points elsewhere" when both retrievers prefer another document clearly:
     elsewhere_bm25_ratio: float = 0.7  # topic document's best BM25 score < this x the best BM25 score
     elsewhere_dense_gap: float = 0.2  # topic document's best cosine < the best cosine - this
-    stay_in_last_document: bool = (
-        True  # a referring follow-up stays in the latest answer's document if it holds the question
-    )
+    stay_in_last_document: bool = True  # a follow-up referring back stays in the latest answer's document
 
 
 @dataclass(frozen=True)
