@@ -44,6 +44,7 @@ OPENING_MAX_CHARS = 60  # an untitled document is shown by its opening words, cu
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _WORD = re.compile(r"\w+")
+_DIGIT = re.compile(r"\d")
 _MD_HEADING = re.compile(r"#{1,6}\s+")
 HANGING_HEADING_MAX_WIDTH = 0.75  # a heading over indented lines ends before this share of their width
 MD_HEADING_MAX_INDENT = 3  # CommonMark: "    # comment" (4 columns or more) is code, as in an indented example
@@ -230,15 +231,15 @@ def _hanging_heading(text: str, block: list[tuple[int, int]]) -> bool:
     if len(block) < 2:
         return False
     (start, end), rest = block[0], block[1:]
+    line = text[start:end]
+    if not line[0].isalpha() or _DIGIT.search(line):
+        return False  # "** gdb.SYMBOL_..."; a changelog's "Version 1.4.0 [May 12, 2000]" stays searchable
+    if not _looks_like_heading(line) or first_item(line) is not None:
+        return False
     indent = _indentation(text, start)
     if indent > MD_HEADING_MAX_INDENT or min(_indentation(text, s) for s, _ in rest) <= indent:
         return False
-    if indent + end - start > HANGING_HEADING_MAX_WIDTH * max(_indentation(text, s) + e - s for s, e in rest):
-        return False
-    line = text[start:end]
-    if not line[0].isalpha() or any(c.isdigit() for c in line):
-        return False  # "** gdb.SYMBOL_..."; a changelog's "Version 1.4.0 [May 12, 2000]" stays searchable
-    return _looks_like_heading(line) and first_item(line) is None
+    return indent + end - start <= HANGING_HEADING_MAX_WIDTH * max(_indentation(text, s) + e - s for s, e in rest)
 
 
 def _indentation(text: str, start: int) -> int:
