@@ -12,6 +12,7 @@ import re
 from collections.abc import Sequence
 
 from index.sentences import is_code_block
+from index.tokenize import join_broken_words
 from qa.escape import one_line, safe_line, safe_text
 from qa.render import why_line
 from qa.types import Answer
@@ -21,7 +22,7 @@ _BACKTICKS = re.compile(r"`+")
 
 
 def _quote(text: str) -> str:
-    flat = " ".join(safe_text(text).split())
+    flat = " ".join(safe_text(join_broken_words(text)).split())
     if len(flat) > EXCERPT_MAX_CHARS:
         flat = flat[: EXCERPT_MAX_CHARS - 1].rstrip() + "…"
     return "> " + flat

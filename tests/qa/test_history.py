@@ -153,3 +153,10 @@ def test_a_code_passage_is_exported_as_a_code_block_nothing_inside_can_close() -
     code = "```sh\nls | grep x\n\n````\n# not a heading\n```"
     text = conversation_markdown([answer("How do I list files?", [("notes/shell.md", 3, code)])])
     assert "   `````\n   ```sh\n   ls | grep x\n\n   ````\n   # not a heading\n   ```\n   `````\n" in text
+
+
+def test_a_word_typeset_across_lines_is_exported_whole() -> None:
+    # a manual page hyphenates "maximum" across a line end with U+2010: quoted, the export joins it
+    page = "47     Too many redirects. When following redirects, curl hit the maxi\u2010\n              mum amount."
+    text = conversation_markdown([answer("What is exit code 47?", [("man/curl.txt", 5873, page)])])
+    assert "> 47 Too many redirects. When following redirects, curl hit the maximum amount." in text
