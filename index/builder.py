@@ -145,6 +145,15 @@ def _why_stale(
     return None
 
 
+def serves_as_it_is(
+    index: CorpusIndex, source: DocumentSource, model_id: str, settings: IndexSettings = IndexSettings()
+) -> bool:
+    """Whether `index` still serves `source` as the files are now (none added, removed or changed since it
+    was built): one listing of the corpus and a stat of each file, nothing read."""
+    entries = source.entries(lambda _message: None)  # unlistable names are reported when the index is updated
+    return _why_stale(index, entries, source.identity, model_id, settings) is None
+
+
 def open_index(
     source: DocumentSource,
     index_dir: Path,

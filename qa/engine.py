@@ -9,7 +9,7 @@ import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from index.builder import BuildReporter, open_index
+from index.builder import BuildReporter, open_index, serves_as_it_is
 from index.catalog import PassageRecord
 from index.corpus import DocumentSource, FolderSource
 from index.corpus_index import CorpusIndex
@@ -74,8 +74,20 @@ class QAEngine:
         self.retriever = retriever or HybridRetriever(index, embedder)
         self.credibility = credibility or CredibilityRule()
         # With the source, every answer re-checks its citations against the files (see qa.citations).
+        self.source = source
         self.checker = CitationChecker(source) if source is not None else None
         self.contextual = ContextualRetriever(index, embedder, self.retriever, context_settings)
+
+    def refreshed(self, reporter: BuildReporter) -> QAEngine | None:
+        """An engine over the index brought up to date when files were edited, added or removed since this
+        one's was built (only what changed is re-read and re-embedded), else None. For long-lived front
+        ends (the TUI), before each question: the answer is then over the files as they are."""
+        if self.source is None or serves_as_it_is(self.index, self.source, self.embedder.model_id):
+            return None
+        index = open_index(self.source, self.index.generation.path.parent, self.embedder, reporter)
+        fusion = getattr(self.retriever, "fusion", DEFAULT_FUSION)
+        retriever = HybridRetriever(index, self.embedder, fusion=fusion)
+        return QAEngine(index, self.embedder, retriever, self.credibility, self.source, self.contextual.settings)
 
     def warm_up(self) -> None:
         """Load what a first question would otherwise wait for: the query encoder (ONNX Runtime's session

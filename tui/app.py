@@ -12,6 +12,7 @@ import copy
 import os
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from pathlib import Path
@@ -39,7 +40,15 @@ from qa.history import (
 )
 from qa.types import MODES, Answer, Evidence, Mode
 from tui.export import citation_line, write_export
-from tui.messages import Answered, AskFailed, BuildNoted, BuildProgressed, EngineFailed, EngineReady
+from tui.messages import (
+    Answered,
+    AskFailed,
+    BuildNoted,
+    BuildProgressed,
+    EngineFailed,
+    EngineReady,
+    EngineRefreshed,
+)
 from tui.reporter import MessageReporter
 from tui.widgets.answer import AnswerCard
 from tui.widgets.build_progress import BuildProgress
@@ -54,6 +63,7 @@ from tui.widgets.status import StatusBar
 EngineFactory = Callable[[BuildReporter], QAEngine]
 MAX_TOP_K = 20
 SIDE_PANEL_MIN_WIDTH = 110  # narrower terminals open the source full-width
+FILES_CHECK_INTERVAL_S = 1.0  # before a question, the corpus is listed again (one stat a file) at most this often
 WELCOME = (
     "Ask a question about the documents and press Enter. Answers come only from the corpus, "
     "each with its evidence passages and citations. F1 shows the keys, Ctrl+Q quits."
@@ -104,6 +114,7 @@ class QAApp(App[int]):
         self._request_id = 0
         self._engine_lock = threading.Lock()
         self._source_full = False
+        self._files_checked_at = time.monotonic()  # the engine given or opened now serves the files as they are
 
     # ---- layout -------------------------------------------------------------------------------------
 
@@ -167,6 +178,7 @@ class QAApp(App[int]):
             self.post_message(EngineReady(engine))
 
     def on_build_progressed(self, message: BuildProgressed) -> None:
+        self.query_one(BuildProgress).display = True  # at start-up, or files changed before a question
         self.query_one(BuildProgress).set_progress(message.stage, message.done, message.total)
         self.status.set(state="building the index…")
 
@@ -237,11 +249,32 @@ class QAApp(App[int]):
             if worker.is_cancelled or request_id != self._request_id:
                 return
             try:
+                engine = self._up_to_date(self.engine or engine)
                 answer = engine.ask(question, mode=mode, top_k=top_k, conversation=conversation)
             except QAError as exc:
                 self.post_message(AskFailed(request_id, str(exc)))
                 return
         self.post_message(Answered(request_id, answer, conversation))
+
+    def _up_to_date(self, engine: QAEngine) -> QAEngine:
+        """In a question's worker, holding the engine lock: the engine over the files as they are now. When
+        files were edited, added or removed since its index was built (checked at most every
+        `FILES_CHECK_INTERVAL_S`), the index is brought up to date and the new engine replaces the old one."""
+        if time.monotonic() - self._files_checked_at < FILES_CHECK_INTERVAL_S:
+            return engine
+        fresh = engine.refreshed(MessageReporter(self.post_message))
+        self._files_checked_at = time.monotonic()
+        if fresh is None:
+            return engine
+        fresh.warm_up()
+        self.engine = fresh
+        engine.close()  # no other question can be using it: they all hold this lock
+        self.post_message(EngineRefreshed(fresh))
+        return fresh
+
+    def on_engine_refreshed(self, message: EngineRefreshed) -> None:
+        self.query_one(BuildProgress).display = False
+        self.status.set(facts=message.engine.facts())
 
     def on_answered(self, message: Answered) -> None:
         if message.request_id != self._request_id:
@@ -466,8 +499,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         app.run()
     finally:
-        for engine in engines:
-            engine.close()
+        for engine in {id(e): e for e in [*engines, *([app.engine] if app.engine else [])]}.values():
+            engine.close()  # the engine opened at start-up, or the one that replaced it when files changed
     if app.loading and not engines:
         # Quit while the index was still being built: do not wait for the build thread. The builder
         # writes into a temporary folder and publishes atomically, so nothing half-written is left live.

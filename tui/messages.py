@@ -29,6 +29,14 @@ class EngineReady(Message):
         self.engine = engine
 
 
+class EngineRefreshed(Message):
+    """Files changed since the index was built: it was brought up to date and this engine serves it now."""
+
+    def __init__(self, engine: QAEngine) -> None:
+        super().__init__()
+        self.engine = engine
+
+
 class EngineFailed(Message):
     def __init__(self, error: str) -> None:
         super().__init__()

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import os
+import time
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
+from conftest import SilentReporter
 from rich.style import Style
 from rich.text import Text
 from textual.widgets import OptionList, Static
 from tui_pilot import ask, rendered
 
+import tui.app
+from qa.engine import open_engine
 from qa.types import Evidence
 from tui.app import QAApp
 from tui.emphasis import SENTENCE
@@ -23,6 +29,7 @@ from tui.widgets.question import PendingAnswer, QuestionBubble
 pytestmark = pytest.mark.anyio
 
 DEPOT = "Who owned the weapons depot that Russian jets struck in Idlib?"
+NOTE = "# Personal notes\n\n## Dentist\n\n{when} with Dr. Lee, bring the insurance card.\n\n## Car\n\nNew tyres.\n"
 FRANCE = "What is the capital of France?"
 FOLLOW_UP = "When did they announce it?"
 
@@ -413,3 +420,31 @@ async def test_history_picker_reopens_an_older_conversation_and_deletes(make_app
         await pilot.press("delete")  # the last one: the empty list closes
         await pilot.pause()
         assert list_conversations() == [] and not isinstance(app.screen, HistoryScreen)
+
+
+async def test_a_file_edited_while_the_app_is_open_is_read_again_before_the_next_question(
+    make_app: Callable[..., QAApp], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Before: the app kept the index it opened; the answer still said "Tuesday at 3pm" after the edit.
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    note = notes / "notes.md"
+    note.write_text(NOTE.format(when="Tuesday at 3pm"), encoding="utf-8")
+    engine = open_engine(notes, tmp_path / "index", None, SilentReporter())
+    monkeypatch.setattr(tui.app, "FILES_CHECK_INTERVAL_S", 0.0)
+    app = make_app(engine=engine)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ask(pilot, "When is the dentist?")
+        assert app.query(AnswerCard).last().answer.answer.text.startswith("Tuesday at 3pm")  # type: ignore[union-attr]
+        note.write_text(NOTE.format(when="Moved to Thursday at 10am"), encoding="utf-8")
+        os.utime(note, ns=(time.time_ns(), time.time_ns() + 1_000_000_000))  # a later mtime on any file system
+        await ask(pilot, "When is the dentist appointment?")
+        answer = app.query(AnswerCard).last().answer
+        assert answer.answer is not None and answer.answer.text.startswith("Moved to Thursday at 10am")
+        assert not any(e.stale for e in answer.passages)
+        assert app.engine is not engine  # the old engine was closed and replaced
+        await ask(pilot, "Who is the dentist?")  # nothing changed since: the same engine answers
+        assert app.query(AnswerCard).last().answer.answer is not None
+        refreshed = app.engine
+    assert refreshed is not None
+    refreshed.close()

@@ -13,11 +13,12 @@ from rich.style import Style
 
 from index.tokenize import term_spans
 from qa.escape import safe_text
+from qa.render import STALE_NOTE
 from qa.types import Citation, Evidence, Sentence
 from tui.emphasis import TERM, emphasised
 from tui.export import citation_line, export_path
 from tui.source import load_excerpt
-from tui.widgets.evidence import passage_text, why_text
+from tui.widgets.evidence import citation_text, passage_text, why_text
 
 TRICKY = st.text(alphabet=st.sampled_from(list("ab [/]@=\n\t\x1b\x07\x9b\u202e\u200b")), max_size=40)
 
@@ -114,3 +115,10 @@ def test_why_says_what_the_section_heading_added(tmp_path: Path) -> None:
     evidence = replace(_evidence(tmp_path / "doc.md", "Tuesday at 3pm.", 0), heading_terms=("dentist", "\x1b[2J"))
     assert why_text(evidence, "hybrid").plain.endswith("\nin its heading: dentist, \\x1b[2J")
     assert "in its heading" not in why_text(replace(evidence, heading_terms=()), "hybrid").plain
+
+
+def test_a_stale_citation_says_so_in_the_card(tmp_path: Path) -> None:
+    # the CLI printed the note; the TUI card did not (before: a changed file's passage looked valid)
+    evidence = _evidence(tmp_path / "doc.txt", "the passage", 7)
+    assert STALE_NOTE not in citation_text(evidence).plain
+    assert citation_text(replace(evidence, stale=True)).plain.endswith(STALE_NOTE)

@@ -9,6 +9,7 @@ from textual.message import Message
 from textual.widgets import Static
 
 from index.sentences import line_breaks
+from qa.render import STALE_NOTE
 from qa.types import Evidence, Mode
 from tui.emphasis import emphasised, evidence_spans, plain
 
@@ -52,6 +53,8 @@ def citation_text(evidence: Evidence) -> Text:
     text.append_text(plain(citation.heading(), style="bold", one_line=True))
     text.append("  ")
     text.append_text(plain(citation.location(), style="italic", one_line=True))
+    if evidence.stale:  # the file changed after the index was brought up to date for this question
+        text.append(STALE_NOTE, style="bold red")
     return text
 
 
