@@ -64,6 +64,7 @@ EngineFactory = Callable[[BuildReporter], QAEngine]
 MAX_TOP_K = 20
 SIDE_PANEL_MIN_WIDTH = 110  # narrower terminals open the source full-width
 FILES_CHECK_INTERVAL_S = 1.0  # before a question, the corpus is listed again (one stat a file) at most this often
+FILES_CHECK_COST_RATIO = 20  # and at most once in 20 times the last listing took (10,000 files: ~0.1 s, every 2 s)
 WELCOME = (
     "Ask a question about the documents and press Enter. Answers come only from the corpus, "
     "each with its evidence passages and citations. F1 shows the keys, Ctrl+Q quits."
@@ -115,6 +116,7 @@ class QAApp(App[int]):
         self._engine_lock = threading.Lock()
         self._source_full = False
         self._files_checked_at = time.monotonic()  # the engine given or opened now serves the files as they are
+        self._files_check_s = 0.0  # how long the last listing of the corpus took
 
     # ---- layout -------------------------------------------------------------------------------------
 
@@ -259,12 +261,17 @@ class QAApp(App[int]):
     def _up_to_date(self, engine: QAEngine) -> QAEngine:
         """In a question's worker, holding the engine lock: the engine over the files as they are now. When
         files were edited, added or removed since its index was built (checked at most every
-        `FILES_CHECK_INTERVAL_S`), the index is brought up to date and the new engine replaces the old one."""
-        if time.monotonic() - self._files_checked_at < FILES_CHECK_INTERVAL_S:
+        `FILES_CHECK_INTERVAL_S`, and rarer for a corpus that takes long to list: the listing costs at most
+        1 / `FILES_CHECK_COST_RATIO` of the time), the index is brought up to date and the new engine
+        replaces the old one."""
+        wait = max(FILES_CHECK_INTERVAL_S, FILES_CHECK_COST_RATIO * self._files_check_s)
+        if time.monotonic() - self._files_checked_at < wait:
             return engine
+        started = time.monotonic()
         fresh = engine.refreshed(MessageReporter(self.post_message))
         self._files_checked_at = time.monotonic()
         if fresh is None:
+            self._files_check_s = self._files_checked_at - started  # a big corpus is listed less often
             return engine
         fresh.warm_up()
         self.engine = fresh
