@@ -506,8 +506,10 @@ def run(args: argparse.Namespace) -> int:
     try:
         app.run()
     finally:
-        for engine in {id(e): e for e in [*engines, *([app.engine] if app.engine else [])]}.values():
-            engine.close()  # the engine opened at start-up, or the one that replaced it when files changed
+        # the app's engine: the one opened at start-up, or the one that replaced it (closed then) when files
+        # changed; none yet when the app was quit before the start-up engine reached it
+        for engine in [app.engine] if app.engine is not None else engines:
+            engine.close()
     if app.loading and not engines:
         # Quit while the index was still being built: do not wait for the build thread. The builder
         # writes into a temporary folder and publishes atomically, so nothing half-written is left live.
