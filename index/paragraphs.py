@@ -24,6 +24,7 @@ from index.sentences import (
     sentence_spans,
     word_chunks,
 )
+from index.tokenize import join_broken_words
 
 PassageKind = Literal["title", "heading", "fragment", "text"]
 
@@ -45,6 +46,7 @@ OPENING_MAX_CHARS = 60  # an untitled document is shown by its opening words, cu
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _WORD = re.compile(r"\w+")
 _DIGIT = re.compile(r"\d")
+_RUNNING_HEADER = re.compile(r"(\S+)[ \t]{2,}\S.*?[ \t]{2,}\1")  # "TAR(1)    GNU TAR Manual    TAR(1)"
 _MD_HEADING = re.compile(r"#{1,6}\s+")
 HANGING_HEADING_MAX_WIDTH = 0.75  # a heading over indented lines ends before this share of their width
 MD_HEADING_MAX_INDENT = 3  # CommonMark: "    # comment" (4 columns or more) is code, as in an indented example
@@ -429,10 +431,25 @@ def split_document(text: str, file_name: str, known_title: str | None = None) ->
     if len(raw) > 1:
         s, e, is_heading = raw[0]
         first = text[s:e]
-        if is_heading or _looks_like_title(first):
+        if not is_heading and (named := _manual_page_name(text, raw)):
+            title, title_from_text = named, True  # not its running header, "TAR(1)   GNU TAR Manual   TAR(1)"
+        elif is_heading or _looks_like_title(first):
             title = heading_text(first) if is_heading else first
             title_from_text = True
     return _split(text, lines, raw, title, title_from_text, title_line=title_from_text)
+
+
+def _manual_page_name(text: str, raw: list[tuple[int, int, bool]]) -> str | None:
+    """A manual page's NAME line ("tar - an archiving utility") when the document opens as `man` prints one:
+    a running header (the page's name at both ends of the first line) and, among the next headings, NAME
+    (its text on one line, a word hyphenated across lines joined)."""
+    s, e, _ = raw[0]
+    if not _RUNNING_HEADER.fullmatch(text, s, e):
+        return None
+    for (hs, he, is_heading), (ns, ne, _) in zip(raw[1:4], raw[2:5], strict=False):
+        if is_heading and heading_text(text[hs:he]) == "NAME":
+            return cut_after_word(" ".join(join_broken_words(text[ns:ne]).split()), TITLE_MAX_CHARS) or None
+    return None
 
 
 def _tables_of_contents(text: str, raw: list[tuple[int, int, bool]]) -> set[int]:

@@ -216,6 +216,10 @@ def test_a_line_over_lines_indented_under_it_is_a_heading_as_in_a_manual_page() 
         "       can restore individual files from the archive.\n"
     )
     assert _headings(page) == ["NAME", "SYNOPSIS", "Traditional usage", "DESCRIPTION"]
+    split = split_document(page, "tar.txt")  # its title: the NAME line, not the running header
+    assert split.title == "tar - an archiving utility" and split.passages[0].kind == "title"
+    wrapped = page.replace("tar - an archiving utility", "python - an interpreted, interactive lan\u2010\n       guage")
+    assert split_document(wrapped, "python.txt").title == "python - an interpreted, interactive language"
     others = (
         "Smith, J. and Jones, K. (2020) The archiving of many small files onto\n    tape. Journal of Storage.\n\n"
         "Version 1.4.0 [November 24, 2008]\n  Eliminated the old checks.\n\n"  # a changelog entry: searchable

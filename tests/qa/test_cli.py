@@ -469,6 +469,7 @@ def test_a_manual_page_has_sections_and_whole_words(env: dict[str, str], tmp_pat
         env, tmp_path, ("curl.txt", MANUAL_PAGE), "What happens when curl reaches the maximum of redirects?"
     )
     first = answer["passages"][0]
+    assert first["title"] == "curl - transfer a URL"  # its NAME line, not the running header "CURL(1) ..."
     assert first["section"] == "EXIT CODES"
     assert "maximum" in first["matched_terms"]
     assert answer["answer"]["text"] == "When following redirects, curl hit the maxi\u2010\n              mum amount."
