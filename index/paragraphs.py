@@ -36,7 +36,7 @@ HEADING_MAX_CHARS = 100
 HEADING_SPAN_MAX_CHARS = 400  # with the ruled lines around it
 CONTENTS_EXTRA_WORDS = 3  # a line of a table of contents: a heading's words and a number, page or link
 PROSE_MIN_WORDS = 12  # the paragraph under a plain-text heading: this many words and a sentence end
-LIST_ITEMS_READ = 3  # or one of the first items of the list under it (an item per paragraph) reads as prose
+LIST_ITEMS_READ = 5  # or one of the first items of the list under it (an item per paragraph) reads as prose
 WINDOW_MAX_WORDS = 160  # longer paragraphs become overlapping sentence windows
 WINDOW_TARGET_WORDS = 120
 TITLE_MAX_WORDS = 20
@@ -262,7 +262,7 @@ def _plain_headings(text: str, paragraphs: list[tuple[int, int, bool]], code: se
     without a full stop, comma, colon or semicolon (a headline may ask: "Who is Jeremy Lin?"), not a
     labelled value ("Deadline: March 3"), a list item, a table row or a line of dialogue, right above a
     paragraph of prose (a sentence's capital, twelve words or more, a sentence end or a colon) or a list
-    one of whose first three items is prose ("UI, Workflows & Features" over release notes), or above
+    one of whose first five items is prose ("UI, Workflows & Features" over release notes), or above
     anything when a ruled line marks it ("Features\n--------" over a list). A short line over
     another short line ("Call Bob", "Buy milk"), an indented example or a wrapped line is no heading:
     notes keep every line searchable."""

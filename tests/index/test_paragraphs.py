@@ -195,8 +195,11 @@ def test_a_short_line_over_a_list_of_prose_items_is_a_heading() -> None:
     assert _headings(notes) == expected
     split = split_document(notes, "2.29.0.txt")
     assert [p.kind for p in split.passages] == ["title", "heading", "text", "heading", "text"]
-    short_first = 'UI, Workflows & Features\n\n * Assorted updates to "git cat-file".\n\n' + item
-    assert _headings(short_first) == ["UI, Workflows & Features"]  # a later item of the list reads as prose
+    short_first = "UI, Workflows & Features\n\n" + "".join(
+        f" * Userdiff for {lang} update.\n\n" for lang in ("PHP", "Rust", "CSS")
+    )
+    short_first += item
+    assert _headings(short_first) == ["UI, Workflows & Features"]  # its fourth item reads as prose (Git 2.30)
     assert _headings("Shopping\n\n- milk\n- eggs\n") == []  # short items: a note, not a section
     assert _headings("Call Bob\n\n- about the insurance\n\nBuy milk\n") == []
 
