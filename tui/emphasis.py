@@ -13,6 +13,7 @@ from qa.escape import one_line as on_one_line
 from qa.escape import safe_text
 
 _LINE_BREAK = re.compile(r"[ \t]*(?:\r\n|\r|\n)[ \t]*")
+_INNER_BLANKS = re.compile(r"(?<=\S)[ \t]{2,}(?=\S)")  # between two words on one line
 SENTENCE = "bold on #2e3a4f"  # the answer sentence inside a passage
 TERM = "bold underline #ffd866"  # a query term found in a passage
 Span = tuple[int, int, str]
@@ -23,21 +24,26 @@ def plain(text: str, style: str = "", one_line: bool = False) -> Text:
     return Text(on_one_line(text) if one_line else safe_text(text), style=style)
 
 
-def emphasised(text: str, spans: Sequence[Span], base: str = "", breaks: Sequence[int] | None = None) -> Text:
+def emphasised(
+    text: str, spans: Sequence[Span], base: str = "", breaks: Sequence[int] | None = None, squeeze: bool = False
+) -> Text:
     """`text` with each `(start, end, style)` span styled; offsets are into `text` (before escaping).
 
     Each piece between span boundaries is escaped on its own, so escapes never shift the highlighting.
     With `breaks` (offsets of the line starts to keep: list items, table rows, code lines) the text is
     flowed: any other line break and the indentation after it become one space (a word typeset across
-    the break is joined), so a hard-wrapped paragraph reads as one and the terminal wraps it.
+    the break is joined), so a hard-wrapped paragraph reads as one and the terminal wraps it; with
+    `squeeze` too, blanks between two words are one space (a justified manual page's "0  even  if").
     """
     size = len(text)
     cuts = {0, size}
-    joins: set[tuple[int, int]] = set()  # typesetter's breaks inside words, taken out when flowing
+    dropped: set[tuple[int, int]] = set()  # typesetter's breaks inside words (and extra blanks), when flowing
     if breaks is not None:
         cuts.update(b for b in breaks if 0 < b < size)
-        joins = set(word_breaks(text))
-        cuts.update(offset for join in joins for offset in join)
+        dropped = set(word_breaks(text))
+        if squeeze:
+            dropped.update((run.start() + 1, run.end()) for run in _INNER_BLANKS.finditer(text))
+        cuts.update(offset for span in dropped for offset in span)
     clipped = [(max(0, s), min(size, e), style) for s, e, style in spans if s < e]
     for start, end, _ in clipped:
         if start < end:
@@ -47,7 +53,7 @@ def emphasised(text: str, spans: Sequence[Span], base: str = "", breaks: Sequenc
     out = Text(style=base)
     for a, b in zip(bounds, bounds[1:], strict=False):
         styles = [style for s, e, style in clipped if s <= a and b <= e]
-        piece = text[a:b] if breaks is None else "" if (a, b) in joins else _flowed(text[a:b], keep_last=b in kept)
+        piece = text[a:b] if breaks is None else "" if (a, b) in dropped else _flowed(text[a:b], keep_last=b in kept)
         out.append(safe_text(piece), style=Style.combine(Style.parse(s) for s in styles) if styles else None)
     return out
 

@@ -62,6 +62,10 @@ def test_a_hard_wrapped_passage_is_flowed_and_keeps_its_items_and_highlights(tmp
     underlined = sorted({i for s in shown.spans if Style.parse(str(s.style)).underline for i in range(s.start, s.end)})
     start = shown.plain.index("error")
     assert underlined == list(range(start, start + len("error")))
+    justified = replace(evidence, text="The exit status is 0  even  if an\n       error occurred.", term_spans=())
+    assert passage_text(justified).plain == "The exit status is 0 even if an error occurred."
+    code = replace(evidence, text="```py\nx  =  1\n    y = [x,  x]\n```", term_spans=())
+    assert passage_text(code).plain == "```py\nx  =  1\n    y = [x,  x]\n```"  # code keeps its lines and blanks
 
 
 @given(

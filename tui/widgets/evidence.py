@@ -8,7 +8,7 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import Static
 
-from index.sentences import line_breaks
+from index.sentences import is_code_block, line_breaks
 from qa.render import STALE_NOTE
 from qa.types import Evidence, Mode
 from tui.emphasis import emphasised, evidence_spans, plain
@@ -64,7 +64,8 @@ def passage_text(evidence: Evidence, with_sentence: bool = True) -> Text:
         offset = evidence.citation.char_start
         sentence = (evidence.answer_sentence.char_start - offset, evidence.answer_sentence.char_end - offset)
     text = evidence.text  # flowed: hard-wrapped lines read as one paragraph; items, rows and code keep their lines
-    return emphasised(text, evidence_spans(sentence, evidence.term_spans), breaks=line_breaks(text))
+    spans = evidence_spans(sentence, evidence.term_spans)
+    return emphasised(text, spans, breaks=line_breaks(text), squeeze=not is_code_block(text))  # code keeps its blanks
 
 
 class EvidencePassage(Static, can_focus=True):
