@@ -312,11 +312,11 @@ def _looks_like_heading(line: str) -> bool:
     )
 
 
-def _is_prose(paragraph: str) -> bool:
+def _is_prose(paragraph: str, starts_sentence: bool = True) -> bool:
     """Twelve words or more with a sentence end (or a colon before a list), starting a sentence ("2 will
-    ..." continues a line)."""
+    ..." continues a line) unless `starts_sentence` is False (a list item may start anyhow)."""
     return (
-        _PROSE_START.match(paragraph) is not None
+        (not starts_sentence or _PROSE_START.match(paragraph) is not None)
         and len(_WORD.findall(paragraph)) >= PROSE_MIN_WORDS
         and _SENTENCE_INSIDE.search(paragraph) is not None
     )
@@ -330,7 +330,7 @@ def _heads_prose_list(text: str, paragraphs: list[tuple[int, int, bool]]) -> boo
         item = first_item(text[start:end])
         if item is None:
             return False
-        if len(_WORD.findall(item)) >= PROSE_MIN_WORDS and _SENTENCE_INSIDE.search(item) is not None:
+        if _is_prose(item, starts_sentence=False):
             return True
     return False
 

@@ -24,12 +24,15 @@ _ABBREVIATIONS = frozenset(
 )
 
 
+def _word_before(text: str, end: int) -> str:
+    """The word (dots included, trailing ones dropped, lowercased) right before the period at `end`."""
+    match = _WORD_BEFORE.search(text, max(0, end - 12), end)
+    return match.group(1).rstrip(".").lower() if match is not None else ""
+
+
 def _is_abbreviation(text: str, end: int) -> bool:
     """True when the period ending at `end` belongs to an abbreviation or an initial."""
-    match = _WORD_BEFORE.search(text, max(0, end - 12), end)
-    if match is None:
-        return False
-    word = match.group(1).rstrip(".").lower()
+    word = _word_before(text, end)
     if len(word) == 1 and word.isalpha():
         return True  # an initial: "J. Smith"
     return word in _ABBREVIATIONS
@@ -38,10 +41,7 @@ def _is_abbreviation(text: str, end: int) -> bool:
 def ends_with_abbreviation(line: str) -> bool:
     """Whether `line` ends with an abbreviation's period ("... Development Support etc."), not an initial's."""
     line = line.rstrip()
-    if not line.endswith("."):
-        return False
-    match = _WORD_BEFORE.search(line, max(0, len(line) - 13), len(line) - 1)
-    return match is not None and match.group(1).rstrip(".").lower() in _ABBREVIATIONS
+    return line.endswith(".") and _word_before(line, len(line) - 1) in _ABBREVIATIONS
 
 
 # bump when the spans a text splits into change: stored vectors follow them (2: list items and table rows;

@@ -18,10 +18,11 @@ import Stemmer
 TOKENIZER_VERSION = "words-fold-stop-snowball-en/2"  # 2: words typeset across a line break are joined
 
 _WORD = re.compile(r"\w+")
-# a typesetter's break inside a word: a soft hyphen (at a line end or not), or U+2010 HYPHEN at a line end
-_BREAK = r"(?:\u00ad(?:[ \t]*(?:\r\n|\r|\n)[ \t]*)?|\u2010[ \t]*(?:\r\n|\r|\n)[ \t]*)"
-_HYPHEN_BREAK = re.compile(rf"(?<=\w){_BREAK}(?=\w)")
-_WORD_ACROSS = re.compile(rf"\w+(?:{_BREAK}\w+)*")  # `_WORD`, across such breaks
+# a typesetter's break inside a word (a pattern): a soft hyphen (at a line end or not), or U+2010 HYPHEN at a
+# line end; the text before and after it is one word
+TYPESET_BREAK = r"(?:\u00ad(?:[ \t]*(?:\r\n|\r|\n)[ \t]*)?|\u2010[ \t]*(?:\r\n|\r|\n)[ \t]*)"
+_HYPHEN_BREAK = re.compile(rf"(?<=\w){TYPESET_BREAK}(?=\w)")
+_WORD_ACROSS = re.compile(rf"\w+(?:{TYPESET_BREAK}\w+)*")  # `_WORD`, across such breaks
 
 STOPWORDS = frozenset(
     """a about above after again against all am an and any are aren as at be because been before being

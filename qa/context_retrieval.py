@@ -48,11 +48,10 @@ import numpy.typing as npt
 
 from index.corpus_index import CorpusIndex
 from index.embed import Embedder
-from index.paragraphs import heading_context
 from index.tokenize import term_spans, tokenize
 from qa.answer import covered_share, index_term_weights
 from qa.conversation import TopicContext, describe_query
-from qa.retrieve import CANDIDATE_DEPTH, Candidate, Retrieval, Retriever, SearchQuery
+from qa.retrieve import CANDIDATE_DEPTH, Candidate, Retrieval, Retriever, SearchQuery, heading_terms
 from qa.types import Mode
 
 DOCUMENT_CACHE = 256  # documents whose rows and terms are kept between questions
@@ -84,7 +83,7 @@ def names(own_terms: set[str], section: str) -> bool:
     """Whether a question whose terms are `own_terms` names `section`: at least `NAMED_SECTION_SHARE` of the
     heading's terms ("Backward compatibility note" for "... any backward compatibility notes in that
     release?"; not `filehandle.close()` for "Does it close the file?")."""
-    heading = set(tokenize(heading_context(section))) if section else set()
+    heading = heading_terms(section) if section else frozenset()
     return bool(heading) and len(heading & own_terms) >= NAMED_SECTION_SHARE * len(heading)
 
 

@@ -7,12 +7,12 @@ from collections.abc import Sequence
 from itertools import pairwise
 
 from index.sentences import line_breaks
-from index.tokenize import join_broken_words
+from index.tokenize import TYPESET_BREAK, join_broken_words
 from qa.escape import one_line, safe_line, safe_text
 from qa.types import Answer, Evidence
 
 BOLD, UNDERLINE, DIM, RESET = "\x1b[1m", "\x1b[4m", "\x1b[2m", "\x1b[0m"
-_WORD_RUN = re.compile(r"(?:\S*\w[\u2010\u00ad][ \t]*\n[ \t]*(?=\w))*\S+")  # a word typeset across lines: one
+_WORD_RUN = re.compile(rf"(?:\S*\w{TYPESET_BREAK}(?=\w))*\S+")  # a word typeset across lines is one run
 INDENT = "    "
 _LEADING_BLANKS = re.compile(r"[ \t]*")
 TAB_SIZE = 4
