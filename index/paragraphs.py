@@ -227,15 +227,15 @@ def _paragraph_spans(text: str, start: int = 0) -> list[tuple[int, int, bool]]:
 def _hanging_heading(text: str, block: list[tuple[int, int]]) -> bool:
     """Whether the block's first line is a heading over the lines indented under it, as a manual page lays
     out its sections ("NAME\n       tar - an archiving utility", "   Traditional usage\n       tar -A ..."):
-    a heading's line (`_looks_like_heading`, starting with a letter, no digit, no list item) indented at most
+    a heading's line (`_looks_like_heading`, starting with a letter, no digit, no "=", no list item) indented at most
     3 columns, every other line indented further, and ending well before the lines under it do (a
     paragraph with a hanging indent wraps its first line at the full width: no heading)."""
     if len(block) < 2:
         return False
     (start, end), rest = block[0], block[1:]
     line = text[start:end]
-    if not line[0].isalpha() or _DIGIT.search(line):
-        return False  # "** gdb.SYMBOL_..."; a changelog's "Version 1.4.0 [May 12, 2000]" stays searchable
+    if not line[0].isalpha() or _DIGIT.search(line) or "=" in line:
+        return False  # "** gdb.SYMBOL_..."; "Version 1.4.0 [May 12, 2000]"; a grammar's "literal_pattern ::= ..."
     if not _looks_like_heading(line) or first_item(line) is not None:
         return False
     indent = _indentation(text, start)

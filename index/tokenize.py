@@ -23,6 +23,10 @@ _WORD = re.compile(r"\w+")
 TYPESET_BREAK = r"(?:\u00ad(?:[ \t]*(?:\r\n|\r|\n)[ \t]*)?|\u2010[ \t]*(?:\r\n|\r|\n)[ \t]*)"
 _HYPHEN_BREAK = re.compile(rf"(?<=\w){TYPESET_BREAK}(?=\w)")
 _WORD_ACROSS = re.compile(rf"\w+(?:{TYPESET_BREAK}\w+)*")  # `_WORD`, across such breaks
+# a line break right after the hyphen of a compound ("pre-\ncomputed"): text shown on one line keeps the
+# hyphen and drops the break ("pre-computed", not "pre- computed"); the terms are the same either way
+_COMPOUND_BREAK = re.compile(r"(?<=[^\W\d_]-)[ \t]*(?:\r\n|\r|\n)[ \t]*(?=[^\W\d_])")
+SHOWN_WORD_BREAK = rf"(?:{TYPESET_BREAK}|-[ \t]*(?:\r\n|\r|\n)[ \t]*)"  # a word shown whole across it (a pattern)
 
 STOPWORDS = frozenset(
     """a about above after again against all am an and any are aren as at be because been before being
@@ -62,6 +66,17 @@ def join_broken_words(text: str) -> str:
 def word_breaks(text: str) -> list[tuple[int, int]]:
     """(start, end) of each typesetter's break inside a word of `text`: what `join_broken_words` takes out."""
     return [] if text.isascii() else [match.span() for match in _HYPHEN_BREAK.finditer(text)]
+
+
+def shown_words(text: str) -> str:
+    """`text` as it is shown on one line: `join_broken_words`, and a compound hyphenated at a line end kept
+    whole ("pre-\\n   computed" -> "pre-computed")."""
+    return _COMPOUND_BREAK.sub("", join_broken_words(text))
+
+
+def shown_breaks(text: str) -> list[tuple[int, int]]:
+    """(start, end) of what `shown_words` takes out of `text`, in order."""
+    return sorted([*word_breaks(text), *(match.span() for match in _COMPOUND_BREAK.finditer(text))])
 
 
 @lru_cache(maxsize=65536)

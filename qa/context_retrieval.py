@@ -51,6 +51,7 @@ from index.embed import Embedder
 from index.tokenize import term_spans, tokenize
 from qa.answer import covered_share, index_term_weights
 from qa.conversation import TopicContext, describe_query
+from qa.duplicates import collapse_copies, distinct_head
 from qa.retrieve import CANDIDATE_DEPTH, Candidate, Retrieval, Retriever, SearchQuery, heading_terms
 from qa.types import Mode
 
@@ -123,8 +124,8 @@ class ContextualRetriever:
                 carried[stem] = max(carried.get(stem, 0.0), weight * s.carried_term_weight)
         query = SearchQuery(own_terms, vector, carried, text=question)
         depth = max(self.depth, k)
-        contextual = self.base.search(query, mode, depth)
-        alone = self.base.search(SearchQuery(own_terms, own_vector, text=question), mode, depth)  # embedded already
+        contextual = self.base.search(query, mode, depth, distinct=False)  # rankings: copies folded at the end
+        alone = self.base.search(SearchQuery(own_terms, own_vector, text=question), mode, depth, distinct=False)
 
         started = time.perf_counter()
         topic_doc = self._document_of(contextual.candidates[0].row) if contextual.candidates else None
@@ -133,7 +134,8 @@ class ContextualRetriever:
         decide_ms = (time.perf_counter() - started) * 1000
         if not follow_up:
             timings = {"embed": embed_ms, **alone.timings_ms, "decide": decide_ms}
-            standalone = replace(alone, candidates=alone.candidates[:k], timings_ms=timings)
+            shown = distinct_head(alone.candidates, k, self.index.passages)
+            standalone = replace(alone, candidates=shown, timings_ms=timings)
             return standalone, ContextDecision(False, new_topic, reason, question)
         started = time.perf_counter()
         ordered = contextual.candidates
@@ -192,7 +194,7 @@ class ContextualRetriever:
         for slot, score in zip(contextual, scores, strict=True):
             rows = per_unit[unit(slot.row)]
             combined.append(replace(by_row[rows.pop(0)], score=score))
-        return combined
+        return collapse_copies(combined, records)  # each ranking is without copies, but not the two together
 
     def _decide(
         self,

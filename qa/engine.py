@@ -154,7 +154,7 @@ class QAEngine:
         timings = dict(retrieval.timings_ms)
         answer_started = time.perf_counter()
         rows = [c.row for c in retrieval.candidates]
-        records = self.index.passages(rows)
+        records = self.index.passages(rows + [row for c in retrieval.candidates for row in c.duplicates])
         weights = index_term_weights(self.index, retrieval.query_terms)
         vector = retrieval.query_vector
         # The question's own words (a follow-up's, without its fillers) and, for a follow-up that names
@@ -220,6 +220,7 @@ class QAEngine:
                     matched_terms=words,
                     term_spans=spans,
                     heading_terms=heading_only_terms(citation.section, weights, words),
+                    also_in=tuple(self._citation(records[row]) for row in candidate.duplicates),
                 )
             )
         evidence = [e if self.verify_citation(e) else replace(e, stale=True) for e in evidence]

@@ -11,7 +11,7 @@ import json
 import re
 from typing import Any
 
-from index.tokenize import join_broken_words
+from index.tokenize import shown_words
 
 _UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff\ufff9-\ufffb]")
 
@@ -36,9 +36,9 @@ def safe_line(text: str) -> str:
 
 def one_line(text: str) -> str:
     """Corpus text (an answer sentence spanning list lines, a title) shown on one line: each run of
-    whitespace, line breaks included, becomes one space (a word typeset across lines is joined); then escaped
-    like `safe_line`."""
-    return safe_line(" ".join(join_broken_words(text).split()))
+    whitespace, line breaks included, becomes one space (a word typeset or hyphenated across lines is kept
+    whole: `shown_words`); then escaped like `safe_line`."""
+    return safe_line(" ".join(shown_words(text).split()))
 
 
 def _json_escape(match: re.Match[str]) -> str:

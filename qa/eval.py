@@ -6,7 +6,9 @@ header line). Everything here is pure: the command that runs queries lives in `q
 
 Conventions (the ones BEIR / trec_eval use):
 - A ranking is a list of corpus entry ids, best first, each id at most once. The index may split a long
-  entry into several passages; `entry_ranking` keeps each entry at the rank of its best passage.
+  entry into several passages; `entry_ranking` keeps each entry at the rank of its best passage. A passage
+  shown with copies of its text in other entries (`Evidence.also_in`, qa/duplicates.py) cites those entries
+  too: they follow it in the ranking, as they follow it on screen.
 - nDCG@k uses linear gain (relevance / log2(rank + 1)) against the ideal ordering of the judged entries.
 - hit@k is 1 when any relevant entry is in the top k; MRR@k is 1 / rank of the first relevant entry
   (0 beyond k); recall@k is the share of relevant entries found in the top k.

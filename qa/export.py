@@ -12,7 +12,7 @@ import re
 from collections.abc import Sequence
 
 from index.sentences import is_code_block
-from index.tokenize import join_broken_words
+from index.tokenize import shown_words
 from qa.escape import one_line, safe_line, safe_text
 from qa.render import why_line
 from qa.types import Answer
@@ -22,7 +22,7 @@ _BACKTICKS = re.compile(r"`+")
 
 
 def _quote(text: str) -> str:
-    flat = " ".join(safe_text(join_broken_words(text)).split())
+    flat = " ".join(safe_text(shown_words(text)).split())
     if len(flat) > EXCERPT_MAX_CHARS:
         flat = flat[: EXCERPT_MAX_CHARS - 1].rstrip() + "…"
     return "> " + flat
@@ -72,6 +72,9 @@ def conversation_markdown(turns: Sequence[Answer], title: str | None = None) -> 
                 named = f"**{_plain(title)}** — " if title.strip() else ""
                 where = f"{_code(evidence.citation.location())} · {_code(evidence.id)}"
                 lines += [f"{evidence.rank}. {named}{where}", ""]
+                if evidence.also_in:
+                    copies = ", ".join(_code(c.location()) for c in evidence.also_in)
+                    lines += [f"   *The same text is also in:* {copies}", ""]
                 if is_code_block(evidence.text):  # quoted, its fence would open a code block that hides it
                     lines += [f"   {line}" if line else "" for line in _code_block(evidence.text)] + [""]
                 else:

@@ -203,22 +203,27 @@ def _optional_int(value: Any) -> int | None:
     return None if value is None else int(value)
 
 
+def _citation_from_json(data: dict[str, Any]) -> Citation:
+    return Citation(
+        path=str(data["path"]),
+        abs_path=str(data["file"]),
+        title=str(data.get("title", "")),
+        paragraph=int(data["paragraph"]),
+        window=int(data.get("window", 0)),
+        line_start=int(data["line_start"]),
+        line_end=int(data["line_end"]),
+        char_start=int(data["char_start"]),
+        char_end=int(data["char_end"]),
+        section=str(data.get("section") or ""),
+    )
+
+
 def _evidence_from_json(data: dict[str, Any]) -> Evidence:
     sentence = data["answer_sentence"]
     return Evidence(
         rank=int(data["rank"]),
         id=str(data["id"]),
-        citation=Citation(
-            path=str(data["path"]),
-            abs_path=str(data["file"]),
-            title=str(data.get("title", "")),
-            paragraph=int(data["paragraph"]),
-            window=int(data.get("window", 0)),
-            line_start=int(data["line_start"]),
-            line_end=int(data["line_end"]),
-            char_start=int(data["char_start"]),
-            char_end=int(data["char_end"]),
-        ),
+        citation=_citation_from_json(data),
         text=str(data["text"]),
         score=float(data["score"]),
         bm25_rank=_optional_int(data.get("bm25_rank")),
@@ -229,4 +234,5 @@ def _evidence_from_json(data: dict[str, Any]) -> Evidence:
         matched_terms=tuple(str(t) for t in data.get("matched_terms", [])),
         term_spans=(),
         heading_terms=tuple(str(t) for t in data.get("heading_terms", [])),
+        also_in=tuple(_citation_from_json(c) for c in data.get("also_in", [])),
     )

@@ -7,32 +7,39 @@ from collections.abc import Sequence
 from itertools import pairwise
 
 from index.sentences import line_breaks
-from index.tokenize import TYPESET_BREAK, join_broken_words
+from index.tokenize import SHOWN_WORD_BREAK, shown_breaks
 from qa.escape import one_line, safe_line, safe_text
 from qa.types import Answer, Evidence
 
 BOLD, UNDERLINE, DIM, RESET = "\x1b[1m", "\x1b[4m", "\x1b[2m", "\x1b[0m"
-_WORD_RUN = re.compile(rf"(?:\S*\w{TYPESET_BREAK}(?=\w))*\S+")  # a word typeset across lines is one run
+_WORD_RUN = re.compile(rf"(?:\S*\w{SHOWN_WORD_BREAK}(?=\w))*\S+")  # a word typeset or hyphenated across lines
 INDENT = "    "
 _LEADING_BLANKS = re.compile(r"[ \t]*")
 TAB_SIZE = 4
 MAX_LEAD = 24  # columns of a line's own indentation kept when a passage is shown
 
 
-def _term_mask(text: str, terms: Sequence[tuple[int, int]]) -> list[bool]:
-    """For each character of `text`, whether it belongs to a matched question term."""
-    in_term = [False] * len(text)
-    for start, end in terms:
+def _span_mask(text: str, spans: Sequence[tuple[int, int]]) -> list[bool]:
+    """For each character of `text`, whether it lies in one of `spans` (matched terms, breaks not shown)."""
+    inside = [False] * len(text)
+    for start, end in spans:
         for i in range(start, end):
-            in_term[i] = True
-    return in_term
+            inside[i] = True
+    return inside
 
 
 def _styled_words(
-    text: str, sentence: tuple[int, int], in_term: Sequence[bool], color: bool, first: int, last: int
+    text: str,
+    sentence: tuple[int, int],
+    in_term: Sequence[bool],
+    color: bool,
+    first: int,
+    last: int,
+    dropped: Sequence[bool],
 ) -> list[str]:
     """The words of `text[first:last]` with emphasis: ANSI when `color`, else Markdown (**sentence**,
-    *term*); `sentence` holds offsets into `text`, `in_term` is its `_term_mask`."""
+    *term*); `sentence` holds offsets into `text`, `in_term` is its `_span_mask`, `dropped` its
+    `_span_mask` of `shown_breaks` (a line break inside a word is not shown)."""
     words: list[str] = []
     s_start, s_end = sentence
     for match in _WORD_RUN.finditer(text, first, last):
@@ -43,7 +50,7 @@ def _styled_words(
             j = i
             while j < end and in_term[j] == in_term[i] and (s_start <= j < s_end) == (s_start <= i < s_end):
                 j += 1
-            chunk = safe_text(join_broken_words(text[i:j]))
+            chunk = safe_text("".join(c for c, gone in zip(text[i:j], dropped[i:j], strict=True) if not gone))
             emphasised_term = in_term[i]
             in_sentence = s_start <= i < s_end
             if color:
@@ -89,10 +96,11 @@ def _passage_lines(evidence: Evidence, width: int, color: bool) -> str:
         evidence.answer_sentence.char_start - evidence.citation.char_start,
         evidence.answer_sentence.char_end - evidence.citation.char_start,
     )
-    in_term = _term_mask(text, evidence.term_spans)
+    in_term = _span_mask(text, evidence.term_spans)
+    dropped = _span_mask(text, shown_breaks(text))
     bounds = [0, *line_breaks(text), len(text)]
     return "\n".join(
-        _wrap(_styled_words(text, sentence, in_term, color, start, end), width, INDENT + _lead(text, start))
+        _wrap(_styled_words(text, sentence, in_term, color, start, end, dropped), width, INDENT + _lead(text, start))
         for start, end in pairwise(bounds)
         if text[start:end].strip()
     )
@@ -109,6 +117,18 @@ STALE_NOTE = " [file changed since indexing: this citation may be out of date; a
 def evidence_header(evidence: Evidence) -> str:
     header = f"[{evidence.rank}] {one_line(evidence.citation.heading())} — {safe_line(evidence.citation.location())}"
     return header + STALE_NOTE if evidence.stale else header
+
+
+ALSO_IN_SHOWN = 3  # copies of a passage cited by location; the rest are counted
+
+
+def also_in_line(evidence: Evidence) -> str:
+    """Where else the corpus says the same ("also in: a.txt:3-5 (¶2), b.txt:9 (¶4)"), "" when nowhere."""
+    if not evidence.also_in:
+        return ""
+    shown = ", ".join(safe_line(c.location()) for c in evidence.also_in[:ALSO_IN_SHOWN])
+    more = len(evidence.also_in) - ALSO_IN_SHOWN
+    return f"also in: {shown}" + (f" and {more} more" if more > 0 else "")
 
 
 def why_line(evidence: Evidence) -> str:
@@ -142,6 +162,8 @@ def render_answer(answer: Answer, width: int = 100, color: bool = False) -> str:
     for evidence in answer.passages:
         out.append("")
         out.append(f"{BOLD}{evidence_header(evidence)}{RESET}" if color else evidence_header(evidence))
+        if evidence.also_in:
+            out.append(dim(INDENT + also_in_line(evidence)))
         out.append(_passage_lines(evidence, width, color))
         out.append(dim(INDENT + why_line(evidence)))
     return "\n".join(line for line in out if line is not None)

@@ -26,6 +26,7 @@ from index.paragraphs import heading_context
 from index.sentence_terms import StoredSentences
 from index.tokenize import tokenize
 from qa.answer import term_keys, term_weights
+from qa.duplicates import distinct_head
 from qa.fusion import RRF_K, convex_fusion, reciprocal_rank_fusion
 from qa.rerank import (
     PassageSentences,
@@ -60,6 +61,7 @@ class Candidate:
     bm25_score: float | None
     dense_rank: int | None
     dense_score: float | None
+    duplicates: tuple[int, ...] = ()  # rows of passages with the same text, ranked lower (qa/duplicates.py)
 
 
 @dataclass(frozen=True)
@@ -100,8 +102,10 @@ class Retriever(Protocol):
         """Search for a question as typed."""
         ...
 
-    def search(self, query: SearchQuery, mode: Mode, k: int) -> Retrieval:
-        """Search for prepared terms and vector (a follow-up with its carried context)."""
+    def search(self, query: SearchQuery, mode: Mode, k: int, distinct: bool = True) -> Retrieval:
+        """Search for prepared terms and vector (a follow-up with its carried context). The `k` passages are
+        distinct (copies of a passage's text folded into its `duplicates`) unless `distinct` is False: a
+        ranking read as a whole (a conversation's) need not read the records of every candidate."""
         ...
 
 
@@ -136,7 +140,7 @@ class HybridRetriever:
         retrieval = self.search(SearchQuery(tokenize(query), vector, text=query), mode, k)
         return replace(retrieval, timings_ms={"embed": embed_ms, **retrieval.timings_ms})
 
-    def search(self, query: SearchQuery, mode: Mode, k: int) -> Retrieval:
+    def search(self, query: SearchQuery, mode: Mode, k: int, distinct: bool = True) -> Retrieval:
         timings: dict[str, float] = {}
         terms, vector = query.terms, query.vector
         bm25_terms, bm25_weights = query.bm25_terms()
@@ -190,8 +194,9 @@ class HybridRetriever:
                 dense_rank=dense_rank.get(row),
                 dense_score=dense_scores.get(row),
             )
-            for row, score in fused[:k]
+            for row, score in fused
         ]
+        candidates = distinct_head(candidates, k, self.index.passages) if distinct else candidates[:k]
         timings["fuse"] = (time.perf_counter() - started) * 1000
         return Retrieval(candidates, terms, vector, timings)
 

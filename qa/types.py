@@ -33,6 +33,20 @@ class Citation:
         """The document's title, and the passage's section after it: "Personal notes › Dentist"."""
         return f"{self.title} › {self.section}" if self.section and self.section != self.title else self.title
 
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "file": self.abs_path,
+            "title": self.title,
+            "section": self.section or None,
+            "paragraph": self.paragraph,
+            "window": self.window,
+            "line_start": self.line_start,
+            "line_end": self.line_end,
+            "char_start": self.char_start,
+            "char_end": self.char_end,
+        }
+
     def location(self) -> str:
         """`seeds/000_x.txt:3 (¶3)`; windows of long paragraphs add their part number."""
         lines = f"{self.line_start}" if self.line_start == self.line_end else f"{self.line_start}-{self.line_end}"
@@ -67,6 +81,7 @@ class Evidence:
     term_spans: tuple[tuple[int, int], ...]  # where they are, relative to `text`
     stale: bool = False  # the cited file changed since indexing and no longer holds `text` at the citation
     heading_terms: tuple[str, ...] = ()  # query words found only in the section heading (as written there)
+    also_in: tuple[Citation, ...] = ()  # other passages with the same text, ranked lower (qa/duplicates.py)
 
     def to_json(self) -> dict[str, Any]:
         c = self.citation
@@ -98,6 +113,8 @@ class Evidence:
         }
         if self.heading_terms:  # present only when some, as "stale": answers without headings keep their shape
             data["heading_terms"] = list(self.heading_terms)
+        if self.also_in:  # present only when some
+            data["also_in"] = [c.to_json() for c in self.also_in]
         if self.stale:  # present only when true, so answers over an unchanged corpus keep their exact shape
             data["stale"] = True
         return data

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from rich.style import Style
 from rich.text import Text
 
-from index.tokenize import word_breaks
+from index.tokenize import shown_breaks
 from qa.escape import one_line as on_one_line
 from qa.escape import safe_text
 
@@ -40,7 +40,7 @@ def emphasised(
     dropped: set[tuple[int, int]] = set()  # typesetter's breaks inside words (and extra blanks), when flowing
     if breaks is not None:
         cuts.update(b for b in breaks if 0 < b < size)
-        dropped = set(word_breaks(text))
+        dropped = set(shown_breaks(text))
         if squeeze:
             dropped.update((run.start() + 1, run.end()) for run in _INNER_BLANKS.finditer(text))
         cuts.update(offset for span in dropped for offset in span)

@@ -228,7 +228,8 @@ def test_a_line_over_lines_indented_under_it_is_a_heading_as_in_a_manual_page() 
         "Version 1.4.0 [November 24, 2008]\n  Eliminated the old checks.\n\n"  # a changelog entry: searchable
         "1. Install the package with pip\n   and run it once.\n\n"  # a numbered item, wrapped
         "       # the comment of an indented example\n       tar -xf archive.tar\n\n"  # no Markdown heading
-        "** gdb.SYMBOL_LOC_COMMON_BLOCK\n   was added.\n"
+        "** gdb.SYMBOL_LOC_COMMON_BLOCK\n   was added.\n\n"
+        '   literal_pattern ::= signed_number\n                     | signed_number "+" NUMBER\n'  # a grammar
     )
     assert _headings(others) == []
 

@@ -3,7 +3,16 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from index.tokenize import STOPWORDS, _ascii_term_spans, _folded_term_spans, span_terms, term_spans, tokenize
+from index.tokenize import (
+    STOPWORDS,
+    _ascii_term_spans,
+    _folded_term_spans,
+    shown_breaks,
+    shown_words,
+    span_terms,
+    term_spans,
+    tokenize,
+)
 
 
 def test_stems_folds_and_drops_stopwords() -> None:
@@ -53,3 +62,11 @@ def test_a_word_typeset_across_a_line_break_is_one_word() -> None:
 @given(st.text(alphabet="ab \n\t\r\u2010\u00ad-é", max_size=60))
 def test_joined_words_agree_between_tokenize_and_term_spans(text: str) -> None:
     assert tokenize(text) == span_terms(text) == [term for term, _, _ in term_spans(text)]
+
+
+def test_a_compound_hyphenated_at_a_line_end_is_shown_whole() -> None:
+    # Python's reference wraps "pre-computed" after its hyphen: shown on one line it was "pre- computed"
+    text = "the same \u201cpre-\n   computed\u201d value; X-\r\nrays; a dash -\nthen; 3-\n4; maxi\u2010\n  mum"
+    assert shown_words(text) == "the same \u201cpre-computed\u201d value; X-rays; a dash -\nthen; 3-\n4; maximum"
+    assert [text[s:e] for s, e in shown_breaks(text)] == ["\n   ", "\r\n", "\u2010\n  "]
+    assert tokenize(text) == tokenize(shown_words(text))  # the terms are the same either way

@@ -487,3 +487,41 @@ def test_a_camel_case_heading_is_read_as_its_words(env: dict[str, str], tmp_path
     first = answer["passages"][0]
     assert first["section"] == "`http.createServer([options])`"
     assert first["heading_terms"] == ["http", "create"]
+
+
+REFERENCE_TOPIC = (  # a reference split into topic pages that repeat the overview's text (Python's pydoc topics)
+    "Function definitions\n********************\n\n"
+    "Default parameter values are evaluated from left to right when the function\n"
+    "definition is executed. This means that the expression is evaluated once, and\n"
+    "that the same \u201cpre-\ncomputed\u201d value is used for each call.\n\n"
+    "A function definition does not execute the function body; this gets executed\n"
+    "only when the function is called.\n"
+)
+REFERENCE_OVERVIEW = (  # the same paragraph, wrapped and indented differently, under another heading
+    "Compound statements\n*******************\n\n"
+    "Compound statements contain groups of other statements.\n\n"
+    "Function definitions\n====================\n\n"
+    "   Default parameter values are evaluated from left to right when the\n"
+    "   function definition is executed. This means that the expression is\n"
+    "   evaluated once, and that the same \u201cpre-computed\u201d value is used for each call.\n\n"
+    "Default argument values can be any expression that is valid at the point of definition.\n"
+)
+
+
+def test_copies_of_a_passage_take_one_slot_and_are_cited_with_it(env: dict[str, str], tmp_path: Path) -> None:
+    # Before: [1] function.txt's paragraph and [2] the same words in compound.txt, two of three slots.
+    question = "When are default parameter values evaluated?"
+    notes, env = _notes_folder(tmp_path, env, {"function.txt": REFERENCE_TOPIC, "compound.txt": REFERENCE_OVERVIEW})
+    out = qa("--corpus", str(notes), "--ask", question, "--json", "-k", "3", env=env).stdout
+    answer = json.loads(out)
+    first, *others = answer["passages"]
+    assert first["text"].startswith("Default parameter values are evaluated")
+    [copy] = first["also_in"]
+    other_file = "compound.txt" if first["path"].endswith("function.txt") else "function.txt"
+    assert copy["path"] == f"notes/{other_file}" and copy["section"] in (None, "Function definitions")
+    assert len(others) == 2 and all("also_in" not in p for p in others)
+    texts = [" ".join(p["text"].split()) for p in answer["passages"]]
+    assert len(set(texts)) == 3  # three different passages in three slots
+    shown = qa("--corpus", str(notes), "--ask", question, "-k", "3", env=env).stdout
+    assert f"    also in: notes/{other_file}:" in shown
+    assert "\u201cpre-computed\u201d" in shown and "pre- computed" not in shown  # a compound wrapped at its hyphen

@@ -48,6 +48,20 @@ def test_answer_json_round_trip() -> None:
     assert answer_from_json(with_heading.to_json()).passages[0].heading_terms == ("dentist",)
 
 
+def test_a_passage_s_section_and_copies_survive_the_round_trip_and_the_export() -> None:
+    # Before: a reopened conversation lost each passage's section (its heading in the card and the export)
+    original = _conversation().turns[0]
+    first = original.passages[0]
+    copy = replace(first.citation, path="seeds/copy.txt", abs_path="/corpus/seeds/copy.txt", line_start=40, line_end=41)
+    shown = replace(first, citation=replace(first.citation, section="Strikes"), also_in=(copy,))
+    turn = replace(original, passages=(shown, *original.passages[1:]))
+    restored = answer_from_json(turn.to_json())
+    assert restored.passages[0].citation.section == "Strikes"
+    assert restored.passages[0].also_in == (copy,)
+    assert restored.to_json() == turn.to_json()
+    assert "*The same text is also in:* `seeds/copy.txt:40-41 (¶1)`" in conversation_markdown([turn])
+
+
 def test_save_list_reopen_round_trip(home: Path) -> None:
     conversation = _conversation()
     saved = save_conversation(conversation)

@@ -448,3 +448,34 @@ async def test_a_file_edited_while_the_app_is_open_is_read_again_before_the_next
         refreshed = app.engine
     assert refreshed is not None
     refreshed.close()
+
+
+TOPIC_PAGE = (
+    "Function definitions\n********************\n\n"
+    "Default parameter values are evaluated from left to right when the function\n"
+    "definition is executed: the same \u201cpre-\ncomputed\u201d value is used for each call.\n\n"
+    "A function definition does not execute the function body.\n"
+)
+
+
+async def test_copies_of_a_passage_show_once_with_where_else_they_are(
+    make_app: Callable[..., QAApp], tmp_path: Path
+) -> None:
+    # Before: two cards' worth of the same paragraph ([1] topic page, [2] its copy in the overview).
+    notes = tmp_path / "reference"
+    notes.mkdir()
+    (notes / "function.txt").write_text(TOPIC_PAGE, encoding="utf-8")
+    (notes / "overview.txt").write_text("Overview\n********\n\n" + TOPIC_PAGE.replace("*" * 20, "=" * 20), "utf-8")
+    engine = open_engine(notes, tmp_path / "index", None, SilentReporter())
+    app = make_app(engine=engine)
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            await ask(pilot, "When are default parameter values evaluated?")
+            passages = list(app.query(AnswerCard).last().query(EvidencePassage))
+            shown = [rendered(p) for p in passages]
+            assert len(passages) == 2  # the corpus holds two different passages: two slots, not three
+            first = next(text for text in shown if "Default parameter values" in text)
+            assert "also in: reference/" in first and "(¶" in first
+            assert "\u201cpre-computed\u201d" in first
+    finally:
+        engine.close()

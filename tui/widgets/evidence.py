@@ -9,7 +9,7 @@ from textual.message import Message
 from textual.widgets import Static
 
 from index.sentences import is_code_block, line_breaks
-from qa.render import STALE_NOTE
+from qa.render import STALE_NOTE, also_in_line
 from qa.types import Evidence, Mode
 from tui.emphasis import emphasised, evidence_spans, plain
 
@@ -55,6 +55,9 @@ def citation_text(evidence: Evidence) -> Text:
     text.append_text(plain(citation.location(), style="italic", one_line=True))
     if evidence.stale:  # the file changed after the index was brought up to date for this question
         text.append(STALE_NOTE, style="bold red")
+    if evidence.also_in:  # copies of the same text elsewhere in the corpus take no slot of their own
+        text.append("\n")
+        text.append_text(plain(also_in_line(evidence), style="italic", one_line=True))
     return text
 
 

@@ -1,0 +1,66 @@
+"""Passages that say the same thing take one slot: the best-ranked copy is shown, the others are cited with it.
+
+A corpus often holds the same paragraph more than once: a file and its copy, two versions of a report, a
+reference split into topic pages that repeat the overview's text, an e-mail quoting another. Shown as
+separate answers they fill the slots with one piece of evidence; here each copy after the first is folded
+into the first one's `duplicates` (its "also in" citations), and the slots go to what else was found.
+Copies are passages whose text is the same once whitespace is ignored (line wrapping and indentation differ
+between copies of the same words, and a compound may be hyphenated at a line end in one copy only).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
+from typing import Protocol, TypeVar
+
+from index.catalog import PassageRecord
+from index.tokenize import shown_words
+
+
+class Copyable(Protocol):
+    @property
+    def row(self) -> int: ...
+
+    @property
+    def duplicates(self) -> tuple[int, ...]: ...
+
+
+C = TypeVar("C", bound=Copyable)
+
+
+def text_key(text: str) -> str:
+    """What two copies of a passage share: its words and punctuation as shown, whitespace aside (a word
+    hyphenated across a line end in one copy is whole in the other)."""
+    return " ".join(shown_words(text).split())
+
+
+def collapse_copies(candidates: Sequence[C], records: Mapping[int, PassageRecord]) -> list[C]:
+    """`candidates` in order, each copy of an earlier one's text folded into that one's `duplicates`."""
+    first: dict[str, int] = {}  # text key -> index in `kept`
+    kept: list[C] = []
+    for candidate in candidates:
+        key = text_key(records[candidate.row].text)
+        at = first.get(key)
+        if at is None:
+            first[key] = len(kept)
+            kept.append(candidate)
+        else:
+            earlier = kept[at]
+            folded = (*earlier.duplicates, candidate.row, *candidate.duplicates)
+            kept[at] = replace(earlier, duplicates=folded)  # type: ignore[type-var]
+    return kept
+
+
+def distinct_head(
+    candidates: Sequence[C], k: int, passages: Callable[[Sequence[int]], Mapping[int, PassageRecord]]
+) -> list[C]:
+    """The first `k` distinct passages of `candidates` (copies folded into them), reading the records of
+    twice as many candidates as still needed until `k` are found or the list ends."""
+    seen = min(len(candidates), 2 * k)
+    while True:
+        head = candidates[:seen]
+        distinct = collapse_copies(head, passages([c.row for c in head]))
+        if len(distinct) >= k or seen == len(candidates):
+            return distinct[:k]
+        seen = min(len(candidates), seen + 2 * (k - len(distinct)))
