@@ -20,6 +20,7 @@ from index.sentences import (
     fence_at,
     first_item,
     is_bullet_or_row,
+    item_number,
     opened_fence,
     sentence_spans,
     word_chunks,
@@ -263,7 +264,8 @@ def _plain_headings(text: str, paragraphs: list[tuple[int, int, bool]], code: se
     labelled value ("Deadline: March 3"), a list item, a table row or a line of dialogue, right above a
     paragraph of prose (a sentence's capital, twelve words or more, a sentence end or a colon) or a list
     one of whose first five items is prose ("UI, Workflows & Features" over release notes), or above
-    anything when a ruled line marks it ("Features\n--------" over a list). A short line over
+    anything when a ruled line marks it ("Features\n--------" over a list). A numbered line right above
+    the next number's item is a list's first item ("1. find a module" over "2. define a name"). A short line over
     another short line ("Call Bob", "Buy milk"), an indented example or a wrapped line is no heading:
     notes keep every line searchable."""
     marked = list(paragraphs)
@@ -276,6 +278,8 @@ def _plain_headings(text: str, paragraphs: list[tuple[int, int, bool]], code: se
         found = _heading_line(text, s, e)
         if found is None or not _looks_like_heading(found[0]):
             continue
+        if (number := item_number(found[0])) is not None and item_number(text[ns:ne]) == number + 1:
+            continue  # "1. find a module" over "2. define a name": a numbered list with blank lines between items
         if found[1] or _is_prose(text[ns:ne]) or _heads_prose_list(text, paragraphs[i + 1 : i + 1 + LIST_ITEMS_READ]):
             marked[i] = (s, e, True)
     return marked

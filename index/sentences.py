@@ -82,6 +82,12 @@ def is_bullet_or_row(line: str) -> bool:
     return _TABLE_ROW.match(line) is not None or (item is not None and item["bullet"] is not None)
 
 
+def item_number(line: str) -> int | None:
+    """The number of the numbered list item `line` starts with ("2. define a name" -> 2), else None."""
+    item = _ITEM.match(line)
+    return None if item is None or item["number"] is None else int(item["number"][:-1])
+
+
 def first_item(paragraph: str) -> str | None:
     """The text of the list item `paragraph` starts with (its marker left out, up to the next item), or None
     when it starts with no list item: "- milk\n- eggs" -> "milk"."""

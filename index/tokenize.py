@@ -2,7 +2,8 @@
 
 Lowercase, accents folded, `\\w+` words, English stopwords dropped, Snowball (Porter2) stemming. A word
 typeset across a line break ("maxi‐\\n       mum": groff's U+2010 hyphen, or a soft hyphen) or holding a
-soft hyphen is one word.
+soft hyphen is one word. A stopword the text names rather than uses is a term (`named_stopwords`): quoted
+(the "with" statement, `is not`) or used as a name after "the" (the with statement, the is operator).
 Bump `TOKENIZER_VERSION` whenever the output for any input may change: indexes record it.
 """
 
@@ -15,7 +16,7 @@ from functools import lru_cache
 
 import Stemmer
 
-TOKENIZER_VERSION = "words-fold-stop-snowball-en/2"  # 2: words typeset across a line break are joined
+TOKENIZER_VERSION = "words-fold-stop-snowball-en/3"  # 2: words typeset across lines joined; 3: named stopwords
 
 _WORD = re.compile(r"\w+")
 # a typesetter's break inside a word (a pattern): a soft hyphen (at a line end or not), or U+2010 HYPHEN at a
@@ -38,6 +39,20 @@ STOPWORDS = frozenset(
     up very ve was wasn we were weren what when where which while who whom why will with won would
     wouldn you your yours yourself yourselves d m o y also""".split()
 )
+
+# Stopwords that "the" can put before a noun only as names: keywords and operators of programming and query
+# languages ("the with statement", "the is operator", "the where clause"); not the ones that are adjectives
+# or adverbs there ("the most", "the same", "the other", "the above")
+NAMEABLE_AFTER_THE = frozenset(
+    "and as by do for from having if in into is not on or this when where while with".split()
+)
+QUOTED_NAME_MAX_WORDS = 3  # "is not", "yield from": a longer quotation is a title or speech, not a name
+_QUOTED = re.compile(  # a quotation, not an apostrophe: no word character right outside its marks
+    r"[\"'`\u201c\u2018](?<!\w.)([^\"'`\u201c\u201d\u2018\u2019\n]{1,40}?)[\"'`\u201d\u2019](?!\w)"
+)
+_NAMEABLE = "|".join(sorted(NAMEABLE_AFTER_THE))
+_AFTER_THE = re.compile(rf"the(?<!\wthe)\s+({_NAMEABLE})\s+(?=(\w+))")  # over lowercase text (a literal start: fast)
+_AFTER_THE_ANY_CASE = re.compile(_AFTER_THE.pattern, re.IGNORECASE)
 
 _stemmer = Stemmer.Stemmer("english")
 
@@ -79,6 +94,23 @@ def shown_breaks(text: str) -> list[tuple[int, int]]:
     return sorted([*word_breaks(text), *(match.span() for match in _COMPOUND_BREAK.finditer(text))])
 
 
+def named_stopwords(text: str) -> frozenset[int]:
+    """Start offsets (into `text`) of the stopwords that `text` names rather than uses: inside a quotation of
+    at most `QUOTED_NAME_MAX_WORDS` words (the "with" statement, `is not`), or after "the" and before a word
+    that is no stopword when they are keywords or operators (`NAMEABLE_AFTER_THE`: the with statement)."""
+    named: set[int] = set()
+    for quote in _QUOTED.finditer(text):
+        words = list(_WORD.finditer(quote.group(1)))
+        if len(words) <= QUOTED_NAME_MAX_WORDS:
+            named.update(quote.start(1) + w.start() for w in words if w.group().lower() in STOPWORDS)
+    lowered = text.lower()
+    after_the = _AFTER_THE.finditer(lowered) if len(lowered) == len(text) else _AFTER_THE_ANY_CASE.finditer(text)
+    for match in after_the:
+        if match.group(2).lower() not in STOPWORDS:
+            named.add(match.start(1))
+    return frozenset(named)
+
+
 @lru_cache(maxsize=65536)
 def stem(word: str) -> str:
     return str(_stemmer.stemWord(word))
@@ -86,11 +118,16 @@ def stem(word: str) -> str:
 
 def tokenize(text: str) -> list[str]:
     """Index and query terms of `text`, in order, duplicates kept."""
-    return [stem(w) for w in _WORD.findall(fold(join_broken_words(text))) if w not in STOPWORDS]
+    folded = fold(join_broken_words(text))
+    if not (named := named_stopwords(folded)):
+        return [stem(w) for w in _WORD.findall(folded) if w not in STOPWORDS]
+    return [stem(w) for m in _WORD.finditer(folded) if (w := m.group()) not in STOPWORDS or m.start() in named]
 
 
 def span_terms(text: str) -> list[str]:
     """The terms of `term_spans(text)` without their offsets (a faster path: no match objects)."""
+    if named_stopwords(text):
+        return [term for term, _, _ in term_spans(text)]
     if text.isascii():
         return [stem(w) for w in _WORD.findall(text.lower()) if w not in STOPWORDS]
     words = (_HYPHEN_BREAK.sub("", word) for word in _WORD_ACROSS.findall(text))
@@ -117,19 +154,22 @@ def _folded_term_spans(text: str) -> Iterator[tuple[str, int, int]]:
 
 def _ascii_word_spans(text: str) -> Iterator[tuple[str, int, int]]:
     """`_folded_word_spans` for ASCII text, faster: lowercasing keeps every offset and word boundary."""
+    named = named_stopwords(text)
     for match in _WORD.finditer(text.lower()):
-        if (word := match.group()) not in STOPWORDS:
+        if (word := match.group()) not in STOPWORDS or match.start() in named:
             yield word, match.start(), match.end()
 
 
 def _folded_word_spans(text: str) -> Iterator[tuple[str, int, int]]:
+    named = named_stopwords(text)
     for match in _WORD_ACROSS.finditer(text):
-        if (word := _folded_word(_HYPHEN_BREAK.sub("", match.group()))) is not None:
+        word = _folded_word(_HYPHEN_BREAK.sub("", match.group()), named=match.start() in named)
+        if word is not None:
             yield word, match.start(), match.end()
 
 
-def _folded_word(word: str) -> str | None:
-    """The folded, unstemmed term a `\\w+` word of the text stands for; None for a stopword, or when folding
-    splits it into several words."""
+def _folded_word(word: str, named: bool = False) -> str | None:
+    """The folded, unstemmed term a `\\w+` word of the text stands for; None for a stopword (unless `named`),
+    or when folding splits it into several words."""
     folded = [word.lower()] if word.isascii() else _WORD.findall(fold(word))
-    return folded[0] if len(folded) == 1 and folded[0] not in STOPWORDS else None
+    return folded[0] if len(folded) == 1 and (named or folded[0] not in STOPWORDS) else None

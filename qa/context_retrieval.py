@@ -50,7 +50,7 @@ from index.corpus_index import CorpusIndex
 from index.embed import Embedder
 from index.tokenize import term_spans, tokenize
 from qa.answer import covered_share, index_term_weights
-from qa.conversation import TopicContext, describe_query
+from qa.conversation import TopicContext, describe_query, word_terms
 from qa.duplicates import collapse_copies, distinct_head
 from qa.retrieve import CANDIDATE_DEPTH, Candidate, Retrieval, Retriever, SearchQuery, heading_terms
 from qa.types import Mode
@@ -120,7 +120,7 @@ class ContextualRetriever:
 
         carried: dict[str, float] = {}
         for word, weight in context.terms:
-            for stem in tokenize(word):
+            for stem in word_terms(word):
                 carried[stem] = max(carried.get(stem, 0.0), weight * s.carried_term_weight)
         query = SearchQuery(own_terms, vector, carried, text=question)
         depth = max(self.depth, k)

@@ -23,7 +23,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from index.tokenize import STOPWORDS, tokenize
+from index.tokenize import STOPWORDS, named_stopwords, tokenize
 from qa.types import Answer
 
 _WORD = re.compile(r"[\w'’-]+")
@@ -46,10 +46,15 @@ MAX_CONTEXT_QUESTIONS = 2
 
 
 def content_words(text: str) -> list[str]:
-    """Words of `text` that name something: no stopwords, referring words or question fillers."""
+    """Words of `text` that name something: no stopwords, referring words or question fillers, unless the
+    text names the word itself (`index.tokenize.named_stopwords`: "the with statement")."""
+    named = named_stopwords(text)
     words = []
-    for raw in _WORD.findall(text):
-        word = raw.strip("'’-")
+    for match in _WORD.finditer(text):
+        word = match.group().strip("'’-")
+        if _is_named(match, named):
+            words.append(word)
+            continue
         lowered = word.lower()
         if not word or lowered in STOPWORDS or lowered in _REFERRING or lowered in _FILLERS:
             continue
@@ -59,9 +64,21 @@ def content_words(text: str) -> list[str]:
     return words
 
 
+def word_terms(word: str) -> list[str]:
+    """The terms of one of `content_words`: a stopword among them is one its text named ("the with
+    statement"), so it is read as named."""
+    return tokenize(word) or tokenize(f'"{word}"')
+
+
+def _is_named(match: re.Match[str], named: frozenset[int]) -> bool:
+    """Whether the word `match` (with the apostrophes or hyphens around it) is one `named` holds."""
+    return bool(named) and match.start() + len(match.group()) - len(match.group().lstrip("'’-")) in named
+
+
 def has_follow_up_cue(question: str) -> bool:
     """A referring word ("it", "they", "that") or fewer than `FEW_CONTENT_WORDS` content words."""
-    words = [w.lower().strip("'’-") for w in _WORD.findall(question)]
+    named = named_stopwords(question)
+    words = [m.group().lower().strip("'’-") for m in _WORD.finditer(question) if not _is_named(m, named)]
     if any(w in _REFERRING for w in words):
         return True
     return len(content_words(question)) < FEW_CONTENT_WORDS
@@ -145,7 +162,7 @@ class Conversation:
                     sources.append((shown.text, self.answer_term_weight))
             for text, weight in sources:
                 for word in content_words(text):
-                    stems = tokenize(word)
+                    stems = word_terms(word)
                     if not stems or set(stems) <= own:
                         continue
                     key = " ".join(stems)

@@ -31,7 +31,7 @@ from qa.answer import (
 )
 from qa.citations import CitationChecker
 from qa.context_retrieval import ContextSettings, ContextualRetriever
-from qa.conversation import Conversation, content_words
+from qa.conversation import Conversation, content_words, word_terms
 from qa.retrieve import HybridRetriever, Retrieval, Retriever
 from qa.types import DEFAULT_FUSION, DEFAULT_TOP_K, MODES, Answer, AnswerText, Citation, Evidence, Fusion, Mode
 
@@ -162,7 +162,7 @@ class QAEngine:
         # "Who controls it?" asks for the sentence about control, not the one about the earlier question.
         own_terms = tokenize(question)
         if follow_up:
-            own_terms = [t for word in content_words(question) for t in tokenize(word)] or own_terms
+            own_terms = [t for word in content_words(question) for t in word_terms(word)] or own_terms
         own_weights = weights if own_terms == retrieval.query_terms else index_term_weights(self.index, own_terms)
         sentence_weights, sentence_vector = weights, vector
         if follow_up and own_weights and retrieval.own_vector is not None:

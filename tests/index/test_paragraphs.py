@@ -234,6 +234,18 @@ def test_a_line_over_lines_indented_under_it_is_a_heading_as_in_a_manual_page() 
     assert _headings(others) == []
 
 
+def test_a_numbered_list_with_blank_lines_between_items_is_no_heading() -> None:
+    # Python's reference: "1. find a module, ..." was the section of "2. define a name ..." and what followed
+    steps = (
+        "The basic import statement is executed in two steps:\n\n"
+        "1. find a module, loading and initializing it if necessary\n\n"
+        "2. define a name or names in the local namespace for the scope where\n   the statement occurs.\n"
+    )
+    assert _headings(steps) == []
+    chapters = "1. Introduction\n\n" + PROSE + "\n\n2. Installation\n\n" + PROSE + "\n"
+    assert _headings(chapters) == ["1. Introduction", "2. Installation"]
+
+
 def test_notes_examples_dialogue_and_wrapped_lines_are_not_headings() -> None:
     notes = "Call Bob about the car insurance\n\nBuy milk and eggs\n\nDentist Tuesday 3pm\n"
     assert _headings(notes) == []  # no prose under them: every note stays as it was

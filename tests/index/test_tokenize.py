@@ -70,3 +70,36 @@ def test_a_compound_hyphenated_at_a_line_end_is_shown_whole() -> None:
     assert shown_words(text) == "the same \u201cpre-computed\u201d value; X-rays; a dash -\nthen; 3-\n4; maximum"
     assert [text[s:e] for s, e in shown_breaks(text)] == ["\n   ", "\r\n", "\u2010\n  "]
     assert tokenize(text) == tokenize(shown_words(text))  # the terms are the same either way
+
+
+def test_a_stopword_the_text_names_is_a_term() -> None:
+    # Python's reference quotes its keywords ('The "with" statement'); a question names them after "the".
+    # Before: "with", "is", "while" were dropped, and "How does the with statement work?" searched "statement
+    # work" (an answer about pattern matching, which "works").
+    assert tokenize("How does the with statement work?") == ["with", "statement", "work"]
+    assert tokenize('The "with" statement; the `is not` operator; \u201cyield from\u201d') == [
+        "with",
+        "statement",
+        "is",
+        "not",
+        "oper",
+        "yield",
+        "from",
+    ]
+    assert tokenize("What does the is operator do?") == ["is", "oper"]
+    # used, not named: English stays as it was
+    assert tokenize("the most common; the with the; don't know 'what it is about here'; bathe with soap") == [
+        "common",
+        "know",
+        "bath",
+        "soap",
+    ]
+    assert tokenize('"Gone with the Wind" is a novel') == ["gone", "wind", "novel"]  # a title, not a name
+
+
+PIECES = st.sampled_from([*"ab \n'\"`\u201c\u201d\u00e9", "the ", "The ", "with ", "is ", "most ", "bathe "])
+
+
+@given(st.lists(PIECES, max_size=16).map("".join))
+def test_named_stopwords_agree_between_tokenize_and_term_spans(text: str) -> None:
+    assert tokenize(text) == span_terms(text) == [term for term, _, _ in term_spans(text)]

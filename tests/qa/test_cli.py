@@ -525,3 +525,54 @@ def test_copies_of_a_passage_take_one_slot_and_are_cited_with_it(env: dict[str, 
     shown = qa("--corpus", str(notes), "--ask", question, "-k", "3", env=env).stdout
     assert f"    also in: notes/{other_file}:" in shown
     assert "\u201cpre-computed\u201d" in shown and "pre- computed" not in shown  # a compound wrapped at its hyphen
+
+
+KEYWORD_REFERENCE = {  # a language reference quotes its keywords; other pages say "statement" and "work"
+    "with.txt": 'The "with" statement\n********************\n\n'
+    'The "with" statement is used to wrap the execution of a block with methods defined by a context\n'
+    "manager. This allows common try, except and finally usage patterns to be encapsulated for reuse.\n",
+    "patterns.txt": "Class patterns\n**************\n\n"
+    "For a number of built-in types, a single positional subpattern is accepted which will match the\n"
+    "entire subject; for these types keyword patterns also work as for other types.\n",
+    "debugger.txt": "The debugger\n************\n\n"
+    "You can do some tricks with the copy mechanism to make the display command work.\n",
+    "while.txt": 'The "while" statement\n*********************\n\n'
+    'The "while" statement is used for repeated execution as long as an expression is true.\n\n'
+    'When the expression is false, the suite of the "else" clause, if present, is executed and the loop\n'
+    "terminates.\n",
+    "for.txt": 'The "for" statement\n*******************\n\n'
+    'The "for" statement is used to iterate over the elements of a sequence or other iterable object.\n\n'
+    'When the items are exhausted, the suite in the "else" clause, if present, is executed, and the loop\n'
+    "terminates.\n",
+    "simple.txt": "Simple statements\n*****************\n\n"
+    "A simple statement is comprised within a single logical line. Several simple statements may occur\n"
+    "on a single line separated by semicolons. The pass statement is a null operation; nothing happens\n"
+    "when it executes.\n",
+}
+
+
+def test_a_keyword_the_question_names_is_searched_for(env: dict[str, str], tmp_path: Path) -> None:
+    # "with" is a stopword; here it is the name of a statement. Before: searched "statement work" and
+    # answered from the page about patterns that "also work".
+    notes, env = _notes_folder(tmp_path, env, KEYWORD_REFERENCE)
+    answer = json.loads(
+        qa("--corpus", str(notes), "--ask", "How does the with statement work?", "--json", env=env).stdout
+    )
+    assert answer["passages"][0]["path"] == "notes/with.txt"
+    assert "with" in answer["passages"][0]["matched_terms"]
+
+
+def test_a_follow_up_keeps_the_keyword_it_is_about(env: dict[str, str], tmp_path: Path) -> None:
+    # Before: "What about the while statement?" searched "statement" (its context "work"), and "Can it have an
+    # else clause?" could not tell the "while" loop's else clause from the "for" loop's.
+    notes, env = _notes_folder(tmp_path, env, KEYWORD_REFERENCE)
+    first, second, third = _conversation(
+        notes,
+        env,
+        "How does the with statement work?",
+        "What about the while statement?",
+        "Can it have an else clause?",
+    )
+    assert second["passages"][0]["path"] == third["passages"][0]["path"] == "notes/while.txt"
+    assert third["follow_up"] and "while" in third["retrieval_query"]
+    assert third["answer"]["text"].startswith('When the expression is false, the suite of the "else" clause')
