@@ -220,8 +220,9 @@ class ContextualRetriever:
             # complete, its own search prefers another document, and the topic's lacks much of it (a name
             # the topic never mentioned, say): it is about something else, not a follow-up
             return False, True, f"a complete question mostly about other documents (the topic's holds {held:.0%})"
-        if self._points_elsewhere(own_terms, own_vector, topic_doc, mode):
-            # answered alone, but it refers back (a referring word, or too short), so the topic is kept
+        if not context.pronoun and self._points_elsewhere(own_terms, own_vector, topic_doc, mode):
+            # answered alone, but it refers back (a referring word, or too short), so the topic is kept; a
+            # personal pronoun ("exceptions raised in it") speaks of the topic whatever else the words find
             return False, False, "the question alone clearly points to other documents"
         return True, False, f"too vague to stand alone (the topic's document holds {held:.0%} of its words)"
 

@@ -27,9 +27,9 @@ from index.tokenize import STOPWORDS, named_stopwords, tokenize
 from qa.types import Answer
 
 _WORD = re.compile(r"[\w'’-]+")
-_REFERRING = frozenset(
-    """it its it's they them their theirs he him his she her hers this that these those there then
-    such one ones same former latter another other others else""".split()
+_PERSONAL_PRONOUNS = frozenset("it its it's they them their theirs he him his she her hers".split())
+_REFERRING = _PERSONAL_PRONOUNS | frozenset(
+    "this that these those there then such one ones same former latter another other others else".split()
 )
 # Question words and fillers that carry no topic of their own.
 _FILLERS = frozenset(
@@ -75,6 +75,14 @@ def _is_named(match: re.Match[str], named: frozenset[int]) -> bool:
     return bool(named) and match.start() + len(match.group()) - len(match.group().lstrip("'’-")) in named
 
 
+def has_personal_pronoun(question: str) -> bool:
+    """A personal pronoun ("it", "its", "they", "she", ...): the question speaks of something named before. A
+    referring word such as "that" or "one" may not ("the river that flows ...", "one of the ...")."""
+    named = named_stopwords(question)
+    words = (m for m in _WORD.finditer(question) if not _is_named(m, named))
+    return any(m.group().lower().strip("'’-") in _PERSONAL_PRONOUNS for m in words)
+
+
 def has_follow_up_cue(question: str) -> bool:
     """A referring word ("it", "they", "that") or fewer than `FEW_CONTENT_WORDS` content words."""
     named = named_stopwords(question)
@@ -92,6 +100,7 @@ class TopicContext:
     text: str  # the latest earlier questions of the topic, in the order asked (for the dense query)
     last_document: str | None  # path of the document of the latest turn's first evidence passage
     cue: bool  # the question looks dependent on its own (referring word, few content words)
+    pronoun: bool = False  # the question holds a personal pronoun ("it", "she"): it cannot stand alone
 
     def summary(self, limit: int = 6) -> str:
         return " ".join(word for word, _ in self.terms[:limit])
@@ -175,6 +184,7 @@ class Conversation:
             text=" ".join(reversed(questions)),
             last_document=topic[-1].passages[0].citation.path if topic[-1].passages else None,
             cue=has_follow_up_cue(question),
+            pronoun=has_personal_pronoun(question),
         )
 
     def retrieval_query(self, question: str) -> str:

@@ -576,3 +576,47 @@ def test_a_follow_up_keeps_the_keyword_it_is_about(env: dict[str, str], tmp_path
     assert second["passages"][0]["path"] == third["passages"][0]["path"] == "notes/while.txt"
     assert third["follow_up"] and "while" in third["retrieval_query"]
     assert third["answer"]["text"].startswith('When the expression is false, the suite of the "else" clause')
+
+
+SPECIAL_METHODS = {  # a reference whose other pages say more about exceptions than the section asked about
+    "datamodel.md": "# Special method names\n\n## `object.__init__(self)`\n\n"
+    "Called after the instance has been created by `__new__()`, but before it is returned to the caller.\n\n"
+    "## `object.__del__(self)`\n\n"
+    "Called when the instance is about to be destroyed. This is also called a finalizer or a destructor.\n\n"
+    "It is not guaranteed that `__del__()` methods are called for objects that still exist when the\n"
+    "interpreter exits.\n\n"
+    "Due to the precarious circumstances under which `__del__()` methods are invoked, exceptions that\n"
+    "occur during their execution are ignored, and a warning is printed to `sys.stderr` instead.\n",
+    "raise.md": "# The raise statement\n\n"
+    "The raise statement raises an exception. Exceptions raised in a function propagate to its caller\n"
+    "until a handler catches them; an exception raised in a handler is chained to the one being handled.\n",
+    "try.md": "# The try statement\n\n"
+    "The try statement specifies exception handlers for a group of statements. When an exception is\n"
+    "raised in the try clause, the except clauses are searched for one that matches the exception.\n",
+    "class.md": "# Class definitions\n\nA class definition is an executable statement. The class body is\n"
+    "executed in a new execution frame, and its local namespace becomes the class's attribute dictionary.\n",
+    "import.md": "# The import statement\n\nThe basic import statement finds a module, loading and initializing\n"
+    "it if necessary, then defines a name in the local namespace for the scope where it occurs.\n",
+    "lambda.md": "# Lambdas\n\nLambda expressions create anonymous functions. Functions created with lambda\n"
+    "expressions cannot contain statements or annotations.\n",
+    "global.md": "# The global statement\n\nThe global statement is a declaration which holds for the entire\n"
+    "current code block: the listed identifiers are interpreted as globals.\n",
+}
+
+
+def test_a_question_that_says_it_asks_about_the_topic_whatever_its_words_find(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    # "raises an exception" points to the raise and try pages; "it" is the finalizer the user was reading
+    # about. Before: answered alone, from the raise statement's page.
+    notes, env = _notes_folder(tmp_path, env, SPECIAL_METHODS)
+    *_, last = _conversation(
+        notes,
+        env,
+        "When is __del__ called?",
+        "Is it guaranteed to be called when the interpreter exits?",
+        "What if it raises an exception?",
+    )
+    assert last["follow_up"]
+    assert last["passages"][0]["section"] == "`object.__del__(self)`"
+    assert last["answer"]["text"].startswith("Due to the precarious circumstances")
