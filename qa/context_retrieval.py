@@ -134,7 +134,11 @@ class ContextualRetriever:
         decide_ms = (time.perf_counter() - started) * 1000
         if not follow_up:
             timings = {"embed": embed_ms, **alone.timings_ms, "decide": decide_ms}
-            shown = distinct_head(alone.candidates, k, self.index.passages)
+            by_row = {c.row: c for c in alone.candidates}
+            shown = [
+                replace(by_row[row], duplicates=copies)
+                for row, copies in distinct_head(list(by_row), k, self.index.passages)
+            ]
             standalone = replace(alone, candidates=shown, timings_ms=timings)
             return standalone, ContextDecision(False, new_topic, reason, question)
         started = time.perf_counter()

@@ -53,14 +53,22 @@ def collapse_copies(candidates: Sequence[C], records: Mapping[int, PassageRecord
 
 
 def distinct_head(
-    candidates: Sequence[C], k: int, passages: Callable[[Sequence[int]], Mapping[int, PassageRecord]]
-) -> list[C]:
-    """The first `k` distinct passages of `candidates` (copies folded into them), reading the records of
-    twice as many candidates as still needed until `k` are found or the list ends."""
-    seen = min(len(candidates), 2 * k)
+    rows: Sequence[int], k: int, passages: Callable[[Sequence[int]], Mapping[int, PassageRecord]]
+) -> list[tuple[int, tuple[int, ...]]]:
+    """The first `k` distinct passages of the ranking `rows`, each with the rows of its copies found so far:
+    the records of twice as many rows as still needed are read until `k` are found or the ranking ends."""
+    seen = min(len(rows), 2 * k)
     while True:
-        head = candidates[:seen]
-        distinct = collapse_copies(head, passages([c.row for c in head]))
-        if len(distinct) >= k or seen == len(candidates):
-            return distinct[:k]
-        seen = min(len(candidates), seen + 2 * (k - len(distinct)))
+        records = passages(rows[:seen])
+        first: dict[str, int] = {}  # text key -> index in `kept`
+        kept: list[tuple[int, list[int]]] = []
+        for row in rows[:seen]:
+            key = text_key(records[row].text)
+            if (at := first.get(key)) is None:
+                first[key] = len(kept)
+                kept.append((row, []))
+            else:
+                kept[at][1].append(row)
+        if len(kept) >= k or seen == len(rows):
+            return [(row, tuple(copies)) for row, copies in kept[:k]]
+        seen = min(len(rows), seen + 2 * (k - len(kept)))

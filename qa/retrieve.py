@@ -185,18 +185,22 @@ class HybridRetriever:
             fused = [(row, bm25_scores[row]) for row in bm25_rows]
         else:
             fused = [(row, dense_scores[row]) for row in dense_rows]
+        # Candidates only for what is returned (a ranking runs to 200 rows); copies folded unless told not to
+        ranked = [row for row, _ in fused]
+        shown = distinct_head(ranked, k, self.index.passages) if distinct else [(row, ()) for row in ranked[:k]]
+        score_of = dict(fused)
         candidates = [
             Candidate(
                 row=row,
-                score=score,
+                score=score_of[row],
                 bm25_rank=bm25_rank.get(row),
                 bm25_score=bm25_scores.get(row),
                 dense_rank=dense_rank.get(row),
                 dense_score=dense_scores.get(row),
+                duplicates=copies,
             )
-            for row, score in fused
+            for row, copies in shown
         ]
-        candidates = distinct_head(candidates, k, self.index.passages) if distinct else candidates[:k]
         timings["fuse"] = (time.perf_counter() - started) * 1000
         return Retrieval(candidates, terms, vector, timings)
 

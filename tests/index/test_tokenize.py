@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+import re
+
 from hypothesis import given
 from hypothesis import strategies as st
 
 from index.tokenize import (
     STOPWORDS,
+    TYPESET_BREAK,
     _ascii_term_spans,
     _folded_term_spans,
     shown_breaks,
@@ -12,6 +15,7 @@ from index.tokenize import (
     span_terms,
     term_spans,
     tokenize,
+    word_breaks,
 )
 
 
@@ -103,3 +107,16 @@ PIECES = st.sampled_from([*"ab \n'\"`\u201c\u201d\u00e9", "the ", "The ", "with 
 @given(st.lists(PIECES, max_size=16).map("".join))
 def test_named_stopwords_agree_between_tokenize_and_term_spans(text: str) -> None:
     assert tokenize(text) == span_terms(text) == [term for term, _, _ in term_spans(text)]
+
+
+BREAKS = st.lists(st.sampled_from([*"ab1_ -\t\n\r\u00ad\u2010\u00e9"]), max_size=30).map("".join)
+
+
+@given(BREAKS)
+def test_the_fast_break_patterns_find_what_their_plain_forms_find(text: str) -> None:
+    # the look-behind comes after the first mark, so the regex engine does not try it at every offset
+    hyphen = re.compile(rf"(?<=\w){TYPESET_BREAK}(?=\w)")
+    compound = re.compile(r"(?<=[^\W\d_]-)[ \t]*(?:\r\n|\r|\n)[ \t]*(?=[^\W\d_])")
+    assert word_breaks(text) == ([] if text.isascii() else [m.span() for m in hyphen.finditer(text)])
+    expected = sorted([*word_breaks(text), *(m.span() for m in compound.finditer(text))])
+    assert shown_breaks(text) == expected
