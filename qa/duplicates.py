@@ -35,21 +35,28 @@ def text_key(text: str) -> str:
     return " ".join(shown_words(text).split())
 
 
+def copies_grouped(rows: Sequence[int], records: Mapping[int, PassageRecord]) -> list[tuple[int, list[int]]]:
+    """`rows` in order without copies, each with the rows after it that hold the same text (`text_key`)."""
+    first: dict[str, int] = {}  # text key -> index in `kept`
+    kept: list[tuple[int, list[int]]] = []
+    for row in rows:
+        key = text_key(records[row].text)
+        if (at := first.get(key)) is None:
+            first[key] = len(kept)
+            kept.append((row, []))
+        else:
+            kept[at][1].append(row)
+    return kept
+
+
 def collapse_copies(candidates: Sequence[C], records: Mapping[int, PassageRecord]) -> list[C]:
     """`candidates` in order, each copy of an earlier one's text folded into that one's `duplicates`."""
-    first: dict[str, int] = {}  # text key -> index in `kept`
-    kept: list[C] = []
-    for candidate in candidates:
-        key = text_key(records[candidate.row].text)
-        at = first.get(key)
-        if at is None:
-            first[key] = len(kept)
-            kept.append(candidate)
-        else:
-            earlier = kept[at]
-            folded = (*earlier.duplicates, candidate.row, *candidate.duplicates)
-            kept[at] = replace(earlier, duplicates=folded)  # type: ignore[type-var]
-    return kept
+    by_row = {c.row: c for c in candidates}
+    collapsed = []
+    for row, copies in copies_grouped(list(by_row), records):
+        folded = (*by_row[row].duplicates, *(r for copy in copies for r in (copy, *by_row[copy].duplicates)))
+        collapsed.append(replace(by_row[row], duplicates=folded) if folded else by_row[row])  # type: ignore[type-var]
+    return collapsed
 
 
 def distinct_head(
@@ -59,16 +66,7 @@ def distinct_head(
     the records of twice as many rows as still needed are read until `k` are found or the ranking ends."""
     seen = min(len(rows), 2 * k)
     while True:
-        records = passages(rows[:seen])
-        first: dict[str, int] = {}  # text key -> index in `kept`
-        kept: list[tuple[int, list[int]]] = []
-        for row in rows[:seen]:
-            key = text_key(records[row].text)
-            if (at := first.get(key)) is None:
-                first[key] = len(kept)
-                kept.append((row, []))
-            else:
-                kept[at][1].append(row)
+        kept = copies_grouped(rows[:seen], passages(rows[:seen]))
         if len(kept) >= k or seen == len(rows):
             return [(row, tuple(copies)) for row, copies in kept[:k]]
         seen = min(len(rows), seen + 2 * (k - len(kept)))
