@@ -75,19 +75,21 @@ def _is_named(match: re.Match[str], named: frozenset[int]) -> bool:
     return bool(named) and match.start() + len(match.group()) - len(match.group().lstrip("'’-")) in named
 
 
+def _used_words(question: str) -> list[str]:
+    """The question's words, lowercased, but those it names (`What does "it" mean?` uses no pronoun)."""
+    named = named_stopwords(question)
+    return [m.group().lower().strip("'’-") for m in _WORD.finditer(question) if not _is_named(m, named)]
+
+
 def has_personal_pronoun(question: str) -> bool:
     """A personal pronoun ("it", "its", "they", "she", ...): the question speaks of something named before. A
     referring word such as "that" or "one" may not ("the river that flows ...", "one of the ...")."""
-    named = named_stopwords(question)
-    words = (m for m in _WORD.finditer(question) if not _is_named(m, named))
-    return any(m.group().lower().strip("'’-") in _PERSONAL_PRONOUNS for m in words)
+    return any(w in _PERSONAL_PRONOUNS for w in _used_words(question))
 
 
 def has_follow_up_cue(question: str) -> bool:
     """A referring word ("it", "they", "that") or fewer than `FEW_CONTENT_WORDS` content words."""
-    named = named_stopwords(question)
-    words = [m.group().lower().strip("'’-") for m in _WORD.finditer(question) if not _is_named(m, named)]
-    if any(w in _REFERRING for w in words):
+    if any(w in _REFERRING for w in _used_words(question)):
         return True
     return len(content_words(question)) < FEW_CONTENT_WORDS
 
