@@ -68,6 +68,7 @@ _PROSE_START = re.compile(r"[\"'“‘«(\[]*[A-Z]")  # a sentence's first lette
 _DIALOGUE_START = re.compile(r"[\"'“‘«—–(\[-]")  # dialogue, a dash or an aside: not a heading
 _CAMEL_HUMP = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")  # "createServer": where a camelCase word's next part starts
 _RULE_LINE = re.compile(r"([=\-_*~+#])\1{2,}")  # "=====", "-----": a ruled line (trimmed)
+_RUBRIC = re.compile(r"-\[ (\S.*?) \]-")  # Sphinx's text output marks a rubric so: "-[ Footnotes ]-" (trimmed)
 
 
 @dataclass(frozen=True)
@@ -288,7 +289,7 @@ def _plain_headings(text: str, paragraphs: list[tuple[int, int, bool]], code: se
 def _heading_line(text: str, start: int, end: int) -> tuple[str, bool] | None:
     """The paragraph's only line that is not a ruled line, if it has exactly one and it starts at the
     line's first column (an indented line is an example, a quotation or code), and whether a ruled line
-    is above or below it."""
+    is above or below it; for a rubric ("-[ Footnotes ]-"), its title, marked as ruled."""
     worded: list[str] = []
     ruled = False
     first = text.rfind("\n", 0, start) + 1  # where the paragraph's first line begins, indentation included
@@ -299,6 +300,8 @@ def _heading_line(text: str, start: int, end: int) -> tuple[str, bool] | None:
             if worded or text[line].isspace():
                 return None
             worded.append(stripped)
+    if len(worded) == 1 and (rubric := _RUBRIC.fullmatch(worded[0])):
+        return rubric.group(1), True  # its marks make it a heading as a ruled line does, whatever follows
     return (worded[0], ruled) if worded else None
 
 
@@ -341,9 +344,11 @@ def _heads_prose_list(text: str, paragraphs: list[tuple[int, int, bool]]) -> boo
 
 def heading_text(text: str) -> str:
     """A heading's words: "## Dentist ##" -> "Dentist" ("## C#" keeps its "#"); a plain-text heading's
-    ruled lines are left out ("Methods\n-------" -> "Methods")."""
+    ruled lines are left out ("Methods\n-------" -> "Methods"), a rubric's marks too ("-[ Footnotes ]-")."""
     lines = [line for line in text.splitlines() if line.strip() and not _RULE_LINE.fullmatch(line.strip())]
     kept = " ".join(lines) if lines else text
+    if rubric := _RUBRIC.fullmatch(kept.strip()):
+        return " ".join(rubric.group(1).split())
     return " ".join(_MD_CLOSING_HASHES.sub("", _MD_HEADING.sub("", kept.lstrip(), count=1)).split())
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from functools import lru_cache
 
 import Stemmer
@@ -86,6 +86,13 @@ def word_breaks(text: str) -> list[tuple[int, int]]:
     return [] if text.isascii() else [match.span() for match in _HYPHEN_BREAK.finditer(text)]
 
 
+def word_terms(word: str) -> list[str]:
+    """The terms of one word taken out of its text (a matched word, a content word): `tokenize(word)`, or for
+    a stopword, which only counts where its text named it ("the with statement"), that stopword read as
+    named."""
+    return tokenize(word) or tokenize(f'"{word}"')
+
+
 def shown_words(text: str) -> str:
     """`text` as it is shown on one line: `join_broken_words`, and a compound hyphenated at a line end kept
     whole ("pre-\\n   computed" -> "pre-computed")."""
@@ -127,9 +134,29 @@ def tokenize(text: str) -> list[str]:
     return [stem(w) for m in _WORD.finditer(folded) if (w := m.group()) not in STOPWORDS or m.start() in named]
 
 
+def _named_offsets(text: str) -> frozenset[int]:
+    """`named_stopwords` judged as `tokenize` judges them, on the text with typesetter's breaks joined and
+    folded ("‘Hé’" names "he"), as offsets into `text` itself."""
+    if text.isascii():
+        return named_stopwords(text)
+    breaks = word_breaks(text)
+    joined = text
+    kept: Sequence[int] = range(len(text))  # offset in `joined` (then in `folded`) -> offset in `text`
+    if breaks:
+        dropped = {i for start, end in breaks for i in range(start, end)}
+        kept = [i for i in range(len(text)) if i not in dropped]
+        joined = "".join(text[i] for i in kept)
+    folded = fold(joined)
+    if len(folded) != len(joined):  # a ligature folds into two letters: fold character by character
+        pieces = [fold(c) for c in joined]
+        folded = "".join(pieces)
+        kept = [kept[i] for i, piece in enumerate(pieces) for _ in piece]
+    return frozenset(kept[offset] for offset in named_stopwords(folded))
+
+
 def span_terms(text: str) -> list[str]:
     """The terms of `term_spans(text)` without their offsets (a faster path: no match objects)."""
-    if named_stopwords(text):
+    if _named_offsets(text):
         return [term for term, _, _ in term_spans(text)]
     if text.isascii():
         return [stem(w) for w in _WORD.findall(text.lower()) if w not in STOPWORDS]
@@ -164,7 +191,7 @@ def _ascii_word_spans(text: str) -> Iterator[tuple[str, int, int]]:
 
 
 def _folded_word_spans(text: str) -> Iterator[tuple[str, int, int]]:
-    named = named_stopwords(text)
+    named = _named_offsets(text)
     for match in _WORD_ACROSS.finditer(text):
         word = _folded_word(_HYPHEN_BREAK.sub("", match.group()), named=match.start() in named)
         if word is not None:

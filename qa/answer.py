@@ -13,7 +13,7 @@ import numpy.typing as npt
 
 from index.paragraphs import heading_context
 from index.sentence_terms import MISSING, StoredSentences
-from index.tokenize import join_broken_words, span_terms, stem, term_spans, tokenize, word_spans
+from index.tokenize import join_broken_words, span_terms, stem, term_spans, word_spans, word_terms
 from qa.types import Sentence, Verdict
 
 if TYPE_CHECKING:
@@ -106,9 +106,9 @@ def heading_only_terms(section: str, weights: Mapping[str, float], found: Sequen
     passage's `matched_terms`): what the heading, read as context, added."""
     if not section:
         return ()
-    held = {term for word in found for term in tokenize(word)}
+    held = {term for word in found for term in word_terms(word)}
     words, _ = matched_terms(heading_context(section), weights)
-    return tuple(word for word in words if not set(tokenize(word)) <= held)
+    return tuple(word for word in words if not set(word_terms(word)) <= held)
 
 
 def stored_matched_terms(

@@ -48,9 +48,9 @@ import numpy.typing as npt
 
 from index.corpus_index import CorpusIndex
 from index.embed import Embedder
-from index.tokenize import term_spans, tokenize
+from index.tokenize import term_spans, tokenize, word_terms
 from qa.answer import covered_share, index_term_weights
-from qa.conversation import TopicContext, describe_query, word_terms
+from qa.conversation import TopicContext, describe_query
 from qa.duplicates import collapse_copies, distinct_head
 from qa.retrieve import CANDIDATE_DEPTH, Candidate, Retrieval, Retriever, SearchQuery, heading_terms
 from qa.types import Mode

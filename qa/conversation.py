@@ -23,7 +23,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from index.tokenize import STOPWORDS, named_stopwords, tokenize
+from index.tokenize import STOPWORDS, named_stopwords, tokenize, word_terms
 from qa.types import Answer
 
 _WORD = re.compile(r"[\w'’-]+")
@@ -62,12 +62,6 @@ def content_words(text: str) -> list[str]:
             continue
         words.append(word)
     return words
-
-
-def word_terms(word: str) -> list[str]:
-    """The terms of one of `content_words`: a stopword among them is one its text named ("the with
-    statement"), so it is read as named."""
-    return tokenize(word) or tokenize(f'"{word}"')
 
 
 def _is_named(match: re.Match[str], named: frozenset[int]) -> bool:

@@ -18,7 +18,7 @@ from index.errors import QuestionError
 from index.paragraphs import cut_after_word, heading_context
 from index.sentences import sentences_of
 from index.store import default_index_dir
-from index.tokenize import tokenize
+from index.tokenize import tokenize, word_terms
 from qa.answer import (
     CredibilityRule,
     best_sentence,
@@ -31,7 +31,7 @@ from qa.answer import (
 )
 from qa.citations import CitationChecker
 from qa.context_retrieval import ContextSettings, ContextualRetriever
-from qa.conversation import Conversation, content_words, word_terms
+from qa.conversation import Conversation, content_words
 from qa.retrieve import HybridRetriever, Retrieval, Retriever
 from qa.types import DEFAULT_FUSION, DEFAULT_TOP_K, MODES, Answer, AnswerText, Citation, Evidence, Fusion, Mode
 

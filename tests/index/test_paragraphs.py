@@ -246,6 +246,18 @@ def test_a_numbered_list_with_blank_lines_between_items_is_no_heading() -> None:
     assert _headings(chapters) == ["1. Introduction", "2. Installation"]
 
 
+def test_a_sphinx_rubric_is_a_heading_whatever_follows_it() -> None:
+    # Python's pydoc topics end with "-[ Footnotes ]-" over "[1] ..." notes: they were cited under the
+    # topic's last section ("The "async with" statement" for a footnote about docstrings)
+    topic = (
+        'The "with" statement\n********************\n\n' + PROSE + "\n\n-[ Footnotes ]-\n\n"
+        "[1] The exception is propagated to the invocation stack unless there\n    is a finally clause.\n"
+    )
+    assert _headings(topic) == ['The "with" statement', "Footnotes"]
+    assert heading_text("-[ Footnotes ]-") == "Footnotes"
+    assert heading_text("A dash - [ not a rubric ]-") == "A dash - [ not a rubric ]-"  # the marks frame a rubric
+
+
 def test_notes_examples_dialogue_and_wrapped_lines_are_not_headings() -> None:
     notes = "Call Bob about the car insurance\n\nBuy milk and eggs\n\nDentist Tuesday 3pm\n"
     assert _headings(notes) == []  # no prose under them: every note stays as it was
