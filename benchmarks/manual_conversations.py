@@ -44,13 +44,13 @@ Shown = frozenset[tuple[str, str]]  # (file name, section) of a passage and of t
 def ranked_sections(engine: QAEngine, query: str) -> list[Shown]:
     """What the question alone shows first: each passage's (file name, section heading), with its copies'."""
     retrieval = engine.retriever.retrieve(query, "hybrid", TOP)
-    rows = [row for c in retrieval.candidates for row in (c.row, *c.duplicates)]
+    rows = [row for c in retrieval.candidates for row in c.shown_rows]
     records = engine.index.passages(rows)
 
     def where(row: int) -> tuple[str, str]:
         return Path(engine.index.document(records[row].doc).path).name, engine.index.section(records[row])
 
-    return [frozenset(where(row) for row in (c.row, *c.duplicates)) for c in retrieval.candidates]
+    return [frozenset(where(row) for row in c.shown_rows) for c in retrieval.candidates]
 
 
 def shown_sections(answer: Answer) -> list[Shown]:

@@ -55,7 +55,6 @@ _QUOTED = re.compile(  # a quotation, not an apostrophe: no word character right
 )
 _NAMEABLE = "|".join(sorted(NAMEABLE_AFTER_THE))
 _AFTER_THE = re.compile(rf"the(?<!\wthe)\s+({_NAMEABLE})\s+(?=(\w+))")  # over lowercase text (a literal start: fast)
-_AFTER_THE_ANY_CASE = re.compile(_AFTER_THE.pattern, re.IGNORECASE)
 
 _stemmer = Stemmer.Stemmer("english")
 
@@ -99,24 +98,28 @@ def shown_words(text: str) -> str:
     return _COMPOUND_BREAK.sub("-", join_broken_words(text))
 
 
+def shown_line(text: str) -> str:
+    """`text` shown on one line: `shown_words`, and each run of whitespace, line breaks included, one space."""
+    return " ".join(shown_words(text).split())
+
+
 def shown_breaks(text: str) -> list[tuple[int, int]]:
     """(start, end) of what `shown_words` takes out of `text`, in order."""
     return sorted([*word_breaks(text), *(match.span(1) for match in _COMPOUND_BREAK.finditer(text))])
 
 
-def named_stopwords(text: str) -> frozenset[int]:
-    """Start offsets (into `text`) of the stopwords that `text` names rather than uses: inside a quotation of
-    at most `QUOTED_NAME_MAX_WORDS` words (the "with" statement, `is not`), or after "the" and before a word
-    that is no stopword when they are keywords or operators (`NAMEABLE_AFTER_THE`: the with statement)."""
+def _named_in(text: str) -> frozenset[int]:
+    """Start offsets of the stopwords that `text` (ASCII, or already folded: lowercasing keeps every offset)
+    names rather than uses: inside a quotation of at most `QUOTED_NAME_MAX_WORDS` words (the "with"
+    statement, `is not`), or after "the" and before a word that is no stopword when they are keywords or
+    operators (`NAMEABLE_AFTER_THE`: the with statement)."""
     named: set[int] = set()
     for quote in _QUOTED.finditer(text):
         words = list(_WORD.finditer(quote.group(1)))
         if len(words) <= QUOTED_NAME_MAX_WORDS:
             named.update(quote.start(1) + w.start() for w in words if w.group().lower() in STOPWORDS)
-    lowered = text.lower()
-    after_the = _AFTER_THE.finditer(lowered) if len(lowered) == len(text) else _AFTER_THE_ANY_CASE.finditer(text)
-    for match in after_the:
-        if match.group(2).lower() not in STOPWORDS:
+    for match in _AFTER_THE.finditer(text.lower()):
+        if match.group(2) not in STOPWORDS:
             named.add(match.start(1))
     return frozenset(named)
 
@@ -129,16 +132,16 @@ def stem(word: str) -> str:
 def tokenize(text: str) -> list[str]:
     """Index and query terms of `text`, in order, duplicates kept."""
     folded = fold(join_broken_words(text))
-    if not (named := named_stopwords(folded)):
+    if not (named := _named_in(folded)):
         return [stem(w) for w in _WORD.findall(folded) if w not in STOPWORDS]
     return [stem(w) for m in _WORD.finditer(folded) if (w := m.group()) not in STOPWORDS or m.start() in named]
 
 
-def _named_offsets(text: str) -> frozenset[int]:
-    """`named_stopwords` judged as `tokenize` judges them, on the text with typesetter's breaks joined and
-    folded ("‘Hé’" names "he"), as offsets into `text` itself."""
+def named_stopwords(text: str) -> frozenset[int]:
+    """Start offsets (into `text`) of the stopwords that `text` names rather than uses (`_named_in`), judged
+    as `tokenize` judges them: on the text with typesetter's breaks joined and folded ("‘Hé’" names "he")."""
     if text.isascii():
-        return named_stopwords(text)
+        return _named_in(text)
     breaks = word_breaks(text)
     joined = text
     kept: Sequence[int] = range(len(text))  # offset in `joined` (then in `folded`) -> offset in `text`
@@ -151,12 +154,12 @@ def _named_offsets(text: str) -> frozenset[int]:
         pieces = [fold(c) for c in joined]
         folded = "".join(pieces)
         kept = [kept[i] for i, piece in enumerate(pieces) for _ in piece]
-    return frozenset(kept[offset] for offset in named_stopwords(folded))
+    return frozenset(kept[offset] for offset in _named_in(folded))
 
 
 def span_terms(text: str) -> list[str]:
     """The terms of `term_spans(text)` without their offsets (a faster path: no match objects)."""
-    if _named_offsets(text):
+    if named_stopwords(text):
         return [term for term, _, _ in term_spans(text)]
     if text.isascii():
         return [stem(w) for w in _WORD.findall(text.lower()) if w not in STOPWORDS]
@@ -184,14 +187,14 @@ def _folded_term_spans(text: str) -> Iterator[tuple[str, int, int]]:
 
 def _ascii_word_spans(text: str) -> Iterator[tuple[str, int, int]]:
     """`_folded_word_spans` for ASCII text, faster: lowercasing keeps every offset and word boundary."""
-    named = named_stopwords(text)
+    named = _named_in(text)
     for match in _WORD.finditer(text.lower()):
         if (word := match.group()) not in STOPWORDS or match.start() in named:
             yield word, match.start(), match.end()
 
 
 def _folded_word_spans(text: str) -> Iterator[tuple[str, int, int]]:
-    named = _named_offsets(text)
+    named = named_stopwords(text)
     for match in _WORD_ACROSS.finditer(text):
         word = _folded_word(_HYPHEN_BREAK.sub("", match.group()), named=match.start() in named)
         if word is not None:

@@ -202,7 +202,7 @@ def evaluate(
                 retrieval, decision = engine.contextual.retrieve(target, context, mode, DOC_DEPTH)
                 report.scores[method].follow_ups += decision.follow_up
                 score_answer_sentence(engine, report.scores[method], conv.target, retrieval, decision, doc_id, mode)
-            shown = [row for c in retrieval.candidates for row in (c.row, *c.duplicates)]  # copies where cited
+            shown = [row for c in retrieval.candidates for row in c.shown_rows]  # copies where cited
             docs = ranked_documents(engine, shown, doc_id)
             report.scores[method].add(docs, conv.target.gold)
         if progress is not None:

@@ -15,7 +15,7 @@ from dataclasses import replace
 from typing import Protocol, TypeVar
 
 from index.catalog import PassageRecord
-from index.tokenize import shown_words
+from index.tokenize import shown_line
 
 
 class Copyable(Protocol):
@@ -32,7 +32,7 @@ C = TypeVar("C", bound=Copyable)
 def text_key(text: str) -> str:
     """What two copies of a passage share: its words and punctuation as shown, whitespace aside (a word
     hyphenated across a line end in one copy is whole in the other)."""
-    return " ".join(shown_words(text).split())
+    return shown_line(text)
 
 
 def copies_grouped(rows: Sequence[int], records: Mapping[int, PassageRecord]) -> list[tuple[int, list[int]]]:

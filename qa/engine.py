@@ -154,7 +154,7 @@ class QAEngine:
         timings = dict(retrieval.timings_ms)
         answer_started = time.perf_counter()
         rows = [c.row for c in retrieval.candidates]
-        records = self.index.passages(rows + [row for c in retrieval.candidates for row in c.duplicates])
+        records = self.index.passages([row for c in retrieval.candidates for row in c.shown_rows])
         weights = index_term_weights(self.index, retrieval.query_terms)
         vector = retrieval.query_vector
         # The question's own words (a follow-up's, without its fillers) and, for a follow-up that names

@@ -11,7 +11,7 @@ import json
 import re
 from typing import Any
 
-from index.tokenize import shown_words
+from index.tokenize import shown_line
 
 _UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff\ufff9-\ufffb]")
 
@@ -38,7 +38,7 @@ def one_line(text: str) -> str:
     """Corpus text (an answer sentence spanning list lines, a title) shown on one line: each run of
     whitespace, line breaks included, becomes one space (a word typeset or hyphenated across lines is kept
     whole: `shown_words`); then escaped like `safe_line`."""
-    return safe_line(" ".join(shown_words(text).split()))
+    return safe_line(shown_line(text))
 
 
 def _json_escape(match: re.Match[str]) -> str:

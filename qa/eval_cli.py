@@ -180,9 +180,9 @@ def _evaluate_query(
     started = time.perf_counter()
     retrieval = run.retriever.retrieve(query.text, run.mode, RANK_DEPTH)
     run.latencies_ms.append(embed_ms + (time.perf_counter() - started) * 1000)
-    ranking = entry_ranking(entries[row] for c in retrieval.candidates for row in (c.row, *c.duplicates))
+    ranking = entry_ranking(entries[row] for c in retrieval.candidates for row in c.shown_rows)
     deep = run.deep.retrieve(query.text, run.mode, run.deep.depth)
-    deep_ranking = entry_ranking(entries[row] for c in deep.candidates for row in (c.row, *c.duplicates))
+    deep_ranking = entry_ranking(entries[row] for c in deep.candidates for row in c.shown_rows)
     result: dict[str, Any] = {"id": query.id, "top10": ranking[:10]}
     for name, metric in RANK_METRICS.items():
         result[name] = metric(ranking, qrels)

@@ -63,6 +63,11 @@ class Candidate:
     dense_score: float | None
     duplicates: tuple[int, ...] = ()  # rows of passages with the same text, ranked lower (qa/duplicates.py)
 
+    @property
+    def shown_rows(self) -> tuple[int, ...]:
+        """The passage's row, then its copies' (cited with it, in that order)."""
+        return (self.row, *self.duplicates)
+
 
 @dataclass(frozen=True)
 class Retrieval:
