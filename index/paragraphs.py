@@ -25,6 +25,7 @@ from index.sentences import (
     sentence_spans,
     word_chunks,
 )
+from index.tables import is_table_row
 from index.tokenize import join_broken_words
 
 PassageKind = Literal["title", "heading", "fragment", "text"]
@@ -160,15 +161,27 @@ def _looks_like_title(line: str) -> bool:
 
 
 def _flush(
-    pending: list[tuple[int, int]], paragraphs: list[tuple[int, int, bool]], fenced: bool, code: set[int]
+    text: str,
+    pending: list[tuple[int, int]],
+    paragraphs: list[tuple[int, int, bool]],
+    fenced: bool,
+    code: set[int],
 ) -> None:
-    """Turn a run of plain lines into one paragraph, or one per line when the lines are long (`fenced`:
-    the run holds a line of a fenced code block; its paragraphs' indices go into `code`)."""
+    """Turn a run of plain lines into one paragraph, or one per line when the lines are long, but for the
+    rows of a table, which stay together: its header row names the other rows' columns (`fenced`: the run
+    holds a line of a fenced code block; its paragraphs' indices go into `code`)."""
     if not pending:
         return
     first = len(paragraphs)
     if len(pending) > 1 and _one_paragraph_per_line(pending):
-        paragraphs.extend((s, e, False) for s, e in pending)
+        previous_row = False
+        for s, e in pending:
+            table_row = is_table_row(text[s:e])
+            if table_row and previous_row:
+                paragraphs[-1] = (paragraphs[-1][0], e, False)
+            else:
+                paragraphs.append((s, e, False))
+            previous_row = table_row
     else:
         paragraphs.append((pending[0][0], pending[-1][1], False))
     if fenced:
@@ -214,15 +227,15 @@ def _paragraph_spans(text: str, start: int = 0) -> list[tuple[int, int, bool]]:
                 pending.append((s, e))
                 fenced = True
             elif _MD_HEADING.match(text, s) and _indentation(text, s) <= MD_HEADING_MAX_INDENT:
-                _flush(pending, paragraphs, fenced, code)
+                _flush(text, pending, paragraphs, fenced, code)
                 fenced = False
                 paragraphs.append((s, e, True))
             else:
                 pending.append((s, e))
         if not (fence and closes):  # a code block is one paragraph, blank lines and all
-            _flush(pending, paragraphs, fenced, code)
+            _flush(text, pending, paragraphs, fenced, code)
             fenced = False
-    _flush(pending, paragraphs, fenced, code)
+    _flush(text, pending, paragraphs, fenced, code)
     return _plain_headings(text, paragraphs, code)
 
 

@@ -18,6 +18,7 @@ from index.errors import QuestionError
 from index.paragraphs import cut_after_word, heading_context
 from index.sentences import sentences_of
 from index.store import default_index_dir
+from index.tables import table_roles
 from index.tokenize import tokenize, word_terms
 from qa.answer import (
     CredibilityRule,
@@ -199,6 +200,7 @@ class QAEngine:
                 sentence_vector,
                 vectors,
                 None if terms is None else terms.terms,
+                table_roles(record.text, sentence_spans[candidate.row]),
             )
             if terms is None:
                 words, spans = matched_terms(record.text, weights)
@@ -240,9 +242,8 @@ class QAEngine:
         answer_text = None
         if verdict == "answered":
             top = evidence[0]
-            answer_text = AnswerText(
-                top.answer_sentence.text, 1, top.answer_sentence.char_start, top.answer_sentence.char_end
-            )
+            sentence = top.answer_sentence
+            answer_text = AnswerText(sentence.text, 1, sentence.char_start, sentence.char_end, sentence.header)
         timings["answer"] = (time.perf_counter() - answer_started) * 1000
         return Answer(
             question=question,

@@ -57,9 +57,14 @@ def conversation_markdown(turns: Sequence[Answer], title: str | None = None) -> 
             lines += [f"*Searched for:* {safe_line(turn.retrieval_query)}", ""]
         if turn.answer is not None and turn.passages:
             cited = turn.passages[turn.answer.passage - 1]
+            if turn.answer.header is not None:  # a table row: shown as a table under its header row
+                header = one_line(turn.answer.header.text)
+                columns = max(1, len(header.strip().strip("|").split("|")))
+                lines += [f"**Answer:** [{turn.answer.passage}]", "", header, "|" + "---|" * columns]
+                lines += [one_line(turn.answer.text), ""]
+            else:
+                lines += [f"**Answer:** {one_line(turn.answer.text)} [{turn.answer.passage}]", ""]
             lines += [
-                f"**Answer:** {one_line(turn.answer.text)} [{turn.answer.passage}]",
-                "",
                 f"Source: {_code(cited.citation.location())}",
                 "",
             ]

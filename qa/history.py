@@ -179,6 +179,7 @@ def answer_from_json(data: dict[str, Any]) -> Answer:
             int(raw_answer["passage"]),
             int(raw_answer["char_start"]),
             int(raw_answer["char_end"]),
+            _optional_sentence(raw_answer.get("table_header")),
         )
     )
     return Answer(
@@ -218,8 +219,17 @@ def _citation_from_json(data: dict[str, Any]) -> Citation:
     )
 
 
+def _sentence_from_json(data: dict[str, Any]) -> Sentence:
+    return Sentence(
+        str(data["text"]), int(data["char_start"]), int(data["char_end"]), _optional_sentence(data.get("table_header"))
+    )
+
+
+def _optional_sentence(data: Any) -> Sentence | None:
+    return None if data is None else _sentence_from_json(data)
+
+
 def _evidence_from_json(data: dict[str, Any]) -> Evidence:
-    sentence = data["answer_sentence"]
     return Evidence(
         rank=int(data["rank"]),
         id=str(data["id"]),
@@ -230,7 +240,7 @@ def _evidence_from_json(data: dict[str, Any]) -> Evidence:
         bm25_score=_optional_float(data.get("bm25_score")),
         dense_rank=_optional_int(data.get("dense_rank")),
         dense_score=_optional_float(data.get("dense_score")),
-        answer_sentence=Sentence(str(sentence["text"]), int(sentence["char_start"]), int(sentence["char_end"])),
+        answer_sentence=_sentence_from_json(data["answer_sentence"]),
         matched_terms=tuple(str(t) for t in data.get("matched_terms", [])),
         term_spans=(),
         heading_terms=tuple(str(t) for t in data.get("heading_terms", [])),

@@ -154,7 +154,13 @@ def render_answer(answer: Answer, width: int = 100, color: bool = False) -> str:
         out.append(dim(f"   (searched for: {safe_line(answer.retrieval_query)})"))
     if answer.answer is not None:
         sentence = one_line(answer.answer.text)
-        out.append(_wrap(("A: " + (f"{BOLD}{sentence}{RESET}" if color else sentence)).split(" "), width, ""))
+        shown = f"{BOLD}{sentence}{RESET}" if color else sentence
+        if answer.answer.header is not None:  # a table row, under the header row that names its columns
+            header = _wrap(one_line(answer.answer.header.text).split(" "), width, "   ")
+            out.append("A:" + header.removeprefix("  "))
+            out.append(_wrap(shown.split(" "), width, "   "))
+        else:
+            out.append(_wrap(("A: " + shown).split(" "), width, ""))
         out.append(dim(f"   — from [{answer.answer.passage}] {safe_line(answer.passages[0].citation.location())}"))
     else:
         out.append("A: No good evidence for this in the corpus.")

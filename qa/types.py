@@ -61,6 +61,13 @@ class Sentence:
     text: str
     char_start: int
     char_end: int
+    header: Sentence | None = None  # a table row's header row (it names the row's columns), in the same passage
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"text": self.text, "char_start": self.char_start, "char_end": self.char_end}
+        if self.header is not None:  # present only for a table row, so other answers keep their shape
+            data["table_header"] = self.header.to_json()
+        return data
 
 
 @dataclass(frozen=True)
@@ -104,11 +111,7 @@ class Evidence:
             "bm25_score": None if self.bm25_score is None else round(self.bm25_score, 6),
             "dense_rank": self.dense_rank,
             "dense_score": None if self.dense_score is None else round(self.dense_score, 6),
-            "answer_sentence": {
-                "text": self.answer_sentence.text,
-                "char_start": self.answer_sentence.char_start,
-                "char_end": self.answer_sentence.char_end,
-            },
+            "answer_sentence": self.answer_sentence.to_json(),
             "matched_terms": list(self.matched_terms),
         }
         if self.heading_terms:  # present only when some, as "stale": answers without headings keep their shape
@@ -126,6 +129,18 @@ class AnswerText:
     passage: int  # rank of the passage it comes from
     char_start: int
     char_end: int
+    header: Sentence | None = None  # the header row of the table whose row this is (names its columns)
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "text": self.text,
+            "passage": self.passage,
+            "char_start": self.char_start,
+            "char_end": self.char_end,
+        }
+        if self.header is not None:
+            data["table_header"] = self.header.to_json()
+        return data
 
 
 @dataclass(frozen=True)
@@ -152,14 +167,7 @@ class Answer:
             "top_k": self.top_k,
             "verdict": self.verdict,
             "reason": self.reason,
-            "answer": None
-            if self.answer is None
-            else {
-                "text": self.answer.text,
-                "passage": self.answer.passage,
-                "char_start": self.answer.char_start,
-                "char_end": self.answer.char_end,
-            },
+            "answer": None if self.answer is None else self.answer.to_json(),
             "passages": [p.to_json() for p in self.passages],
             "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()},
         }

@@ -444,3 +444,24 @@ def test_a_heading_is_read_with_its_camel_case_words_apart() -> None:
         "`http.createServer([options])`\n`http.create Server([options])`"
     )
     assert heading_context("Dentist") == "Dentist"  # nothing to split: the heading alone
+
+
+def test_a_table_with_long_rows_stays_one_paragraph() -> None:
+    # Lines this long are one paragraph each (a text file with a paragraph per line); a table's rows are
+    # not: before, the header row was a passage of its own and no row could be read under it.
+    long_cell = "measured on two shared cores at load one, median of five runs, " * 3
+    table = "\n".join(
+        [
+            "| size | build | serve RSS |",
+            "|---|---|---|",
+            f"| 10k | 5 s | 103 MiB ({long_cell}) |",
+            f"| 100k | 45 s | 400 MiB ({long_cell}) |",
+        ]
+    )
+    prose = f"The first line of prose is long, {long_cell}.\nThe second line is long as well, {long_cell}."
+    text = f"{prose}\n{table}\n\nAfter the table."
+    split = split_document(text, "report.md")
+    passages = [text[p.char_start : p.char_end] for p in split.passages]
+    assert [p for p in passages if p.startswith("|")] == [table]
+    assert passages[0].startswith("The first line") and passages[0].endswith("five runs, .")  # prose: a line each
+    assert passages[1].startswith("The second line")

@@ -620,3 +620,38 @@ def test_a_question_that_says_it_asks_about_the_topic_whatever_its_words_find(
     assert last["follow_up"]
     assert last["passages"][0]["section"] == "`object.__del__(self)`"
     assert last["answer"]["text"].startswith("Due to the precarious circumstances")
+
+
+QUARTERLY_REPORT = (
+    "# Quarterly report\n\n"
+    "Sales grew in every region this quarter. The table lists revenue and headcount per region.\n\n"
+    "| Region | Revenue (million EUR) | Headcount | Growth |\n"
+    "|---|---:|---:|---:|\n"
+    "| North | 12.4 | 310 | 4% |\n"
+    "| South | 8.1 | 205 | 7% |\n"
+    "| East | 15.9 | 402 | 2% |\n"
+    "| West | 6.3 | 150 | 11% |\n\n"
+    "Hiring will slow down next quarter, and the new warehouse opens in March.\n"
+)
+
+
+def test_a_table_row_answers_under_the_header_that_names_its_columns(env: dict[str, str], tmp_path: Path) -> None:
+    # Before: the answer was the header row ("| Region | Revenue (million EUR) | ... | Growth |": it holds
+    # three of the question's four words), which says nothing about the West region.
+    notes, env = _notes_folder(
+        tmp_path, env, {"report.md": QUARTERLY_REPORT, "meeting.md": "# Meeting\n\nWe discussed the warehouse.\n"}
+    )
+    question = "What was the revenue growth of the West region?"
+    answer = json.loads(qa("--corpus", str(notes), "--ask", question, "--json", "-k", "2", env=env).stdout)
+    text = (notes / "report.md").read_text(encoding="utf-8")
+    row, header = "| West | 6.3 | 150 | 11% |", "| Region | Revenue (million EUR) | Headcount | Growth |"
+    first = answer["passages"][0]
+    assert answer["answer"]["text"] == row == first["answer_sentence"]["text"]
+    assert answer["answer"]["table_header"] == first["answer_sentence"]["table_header"]
+    cited = answer["answer"]["table_header"]
+    assert text[cited["char_start"] : cited["char_end"]] == cited["text"] == header  # exact offsets, as the row's
+    assert text[answer["answer"]["char_start"] : answer["answer"]["char_end"]] == row
+    assert "table_header" not in answer["passages"][1]["answer_sentence"]  # prose keeps its shape
+    shown = qa("--corpus", str(notes), "--ask", question, env=env).stdout.splitlines()
+    at = shown.index(f"A: {header}")
+    assert shown[at + 1] == f"   {row}"

@@ -18,6 +18,7 @@ from qa.history import (
     load_conversation,
     save_conversation,
 )
+from qa.types import Sentence
 
 
 def _conversation() -> Conversation:
@@ -60,6 +61,26 @@ def test_a_passage_s_section_and_copies_survive_the_round_trip_and_the_export() 
     assert restored.passages[0].also_in == (copy,)
     assert restored.to_json() == turn.to_json()
     assert "*The same text is also in:* `seeds/copy.txt:40-41 (¶1)`" in conversation_markdown([turn])
+
+
+def test_a_table_row_answer_keeps_its_header_row_in_the_round_trip_and_the_export() -> None:
+    original = _conversation().turns[0]
+    first = original.passages[0]
+    start = first.citation.char_start
+    header = Sentence("| Region | Revenue |", start, start + 20)
+    row = Sentence("| East | 15.9 |", start + 34, start + 49, header)
+    assert original.answer is not None
+    turn = replace(
+        original,
+        passages=(replace(first, answer_sentence=row), *original.passages[1:]),
+        answer=replace(original.answer, text=row.text, char_start=row.char_start, char_end=row.char_end, header=header),
+    )
+    data = turn.to_json()
+    assert data["answer"]["table_header"] == {"text": header.text, "char_start": start, "char_end": start + 20}
+    restored = answer_from_json(data)
+    assert restored.answer == turn.answer and restored.passages[0].answer_sentence == row
+    assert restored.to_json() == data
+    assert "| Region | Revenue |\n|---|---|\n| East | 15.9 |\n" in conversation_markdown([turn])
 
 
 def test_save_list_reopen_round_trip(home: Path) -> None:

@@ -479,3 +479,32 @@ async def test_copies_of_a_passage_show_once_with_where_else_they_are(
             assert "\u201cpre-computed\u201d" in first
     finally:
         engine.close()
+
+
+REPORT_WITH_TABLE = (
+    "# Quarterly report\n\n"
+    "Sales grew in every region this quarter. The table lists revenue and headcount per region.\n\n"
+    "| Region | Revenue (million EUR) | Headcount |\n"
+    "|---|---:|---:|\n"
+    "| North | 12.4 | 310 |\n"
+    "| East | 15.9 | 402 |\n\n"
+    "Hiring will slow down next quarter.\n"
+)
+
+
+async def test_a_table_row_answers_under_its_header_row(make_app: Callable[..., QAApp], tmp_path: Path) -> None:
+    # Before: the card's answer was the row alone ("| East | 15.9 | 402 |"): figures without their columns.
+    notes = tmp_path / "reports"
+    notes.mkdir()
+    (notes / "q3.md").write_text(REPORT_WITH_TABLE, encoding="utf-8")
+    engine = open_engine(notes, tmp_path / "index", None, SilentReporter())
+    app = make_app(engine=engine)
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            await ask(pilot, "What was the revenue of the East region?")
+            card = app.query(AnswerCard).last()
+            summary = rendered(card.query_one(".summary")).splitlines()
+            assert summary[0] == "Answer  | Region | Revenue (million EUR) | Headcount |"
+            assert summary[1].strip() == "| East | 15.9 | 402 |"
+    finally:
+        engine.close()

@@ -18,6 +18,9 @@ def summary_text(answer: Answer) -> Text:
     """The head of the card: the answer sentence and where it comes from, or why there is none."""
     if answer.answer is not None:
         text = Text("Answer  ", style="bold")
+        if answer.answer.header is not None:  # a table row, under the header row that names its columns
+            text.append_text(plain(answer.answer.header.text, one_line=True))
+            text.append("\n        ")
         text.append_text(plain(answer.answer.text, style="bold", one_line=True))
         top = answer.passages[answer.answer.passage - 1]
         text.append("\n— from ")
