@@ -13,8 +13,8 @@ import numpy.typing as npt
 
 from index.paragraphs import heading_context
 from index.sentence_terms import MISSING, StoredSentences
-from index.tables import TableRoles
 from index.tokenize import join_broken_words, span_terms, stem, term_spans, word_spans, word_terms
+from qa.table_headers import NO_TABLES, PassageTables
 from qa.types import Sentence, Verdict
 
 if TYPE_CHECKING:
@@ -144,32 +144,32 @@ def best_sentence(
     query_vector: npt.NDArray[np.float32] | None,
     sentence_vectors: npt.NDArray[np.float32] | None,
     sentence_terms: Sequence[Sequence[int]] | None = None,
-    tables: TableRoles | None = None,
+    tables: PassageTables = NO_TABLES,
 ) -> Sentence:
     """The sentence of a passage that best answers the question. `offset` is the passage's char_start
     in its file; `sentence_vectors` holds one unit vector per span (or None for lexical choice only);
     `sentence_terms`, the ids of each sentence's terms as the index stored them (`weights` then keyed by
-    `term_keys`), spares tokenizing the sentences. A table's data row is read with its header row
-    (`tables`: its terms count as the row's, its cosine is averaged with the row's, and the chosen row
-    carries it); a header row or separator is not an answer of its own while its table has data rows."""
-    tables = tables or TableRoles()
+    `term_keys`), spares tokenizing the sentences. A table's row is read under its header row (`tables`:
+    the header's terms count as the row's, its cosine is averaged with the row's, and the chosen row
+    carries it); a header row or separator is no answer of its own while its table has rows."""
 
-    def held(i: int) -> set[str] | set[int]:
+    def held(i: int) -> AbstractSet[object]:
         if sentence_terms is not None:
             return set(sentence_terms[i])
         start, end = spans[i]
         return set(span_terms(text[start:end]))
 
+    term_weights = cast(Mapping[object, float], weights)
     candidates = [i for i in range(len(spans)) if i not in tables.labels] or list(range(len(spans)))
     best_index, best_score = candidates[0], -np.inf
     for i in candidates:
         header = tables.headers.get(i)
-        terms = held(i) if header is None else held(i) | held(header)
-        lexical = covered_share(cast(Mapping[object, float], weights), cast(AbstractSet[object], terms))
+        terms = held(i) if header is None else held(i) | header.terms
+        lexical = covered_share(term_weights, terms)
         if query_vector is not None and sentence_vectors is not None:
             cosine = float(sentence_vectors[i] @ query_vector)
-            if header is not None:
-                cosine = (cosine + float(sentence_vectors[header] @ query_vector)) / 2
+            if header is not None and header.vector is not None:
+                cosine = (cosine + float(header.vector @ query_vector)) / 2
             score = SENTENCE_DENSE_WEIGHT * cosine + (1 - SENTENCE_DENSE_WEIGHT) * lexical
         else:
             score = lexical
@@ -177,8 +177,4 @@ def best_sentence(
             best_index, best_score = i, score
     start, end = spans[best_index]
     header = tables.headers.get(best_index)
-    header_sentence = None
-    if header is not None:
-        header_start, header_end = spans[header]
-        header_sentence = Sentence(text[header_start:header_end], offset + header_start, offset + header_end)
-    return Sentence(text[start:end], offset + start, offset + end, header_sentence)
+    return Sentence(text[start:end], offset + start, offset + end, None if header is None else header.sentence)

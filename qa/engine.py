@@ -18,7 +18,6 @@ from index.errors import QuestionError
 from index.paragraphs import cut_after_word, heading_context
 from index.sentences import sentences_of
 from index.store import default_index_dir
-from index.tables import table_roles
 from index.tokenize import tokenize, word_terms
 from qa.answer import (
     CredibilityRule,
@@ -34,6 +33,7 @@ from qa.citations import CitationChecker
 from qa.context_retrieval import ContextSettings, ContextualRetriever
 from qa.conversation import Conversation, content_words
 from qa.retrieve import HybridRetriever, Retrieval, Retriever
+from qa.table_headers import header_before, passage_tables
 from qa.types import DEFAULT_FUSION, DEFAULT_TOP_K, MODES, Answer, AnswerText, Citation, Evidence, Fusion, Mode
 
 MAX_QUESTION_CHARS = 2000
@@ -200,7 +200,14 @@ class QAEngine:
                 sentence_vector,
                 vectors,
                 None if terms is None else terms.terms,
-                table_roles(record.text, sentence_spans[candidate.row]),
+                passage_tables(
+                    record.text,
+                    record.char_start,
+                    sentence_spans[candidate.row],
+                    None if terms is None else terms.terms,
+                    vectors,
+                    header_before(self.index, record, terms is not None),
+                ),
             )
             if terms is None:
                 words, spans = matched_terms(record.text, weights)
@@ -236,6 +243,8 @@ class QAEngine:
             held = own_weights if own_weights or not follow_up else weights
             # the section heading is part of what the passage says ("## Dentist" over "Tuesday at 3pm")
             read = f"{heading_context(top.citation.section)}\n{top.text}" if top.citation.section else top.text
+            if (header := top.answer_sentence.header) is not None:  # a table row is read under its header row
+                read = f"{header.text}\n{read}"
             verdict, reason = self.credibility.judge(cosine, coverage(read, held))
         else:
             verdict, reason = "no_credible_evidence", "no passage matches any word of the question"

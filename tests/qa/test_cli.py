@@ -655,3 +655,41 @@ def test_a_table_row_answers_under_the_header_that_names_its_columns(env: dict[s
     shown = qa("--corpus", str(notes), "--ask", question, env=env).stdout.splitlines()
     at = shown.index(f"A: {header}")
     assert shown[at + 1] == f"   {row}"
+
+
+def _office_table() -> str:
+    cities = """Amsterdam Berlin Copenhagen Dublin Edinburgh Florence Geneva Hamburg Istanbul Jakarta Kyoto
+    Lisbon Madrid Nairobi Oslo Prague Quito Reykjavik Santiago Toronto Utrecht Valencia Warsaw Xiamen Yokohama
+    Zurich""".split()
+    rows = [
+        f"| {city} | {40 + 3 * i} | {200 + 17 * i} | {('open', 'closed', 'planned')[i % 3]} |"
+        for i, city in enumerate(cities)
+    ]
+    return (
+        "# Branch offices\n\nThe company runs branch offices in many cities. The table gives each office's staff, "
+        "its annual revenue in thousand EUR and its status.\n\n"
+        "| City | Staff | Revenue (kEUR) | Status |\n|---|---:|---:|---|\n"
+        + "\n".join(rows)
+        + "\n\nNew offices open every spring.\n"
+    )
+
+
+def test_a_row_in_a_later_part_of_a_long_table_answers_under_the_header_of_its_first_part(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    # A table too long for one passage is cut into overlapping parts; only the first holds the header row.
+    # Before: "| Oslo | 82 | 438 | planned |" alone, and the words the header holds (staff) did not count.
+    notes, env = _notes_folder(tmp_path, env, {"offices.md": _office_table(), "notes.md": "# Notes\n\nMeet in May.\n"})
+    answer = json.loads(
+        qa(
+            "--corpus", str(notes), "--ask", "How many staff does the Oslo office have?", "--json", "-k", "1", env=env
+        ).stdout
+    )
+    text = (notes / "offices.md").read_text(encoding="utf-8")
+    [first] = answer["passages"]
+    assert first["window"] > 1 and not first["text"].startswith("| City")  # a later part of the table
+    assert answer["answer"]["text"] == "| Oslo | 82 | 438 | planned |"
+    header = answer["answer"]["table_header"]
+    assert header["text"] == "| City | Staff | Revenue (kEUR) | Status |"
+    assert text[header["char_start"] : header["char_end"]] == header["text"]  # cited where the file holds it
+    assert header["char_end"] <= first["char_start"]  # in an earlier part
