@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from index.tables import TABLE_ROW
+
 # An end mark, optional closing quotes/brackets, then whitespace.
 _BOUNDARY = re.compile(r"[.!?…]+[\"'”’»)\]]*(?=\s)")
 _NEXT_START = re.compile(r"\s+[\"'“‘«(\[]*[\w\d]")
@@ -12,7 +14,6 @@ _WORD_BEFORE = re.compile(r"([\w.]+)$")
 # Lines of notes and Markdown that hold one statement each, often without a full stop: a list item ("- ",
 # "* ", "+ ", "• ", "1. ", "2) ") and a table row ("| ... |").
 _ITEM = re.compile(r"[ \t]*(?:(?P<bullet>[-*+•])|(?P<number>\d{1,3}[.)]))[ \t]+(?=\S)")
-_TABLE_ROW = re.compile(r"[ \t]*\|")
 _FENCE_LINE = re.compile(r"[ \t]*(```|~~~)")  # a Markdown code block opens or closes on such a line
 _NEWLINE = re.compile(r"\n")
 _WORD_CHAR = re.compile(r"[^\W_]")  # a letter or digit
@@ -79,7 +80,7 @@ def _code_lines(text: str, start: int, stop: int) -> list[tuple[int, int]]:
 def is_bullet_or_row(line: str) -> bool:
     """Whether `line` is a bulleted list item ("- milk") or a table row ("| a | b |")."""
     item = _ITEM.match(line)
-    return _TABLE_ROW.match(line) is not None or (item is not None and item["bullet"] is not None)
+    return TABLE_ROW.match(line) is not None or (item is not None and item["bullet"] is not None)
 
 
 def item_number(line: str) -> int | None:
@@ -97,7 +98,7 @@ def first_item(paragraph: str) -> str | None:
     lines = paragraph[item.end() :].split("\n")
     kept = [lines[0]]
     for line in lines[1:]:
-        if _ITEM.match(line) or _TABLE_ROW.match(line):
+        if _ITEM.match(line) or TABLE_ROW.match(line):
             break
         kept.append(line)
     return "\n".join(kept)
@@ -174,7 +175,7 @@ def _line_pieces(text: str, start: int, stop: int) -> list[tuple[int, int, bool]
 def _line_kind(text: str, start: int, end: int, previous: str) -> str:
     """The line text[start:end]'s kind: "item", "row" or "" (text). A numbered item needs a complete line
     before it ("Steps:", a sentence, an item or an empty line): "dioxygen, O\n2. ..." is a wrapped subscript."""
-    if _TABLE_ROW.match(text, start, end):
+    if TABLE_ROW.match(text, start, end):
         return "row"
     item = _ITEM.match(text, start, end)
     if item is None:

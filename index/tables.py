@@ -12,7 +12,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-_ROW = re.compile(r"[ \t]*\|")
+TABLE_ROW = re.compile(r"[ \t]*\|")  # a line of a pipe table starts so
 _SEPARATOR = re.compile(r"[ \t]*\|?(?:[ \t]*:?-+:?[ \t]*\|)*[ \t]*:?-+:?[ \t]*\|?[ \t]*")
 _LINE_BREAK = re.compile(r"[ \t]*\r?\n[ \t]*")  # exactly one line break: the next line
 
@@ -30,7 +30,7 @@ class TableRoles:
 
 def is_table_row(line: str) -> bool:
     """Whether `line` is a line of a pipe table ("| a | b |")."""
-    return _ROW.match(line) is not None
+    return TABLE_ROW.match(line) is not None
 
 
 def is_separator_row(line: str) -> bool:
@@ -59,7 +59,7 @@ def _row_runs(text: str, spans: Sequence[tuple[int, int]]) -> list[list[int]]:
     runs: list[list[int]] = []
     previous_end = -1
     for i, (start, end) in enumerate(spans):
-        if not _ROW.match(text, start, end) or "\n" in text[start:end]:
+        if not TABLE_ROW.match(text, start, end) or "\n" in text[start:end]:
             previous_end = -1
             continue
         if runs and previous_end >= 0 and _LINE_BREAK.fullmatch(text, previous_end, start):

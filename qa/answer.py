@@ -152,19 +152,19 @@ def best_sentence(
     `term_keys`), spares tokenizing the sentences. A table's row is read under its header row (`tables`:
     the header's terms count as the row's, its cosine is averaged with the row's, and the chosen row
     carries it); a header row or separator is no answer of its own while its table has rows."""
-
-    def held(i: int) -> AbstractSet[object]:
-        if sentence_terms is not None:
-            return set(sentence_terms[i])
-        start, end = spans[i]
-        return set(span_terms(text[start:end]))
-
     term_weights = cast(Mapping[object, float], weights)
-    candidates = [i for i in range(len(spans)) if i not in tables.labels] or list(range(len(spans)))
+    candidates: Sequence[int] = range(len(spans))
+    if tables.labels:
+        candidates = [i for i in candidates if i not in tables.labels] or candidates
     best_index, best_score = candidates[0], -np.inf
     for i in candidates:
-        header = tables.headers.get(i)
-        terms = held(i) if header is None else held(i) | header.terms
+        if sentence_terms is not None:
+            terms: set[object] = set(sentence_terms[i])
+        else:
+            terms = set(span_terms(text[spans[i][0] : spans[i][1]]))
+        header = tables.headers.get(i) if tables.headers else None
+        if header is not None:
+            terms |= header.terms
         lexical = covered_share(term_weights, terms)
         if query_vector is not None and sentence_vectors is not None:
             cosine = float(sentence_vectors[i] @ query_vector)

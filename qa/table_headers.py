@@ -62,6 +62,8 @@ def passage_tables(
     `terms`: the stored term ids of each sentence, else its terms are read off the text; `vectors`: one
     per sentence, or None). `before` is the header of a table the passage starts inside of, from an
     earlier window: the rows at the passage's start are read under it."""
+    if before is None and "|" not in text:
+        return NO_TABLES
     roles = table_roles(text, spans)
     if not roles and before is None:
         return NO_TABLES
