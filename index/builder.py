@@ -69,8 +69,9 @@ from index.vector_file import VectorFileReader, VectorFileWriter
 # one of whose first three items is prose; 15: a line over lines indented under it (a manual page's "NAME"),
 # a "#" line indented 4 columns or more is no Markdown heading; 16: a manual page's title is its NAME line;
 # 17: a list whose first five items (not three) are read for prose; 18-20: see docs/quality.md; 21: a table's
-# rows stay one paragraph however long they are
-SPLITTER_VERSION = "paragraphs/21"
+# rows stay one paragraph however long they are; 22: a sentence longer than a window is cut after a clause's end;
+# 23: a block of long lines most of which run on into the next is one paragraph, not one per line
+SPLITTER_VERSION = "paragraphs/23"
 EMBED_CHUNK = 1024  # passages embedded per batch of work (bounded memory, frequent progress)
 REUSE_CHUNK = 8192  # reused vectors copied per batch (12 MiB at 384 dimensions)
 SENTENCE_DTYPE = np.float16  # sentence vectors: half the disk of float32, cosines within ~1e-3

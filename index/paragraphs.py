@@ -32,6 +32,7 @@ PassageKind = Literal["title", "heading", "fragment", "text"]
 
 LINE_PER_PARAGRAPH_MAX = 200  # a block with a line this long holds one paragraph per line
 LINE_PER_PARAGRAPH_MEAN = 110
+_LINE_END = frozenset(".!?:;\"'”’)]|*`…")  # a line ending so does not run on into the next
 FRAGMENT_MAX_WORDS = 4  # "847/940", "You might also like"
 HEADING_MAX_WORDS = 10  # a plain-text heading: one short line without closing punctuation, over prose
 HEADING_MAX_CHARS = 100
@@ -146,9 +147,14 @@ def _blocks(text: str, first: int = 0) -> list[list[tuple[int, int]]]:
     return blocks
 
 
-def _one_paragraph_per_line(lines: list[tuple[int, int]]) -> bool:
+def _one_paragraph_per_line(text: str, lines: list[tuple[int, int]]) -> bool:
+    """Whether a block's lines are a paragraph each: long lines, unless most of them run on into the next
+    (a hard-wrapped paragraph with one line left long, a URL or an edit not re-wrapped)."""
     lengths = [e - s for s, e in lines]
-    return max(lengths) >= LINE_PER_PARAGRAPH_MAX or sum(lengths) / len(lengths) >= LINE_PER_PARAGRAPH_MEAN
+    if max(lengths) < LINE_PER_PARAGRAPH_MAX and sum(lengths) / len(lengths) < LINE_PER_PARAGRAPH_MEAN:
+        return False
+    run_on = sum(1 for _, e in lines[:-1] if text[e - 1] not in _LINE_END)
+    return 2 * run_on <= len(lines) - 1
 
 
 def _looks_like_title(line: str) -> bool:
@@ -173,7 +179,7 @@ def _flush(
     if not pending:
         return
     first = len(paragraphs)
-    if len(pending) > 1 and _one_paragraph_per_line(pending):
+    if len(pending) > 1 and _one_paragraph_per_line(text, pending):
         previous_row = False
         for s, e in pending:
             table_row = is_table_row(text[s:e])

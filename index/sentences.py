@@ -16,6 +16,8 @@ _WORD_BEFORE = re.compile(r"([\w.]+)$")
 _ITEM = re.compile(r"[ \t]*(?:(?P<bullet>[-*+•])|(?P<number>\d{1,3}[.)]))[ \t]+(?=\S)")
 _FENCE_LINE = re.compile(r"[ \t]*(```|~~~)")  # a Markdown code block opens or closes on such a line
 _NEWLINE = re.compile(r"\n")
+_NON_SPACE = re.compile(r"\S+")
+_CLAUSE_END = frozenset(",;:)]")  # a word ending so ends a clause: a run-on sentence may be cut there
 _WORD_CHAR = re.compile(r"[^\W_]")  # a letter or digit
 _LINE_TEXT = re.compile(r"[^\n]+")  # a non-empty line
 _ABBREVIATIONS = frozenset(
@@ -226,20 +228,17 @@ def _trimmed(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
 
 
 def word_chunks(text: str, start: int, end: int, max_words: int) -> list[tuple[int, int]]:
-    """Cut `text[start:end]` into pieces of at most `max_words` whitespace-separated words."""
+    """Cut `text[start:end]` into pieces of at most `max_words` whitespace-separated words, each (but the
+    last) cut after the last clause end among its final third of words when it has one (a word ending in
+    "," ";" ":" or a closing bracket), so that a run-on sentence's pieces start at a clause, not mid-phrase."""
+    words = [m.span() for m in _NON_SPACE.finditer(text, start, end)]
     chunks: list[tuple[int, int]] = []
-    words = 0
-    chunk_start = -1
-    last_end = start
-    for match in re.finditer(r"\S+", text[start:end]):
-        word_start, word_end = start + match.start(), start + match.end()
-        if chunk_start < 0:
-            chunk_start = word_start
-        words += 1
-        last_end = word_end
-        if words == max_words:
-            chunks.append((chunk_start, last_end))
-            words, chunk_start = 0, -1
-    if chunk_start >= 0:
-        chunks.append((chunk_start, last_end))
+    first = 0
+    while first < len(words):
+        last = min(first + max_words, len(words)) - 1
+        if last < len(words) - 1:
+            floor = first + max_words - max(1, max_words // 3)
+            last = next((j for j in range(last, floor - 1, -1) if text[words[j][1] - 1] in _CLAUSE_END), last)
+        chunks.append((words[first][0], words[last][1]))
+        first = last + 1
     return chunks

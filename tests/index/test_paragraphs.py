@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from index.paragraphs import LineIndex, heading_context, heading_text, opening_words, split_document
-from index.sentences import is_code_block, line_breaks, sentence_spans
+from index.sentences import is_code_block, line_breaks, sentence_spans, word_chunks
 
 SEEDS = Path(__file__).resolve().parents[2] / "seeds"
 SEED_FILES = sorted(SEEDS.glob("*.txt"))
@@ -465,3 +465,37 @@ def test_a_table_with_long_rows_stays_one_paragraph() -> None:
     assert [p for p in passages if p.startswith("|")] == [table]
     assert passages[0].startswith("The first line") and passages[0].endswith("five runs, .")  # prose: a line each
     assert passages[1].startswith("The second line")
+
+
+def test_a_run_on_sentence_is_cut_after_a_clause_not_mid_phrase() -> None:
+    # Before: cut after exactly 120 words, so the next part began "conversation), `Ctrl+S` export ...".
+    keys = ", ".join(f"`Ctrl+{chr(65 + i % 26)}` does thing number {i}" for i in range(40))
+    text = f"Keys: {keys}, and `Ctrl+Q` quits."
+    pieces = [text[s:e] for s, e in word_chunks(text, 0, len(text), 120)]
+    assert " ".join(" ".join(pieces).split()) == " ".join(text.split())  # every word, once, in order
+    assert all(len(p.split()) <= 120 for p in pieces)
+    assert all(p.endswith(",") for p in pieces[:-1])  # each cut follows a clause
+    assert all(p.startswith("`Ctrl+") for p in pieces[1:])
+    unbroken = " ".join(["word"] * 300)  # nowhere to cut but at the limit
+    assert [len(text.split()) for text in (unbroken[s:e] for s, e in word_chunks(unbroken, 0, 1499, 120))] == [
+        120,
+        120,
+        60,
+    ]
+
+
+def test_a_wrapped_paragraph_with_one_long_line_stays_one_paragraph() -> None:
+    # Before: one line of 200 characters or more made every line of the block a paragraph of its own, so a
+    # paragraph whose middle line was left unwrapped after an edit was cut at each line end, mid-sentence.
+    long_line = "`Ctrl+N` new topic (clears the conversation), " + "`Ctrl+S` export the conversation to Markdown, " * 4
+    text = (
+        "The terminal shows each answer with its evidence passages and\n"
+        "citations, the answer sentence highlighted. Keys: `Enter` asks,\n"
+        f"{long_line}\n"
+        "and `Ctrl+Q` quits.\n"
+    )
+    split = split_document(text, "notes.md")
+    assert [(p.char_start, p.char_end) for p in split.passages] == [(0, len(text.rstrip()))]
+    per_line = ("A first paragraph on its own line, long enough to be one. " * 4).strip() + "\n"
+    per_line += ("A second one, just as long as the first one is. " * 4).strip() + "\n"
+    assert len(split_document(per_line, "news.txt").passages) == 2  # lines that end sentences: one each, as before
