@@ -7,8 +7,11 @@ readers can be added later without touching the rest of the pipeline.
 from __future__ import annotations
 
 import codecs
+import functools
 import hashlib
+import mimetypes
 import os
+import re
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -52,7 +55,9 @@ class DocumentReader(Protocol):
     """Turns the bytes of one kind of file into text."""
 
     suffixes: tuple[str, ...]  # ".txt": lowercase file name endings it reads
-    names: tuple[str, ...]  # "readme": lowercase whole file names it reads (files without an extension)
+    # "readme": lowercase whole file names it reads (files without an extension), and their variants
+    # ("README.Debian", "NEWS.old", "LICENSE-MIT") that are no file of a known type (`is_named_variant`)
+    names: tuple[str, ...]
 
     def decode(self, data: bytes) -> str: ...
 
@@ -94,10 +99,37 @@ DEFAULT_READERS: tuple[DocumentReader, ...] = (PlainTextReader(),)
 Warn = Callable[[str], None]
 
 
+# Endings that make a file named like a text file something else: source code and data that Python's
+# `mimetypes` does not know ("install.sh", "README.html", "changelog.Debian.gz" it knows).
+CODE_AND_DATA = frozenset(
+    """.yaml .yml .toml .ini .cfg .conf .lock .rs .go .ts .tsx .jsx .rb .php .lua .kt .swift .scala .sql .ps1
+    .bat .cmd .cs .dart .r .jl .m .mm .hpp .cc .cxx .gradle .properties .ipynb .db .sqlite .bin .dat""".split()
+)
+_NAMED_VARIANT = re.compile(r"([a-z]+)[.\-_]")  # "readme." of "readme.debian", "license-" of "license-mit"
+
+
+@functools.cache
+def _mime_types() -> mimetypes.MimeTypes:
+    return mimetypes.MimeTypes()  # Python's own table, not the machine's: the same answer everywhere
+
+
+def is_named_variant(lower_name: str, names: tuple[str, ...]) -> bool:
+    """Whether `lower_name` is a variant of one of `names` ("readme.debian", "news.old", "license-mit",
+    "copying.lib") that is no file of a known type ("install.sh", "readme.html", "history.json",
+    "changelog.debian.gz" are not)."""
+    variant = _NAMED_VARIANT.match(lower_name)
+    if variant is None or variant.group(1) not in names or Path(lower_name).suffix in CODE_AND_DATA:
+        return False
+    return _mime_types().guess_type(lower_name, strict=False) == (None, None)
+
+
 def _reader_for(name: str, readers: tuple[DocumentReader, ...]) -> DocumentReader | None:
     lower = os.path.basename(name).lower()
     for reader in readers:
         if lower.endswith(reader.suffixes) or lower in reader.names:
+            return reader
+    for reader in readers:  # a variant of a known name: "README.Debian", "NEWS.old", "LICENSE-MIT"
+        if is_named_variant(lower, reader.names):
             return reader
     return None
 

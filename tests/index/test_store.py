@@ -194,3 +194,23 @@ def test_writes_are_atomic_and_leave_no_temporary_files(
     manifest = json.loads((index_dir / live / "manifest.json").read_text())
     for name, facts in manifest["files"].items():
         assert os.path.getsize(index_dir / live / name) == facts["size"]
+
+
+def test_variants_of_a_known_text_name_are_read(tmp_path: Path, embedder: ModelEmbedder) -> None:
+    # Before: /usr/share/doc's README.Debian, NEWS.old and the like were "not indexed (.debian 47, ...)".
+    corpus = tmp_path / "doc"
+    corpus.mkdir()
+    texts = {
+        "README.Debian": "The Debian package installs the daemon under a system account named hmeimim.\n",
+        "NEWS.old": "Version 1.2 added the airbase schedule export.\n",
+        "LICENSE-MIT": "Permission is hereby granted, free of charge, to any person obtaining a copy.\n",
+    }
+    for name, text in texts.items():
+        (corpus / name).write_text(text)
+    (corpus / "changelog.Debian.gz").write_bytes(b"\x1f\x8b\x08\x00" + b"\x00" * 20)  # compressed: not read
+    (corpus / "README.html").write_text("<p>Markup is another format.</p>\n")  # a known type: not read
+    (corpus / "install.sh").write_text("#!/bin/sh\necho install\n")  # code: not read
+    index, reporter = _open(corpus, tmp_path / "idx", embedder)
+    assert sorted(d.path.rsplit("/", 1)[1] for d in index.documents()) == sorted(texts)
+    assert reporter.warnings == []  # the files not read are counted, not warned about one by one
+    assert any("3 files not indexed (.gz 1, .html 1, .sh 1)" in note for note in reporter.notes)
