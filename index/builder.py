@@ -58,6 +58,7 @@ from index.store import (
     update_lock,
     write_errors_reported,
 )
+from index.tables import is_table_row, table_end
 from index.tokenize import TOKENIZER_VERSION, span_terms, tokenize
 from index.vector_file import VectorFileReader, VectorFileWriter
 
@@ -70,8 +71,9 @@ from index.vector_file import VectorFileReader, VectorFileWriter
 # a "#" line indented 4 columns or more is no Markdown heading; 16: a manual page's title is its NAME line;
 # 17: a list whose first five items (not three) are read for prose; 18-20: see docs/quality.md; 21: a table's
 # rows stay one paragraph however long they are; 22: a sentence longer than a window is cut after a clause's end;
-# 23: a block of long lines most of which run on into the next is one paragraph, not one per line
-SPLITTER_VERSION = "paragraphs/23"
+# 23: a block of long lines most of which run on into the next is one paragraph, not one per line; 24: a later
+# window of a long table has the table's header row as context, as a passage has its section heading
+SPLITTER_VERSION = "paragraphs/24"
 EMBED_CHUNK = 1024  # passages embedded per batch of work (bounded memory, frequent progress)
 REUSE_CHUNK = 8192  # reused vectors copied per batch (12 MiB at 384 dimensions)
 SENTENCE_DTYPE = np.float16  # sentence vectors: half the disk of float32, cosines within ~1e-3
@@ -315,6 +317,7 @@ def _prepare(source: DocumentSource, entry: FileEntry, settings: IndexSettings) 
     title_tokens = tokenize(title)
     section = ""  # the heading of the section the passage is in: context, like the title
     context_tokens = title_tokens
+    table_header = ""  # the header row of the table the previous window ended inside of
     passages = []
     for span in split.passages:
         text = document.text[span.char_start : span.char_end]
@@ -322,11 +325,20 @@ def _prepare(source: DocumentSource, entry: FileEntry, settings: IndexSettings) 
             section = heading_text(text)
             context_tokens = title_tokens + tokenize(section)
         if span.searchable:
-            tokens = context_tokens + tokenize(text)
             sentences = sentences_of(text)
+            # a later window of a long table is read under the header row that names its columns
+            header = table_header if span.window > 1 and is_table_row(text) else ""
+            tokens = context_tokens + tokenize(header) + tokenize(text)
             sentence_terms = [span_terms(text[start:end]) for start, end in sentences]
-            embedded = embed_text(text, title, section)
+            embedded = embed_text(text, title, section, header)
             passages.append(_PreparedPassage(span, text, embedded, tokens, sentences, sentence_terms))
+            ending = table_end(text, sentences) if span.window else None
+            if ending is None or not ending.in_table:
+                table_header = ""
+            elif ending.header is not None:
+                table_header = text[slice(*sentences[ending.header])]
+            elif not (ending.all_rows and header):
+                table_header = ""
         else:
             passages.append(_PreparedPassage(span, text, None, [], [], []))
     return _PreparedDocument(entry, document, "", split.title, split.title_from_text, passages)

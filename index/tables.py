@@ -54,6 +54,25 @@ def table_roles(text: str, spans: Sequence[tuple[int, int]]) -> TableRoles:
     return TableRoles(headers, frozenset(labels))
 
 
+@dataclass(frozen=True)
+class TableEnd:
+    """How a text (a window of a long paragraph) ends with respect to tables."""
+
+    in_table: bool  # its last sentence is a table row: the table may go on in the next window
+    header: int | None  # that table's header row (an index into the spans), when the text holds it
+    all_rows: bool  # every sentence is a table row: the text may be the middle of a longer table
+
+
+def table_end(text: str, spans: Sequence[tuple[int, int]]) -> TableEnd:
+    """Whether `text` (sentences `spans`) ends inside a table, and the header row of that table if it holds
+    it: the next window of the paragraph, starting inside the same table, is read under that header."""
+    last_start, last_end = spans[-1]
+    if not is_table_row(text[last_start:last_end]):
+        return TableEnd(False, None, False)
+    header = table_roles(text, spans).headers.get(len(spans) - 1)
+    return TableEnd(True, header, all(is_table_row(text[s:e]) for s, e in spans))
+
+
 def _row_runs(text: str, spans: Sequence[tuple[int, int]]) -> list[list[int]]:
     """Runs of sentence indices that are table rows on consecutive lines."""
     runs: list[list[int]] = []

@@ -37,6 +37,7 @@ from qa.rerank import (
     query_pairs,
     rerank,
 )
+from qa.table_headers import header_text_before
 from qa.types import DEFAULT_FUSION, FUSIONS, Fusion, Mode
 
 CANDIDATE_DEPTH = 100
@@ -262,17 +263,21 @@ class HybridRetriever:
         self, records: Mapping[int, PassageRecord], weights: Mapping[str, float]
     ) -> tuple[dict[int, set[str]], dict[int, str]]:
         """The question's terms that each passage's section heading holds, and that heading, for the passages
-        whose heading holds any (none without headings)."""
-        if not self.index.has_sections:
-            return {}, {}
+        whose heading holds any. A later window of a long table is read under the table's header row too,
+        as the index read it (`qa.table_headers`)."""
         held: dict[int, set[str]] = {}
         sections: dict[int, str] = {}
         for row, record in records.items():
             section = self.index.section(record)
-            found = {t for t in heading_terms(section) if t in weights} if section else set()
+            terms = heading_terms(section) if section else frozenset()
+            context = heading_context(section) if section else ""
+            if header := header_text_before(self.index, record):
+                terms |= frozenset(tokenize(header))
+                context = f"{context}\n{header}" if context else header
+            found = {t for t in terms if t in weights}
             if found:
                 held[row] = found
-                sections[row] = heading_context(section)
+                sections[row] = context
         return held, sections
 
     def _complete_scores(

@@ -17,7 +17,7 @@ import numpy as np
 import numpy.typing as npt
 
 from index.sentences import sentences_of
-from index.tables import is_table_row, table_roles
+from index.tables import is_table_row, table_end, table_roles
 from index.tokenize import span_terms
 from qa.types import Sentence
 
@@ -88,6 +88,36 @@ def header_before(index: CorpusIndex, record: PassageRecord, stored_terms: bool)
     """The header row of the table that window `record` of a long paragraph starts inside of, from the
     paragraph's earlier windows (None when it starts with no table row, or the table has no header).
     `stored_terms`: key the header's terms by their stored ids, as the answer stage keys the question's."""
+    found = _header_window(index, record)
+    if found is None:
+        return None
+    earlier, spans, at = found
+    text, row = earlier.text, earlier.search_row
+    assert row is not None  # `_header_window` reads searched windows only
+    stored = index.sentence_terms([row]).get(row) if stored_terms else None
+    if stored is not None and stored.spans != tuple(spans):
+        stored = None
+    vectors = index.sentence_vectors([row]).get(row)
+    start, end = spans[at]
+    held: AbstractSet[Term] = set(stored.terms[at]) if stored is not None else set(span_terms(text[start:end]))
+    vector = vectors[at] if vectors is not None and len(vectors) == len(spans) else None
+    return RowHeader(Sentence(text[start:end], earlier.char_start + start, earlier.char_start + end), held, vector)
+
+
+def header_text_before(index: CorpusIndex, record: PassageRecord) -> str:
+    """The text of `header_before`'s header row ("" when there is none): context for the whole window."""
+    found = _header_window(index, record)
+    if found is None:
+        return ""
+    earlier, spans, at = found
+    return earlier.text[spans[at][0] : spans[at][1]]
+
+
+def _header_window(
+    index: CorpusIndex, record: PassageRecord
+) -> tuple[PassageRecord, list[tuple[int, int]], int] | None:
+    """The earlier window of `record`'s paragraph that holds the header row of the table `record` starts
+    inside of, its sentence spans and the header's index among them."""
     if record.window <= 1 or not is_table_row(record.text):
         return None
     base = record.id.rsplit("w", 1)[0]
@@ -95,24 +125,10 @@ def header_before(index: CorpusIndex, record: PassageRecord, stored_terms: bool)
         earlier = index.catalog.passage_by_id(f"{base}w{window}")
         if earlier is None or earlier.search_row is None:
             return None
-        text = earlier.text
-        spans = sentences_of(text)
-        start, end = spans[-1]
-        if not is_table_row(text[start:end]):
-            return None  # the table does not run on into the next window
-        roles = table_roles(text, spans)
-        found = roles.headers.get(len(spans) - 1)
-        if found is None:
-            if all(is_table_row(text[s:e]) for s, e in spans):
-                continue  # the whole window is rows of the table: its header is further back
-            return None
-        row = earlier.search_row
-        stored = index.sentence_terms([row]).get(row) if stored_terms else None
-        if stored is not None and stored.spans != tuple(spans):
-            stored = None
-        vectors = index.sentence_vectors([row]).get(row)
-        start, end = spans[found]
-        held: AbstractSet[Term] = set(stored.terms[found]) if stored is not None else set(span_terms(text[start:end]))
-        vector = vectors[found] if vectors is not None and len(vectors) == len(spans) else None
-        return RowHeader(Sentence(text[start:end], earlier.char_start + start, earlier.char_start + end), held, vector)
+        spans = sentences_of(earlier.text)
+        ending = table_end(earlier.text, spans)
+        if ending.header is not None:
+            return earlier, spans, ending.header
+        if not (ending.in_table and ending.all_rows):
+            return None  # the table does not run on into the next window, or has no header
     return None

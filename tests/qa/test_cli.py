@@ -688,8 +688,22 @@ def test_a_row_in_a_later_part_of_a_long_table_answers_under_the_header_of_its_f
     text = (notes / "offices.md").read_text(encoding="utf-8")
     [first] = answer["passages"]
     assert first["window"] > 1 and not first["text"].startswith("| City")  # a later part of the table
-    assert answer["answer"]["text"] == "| Oslo | 82 | 438 | planned |"
-    header = answer["answer"]["table_header"]
+    assert first["answer_sentence"]["text"] == "| Oslo | 82 | 438 | planned |"
+    header = first["answer_sentence"]["table_header"]
     assert header["text"] == "| City | Staff | Revenue (kEUR) | Status |"
     assert text[header["char_start"] : header["char_end"]] == header["text"]  # cited where the file holds it
     assert header["char_end"] <= first["char_start"]  # in an earlier part
+
+
+def test_a_later_part_of_a_long_table_is_found_by_the_words_of_its_header(env: dict[str, str], tmp_path: Path) -> None:
+    # Before: "staff" was only in the first part's header row, so the part holding Quito's row was found by
+    # "Quito" alone and the answer was the table's introduction ("The table gives each office's staff, ...").
+    travel = "# Travel notes\n\nQuito is a lovely city. Our trip to Quito was in May, and the party in Quito was fun.\n"
+    files = {"offices.md": _office_table(), "travel.md": travel}
+    files |= {path.name: path.read_text(encoding="utf-8") for path in sorted((REPO / "seeds").glob("*.txt"))}
+    notes, env = _notes_folder(tmp_path, env, files)
+    answer = json.loads(qa("--corpus", str(notes), "--ask", "How many staff are in Quito?", "--json", env=env).stdout)
+    assert answer["verdict"] == "answered", answer["reason"]
+    assert answer["answer"]["text"] == "| Quito | 88 | 472 | closed |"
+    assert answer["answer"]["table_header"]["text"] == "| City | Staff | Revenue (kEUR) | Status |"
+    assert answer["passages"][0]["window"] > 1
