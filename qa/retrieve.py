@@ -265,6 +265,8 @@ class HybridRetriever:
         """The question's terms that each passage's section heading holds, and that heading, for the passages
         whose heading holds any. A later window of a long table is read under the table's header row too,
         as the index read it (`qa.table_headers`)."""
+        if not self.index.has_sections and not any(record.window > 1 for record in records.values()):
+            return {}, {}  # no headings, and no part of a long paragraph that could start inside a table
         held: dict[int, set[str]] = {}
         sections: dict[int, str] = {}
         for row, record in records.items():
