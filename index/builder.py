@@ -69,10 +69,12 @@ from index.vector_file import VectorFileReader, VectorFileWriter
 # 13: a short line over a list of prose items is a heading, a quotation ("> ...") is not; 14: or over a list
 # one of whose first three items is prose; 15: a line over lines indented under it (a manual page's "NAME"),
 # a "#" line indented 4 columns or more is no Markdown heading; 16: a manual page's title is its NAME line;
-# 17: a list whose first five items (not three) are read for prose; 18-20: see docs/quality.md; 21: a table's
-# rows stay one paragraph however long they are; 22: a sentence longer than a window is cut after a clause's end;
-# 23: a block of long lines most of which run on into the next is one paragraph, not one per line; 24: a later
-# window of a long table has the table's header row as context, as a passage has its section heading
+# 17: a list whose first five items (not three) are read for prose; 18: a grammar line (`a ::= b`) is no hanging
+# heading; 19: nor is a numbered line right above the next number's item; 20: Sphinx's rubric (`-[ Footnotes ]-`)
+# is a heading; 21: a table's rows stay one paragraph however long they are; 22: a sentence longer than a
+# window is cut after a clause's end; 23: a block of long lines most of which run on into the next is one
+# paragraph, not one per line; 24: a later window of a long table has the table's header row as context, as a
+# passage has its section heading
 SPLITTER_VERSION = "paragraphs/24"
 EMBED_CHUNK = 1024  # passages embedded per batch of work (bounded memory, frequent progress)
 REUSE_CHUNK = 8192  # reused vectors copied per batch (12 MiB at 384 dimensions)
