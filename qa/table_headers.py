@@ -1,4 +1,5 @@
-"""The header row each table row of a passage is read under, for the answer stage.
+"""The header row each table row of a passage is read under: by the answer stage (which row answers, and
+the header shown over it) and by the second stage of retrieval (a later part of a long table).
 
 A row's figures mean something only under the header row that names its columns (`index.tables`). The
 header is in the passage, or, for a later window of a table too long for one passage, in an earlier
@@ -93,7 +94,8 @@ def header_before(index: CorpusIndex, record: PassageRecord, stored_terms: bool)
         return None
     earlier, spans, at = found
     text, row = earlier.text, earlier.search_row
-    assert row is not None  # `_header_window` reads searched windows only
+    if row is None:  # `_header_window` reads searched windows only
+        return None
     stored = index.sentence_terms([row]).get(row) if stored_terms else None
     if stored is not None and stored.spans != tuple(spans):
         stored = None
