@@ -97,6 +97,7 @@ class TopicContext:
     last_document: str | None  # path of the document of the latest turn's first evidence passage
     cue: bool  # the question looks dependent on its own (referring word, few content words)
     pronoun: bool = False  # the question holds a personal pronoun ("it", "she"): it cannot stand alone
+    last_passage: str | None = None  # id of the latest turn's first evidence passage (what the user just read)
 
     def summary(self, limit: int = 6) -> str:
         return " ".join(word for word, _ in self.terms[:limit])
@@ -181,6 +182,7 @@ class Conversation:
             last_document=topic[-1].passages[0].citation.path if topic[-1].passages else None,
             cue=has_follow_up_cue(question),
             pronoun=has_personal_pronoun(question),
+            last_passage=topic[-1].passages[0].id if topic[-1].passages else None,
         )
 
     def retrieval_query(self, question: str) -> str:

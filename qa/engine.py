@@ -37,6 +37,7 @@ from qa.table_headers import header_before, passage_tables
 from qa.types import DEFAULT_FUSION, DEFAULT_TOP_K, MODES, Answer, AnswerText, Citation, Evidence, Fusion, Mode
 
 MAX_QUESTION_CHARS = 2000
+CARRIED_SENTENCE_WEIGHT = 0.1  # x its weight: a follow-up's context words in choosing the answer sentence
 
 
 def default_corpus() -> Path:
@@ -167,7 +168,10 @@ class QAEngine:
         own_weights = weights if own_terms == retrieval.query_terms else index_term_weights(self.index, own_terms)
         sentence_weights, sentence_vector = weights, vector
         if follow_up and own_weights and retrieval.own_vector is not None:
-            sentence_weights, sentence_vector = own_weights, retrieval.own_vector
+            # the context's words only break ties: "And what is its status?" under a table header that every
+            # row shares is the status of the row about Oslo, the office asked about before
+            carried = {t: CARRIED_SENTENCE_WEIGHT * w for t, w in weights.items() if t not in own_weights}
+            sentence_weights, sentence_vector = own_weights | carried, retrieval.own_vector
         stored_terms = self.index.sentence_terms(rows)  # spans and term ids as indexed ({}: not stored)
         sentence_spans = {
             row: list(stored_terms[row].spans) if row in stored_terms else sentences_of(records[row].text)

@@ -707,3 +707,16 @@ def test_a_later_part_of_a_long_table_is_found_by_the_words_of_its_header(env: d
     assert answer["answer"]["text"] == "| Quito | 88 | 472 | closed |"
     assert answer["answer"]["table_header"]["text"] == "| City | Staff | Revenue (kEUR) | Status |"
     assert answer["passages"][0]["window"] > 1
+
+
+def test_a_follow_up_about_the_row_just_read_answers_from_that_row(env: dict[str, str], tmp_path: Path) -> None:
+    # Before: "And what is its status?" answered from the table's introduction ("... and its status."), which
+    # holds "status" as much as the part of the table the user had just read; then, with that part first,
+    # the status of another row than Oslo's (every row shares the header's "Status").
+    travel = "# Travel notes\n\nQuito is a lovely city. Our trip to Quito was in May, and the party in Quito was fun.\n"
+    files = {"offices.md": _office_table(), "travel.md": travel}
+    files |= {path.name: path.read_text(encoding="utf-8") for path in sorted((REPO / "seeds").glob("*.txt"))}
+    notes, env = _notes_folder(tmp_path, env, files)
+    first, second = _conversation(notes, env, "How many staff does the Oslo office have?", "And what is its status?")
+    assert first["answer"]["text"] == second["answer"]["text"] == "| Oslo | 82 | 438 | planned |"
+    assert second["follow_up"] and second["passages"][0]["id"] == first["passages"][0]["id"]
