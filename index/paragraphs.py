@@ -65,6 +65,9 @@ _LABELLED_VALUE = re.compile(r"[^\W\d_][\w ]{0,30}:\s+\w")  # "Attendees: Ana", 
 _SENTENCE_END = re.compile(r"[.!?…][\"'”’»)\]]*$")
 _CLAUSE_MARKS = ".!…,;:"  # a line or paragraph ending with one goes on, or is a sentence: no heading
 _CLAUSE_END = re.compile(f"[{_CLAUSE_MARKS}][\"'”’»)\\]*`]*$")  # "... from a server.**": bold closes after it
+# A numbered section title closed by a period, as legal texts write theirs: "4. Conveying Verbatim Copies."
+_NUMBERED_TITLE = re.compile(r"(?:\d{1,3}(?:\.\d{1,3})*|[IVX]{1,5})[.)][ \t]+(?P<title>[A-Z][^.!?;:]*)\.")
+NUMBERED_TITLE_MAX_INDENT = 3  # such a title may be indented as the document's paragraphs are ("  0. Definitions.")
 _SENTENCE_INSIDE = re.compile(r"\w[\"'”’)\]]*[.!?:](?:\s|$)")  # "... Moscow said. The", "a statusline:"
 _PROSE_START = re.compile(r"[\"'“‘«(\[]*[A-Z]")  # a sentence's first letter, after opening quotes
 _DIALOGUE_START = re.compile(r"[\"'“‘«—–(\[-]")  # dialogue, a dash or an aside: not a heading
@@ -293,16 +296,32 @@ def _plain_headings(text: str, paragraphs: list[tuple[int, int, bool]], code: se
         if is_heading or next_heading or i in code or i + 1 in code:
             continue
         ends_clause = text[e - 1] in _CLAUSE_MARKS and not ends_with_abbreviation(text[s:e])  # "... etc." does not
-        if e - s > HEADING_SPAN_MAX_CHARS or ends_clause or text.count("\n", e, ns) < 2:
+        numbered = _numbered_title(text, s, e)
+        if e - s > HEADING_SPAN_MAX_CHARS or (ends_clause and not numbered) or text.count("\n", e, ns) < 2:
             continue  # too long, ends as a sentence or a clause does, or no blank line follows it
-        found = _heading_line(text, s, e)
-        if found is None or not _looks_like_heading(found[0]):
+        found = (text[s:e], False) if numbered else _heading_line(text, s, e)
+        if found is None or not (numbered or _looks_like_heading(found[0])):
             continue
         if (number := item_number(found[0])) is not None and item_number(text[ns:ne]) == number + 1:
             continue  # "1. find a module" over "2. define a name": a numbered list with blank lines between items
         if found[1] or _is_prose(text[ns:ne]) or _heads_prose_list(text, paragraphs[i + 1 : i + 1 + LIST_ITEMS_READ]):
             marked[i] = (s, e, True)
     return marked
+
+
+def _numbered_title(text: str, start: int, end: int) -> bool:
+    """Whether paragraph `text[start:end]` is one line holding a numbered section title closed by a period
+    ("4. Conveying Verbatim Copies.", "12. No Surrender of Others' Freedom."): at most `HEADING_MAX_WORDS`
+    words after the number, two thirds of those of four letters or more capitalised ("1. Preheat the oven."
+    is a step), indented at most `NUMBERED_TITLE_MAX_INDENT` columns."""
+    line = text[start:end]
+    found = _NUMBERED_TITLE.fullmatch(line)
+    if found is None or "\n" in line or start - (text.rfind("\n", 0, start) + 1) > NUMBERED_TITLE_MAX_INDENT:
+        return False
+    words = _WORD.findall(found["title"])
+    long_words = [w for w in words if len(w) >= 4]
+    capitalised = sum(w[0].isupper() for w in long_words)
+    return len(words) <= HEADING_MAX_WORDS and bool(long_words) and 3 * capitalised >= 2 * len(long_words)
 
 
 def _heading_line(text: str, start: int, end: int) -> tuple[str, bool] | None:

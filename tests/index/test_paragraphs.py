@@ -499,3 +499,24 @@ def test_a_wrapped_paragraph_with_one_long_line_stays_one_paragraph() -> None:
     per_line = ("A first paragraph on its own line, long enough to be one. " * 4).strip() + "\n"
     per_line += ("A second one, just as long as the first one is. " * 4).strip() + "\n"
     assert len(split_document(per_line, "news.txt").passages) == 2  # lines that end sentences: one each, as before
+
+
+def test_a_numbered_title_closed_by_a_period_is_a_heading() -> None:
+    # Before: GPL-3's "  4. Conveying Verbatim Copies." ended as a sentence does, so its clauses were cited
+    # under the license's title alone; a numbered step over its explanation stays a paragraph.
+    text = (
+        "GNU GENERAL PUBLIC LICENSE\n\n"
+        "  4. Conveying Verbatim Copies.\n\n"
+        "  You may convey verbatim copies of the Program's source code as you\n"
+        "receive it, in any medium, provided that you conspicuously publish a notice.\n\n"
+        "  12. No Surrender of Others' Freedom.\n\n"
+        "  If conditions are imposed on you that contradict the conditions of this\n"
+        "License, they do not excuse you from the conditions of this License.\n\n"
+        "1. Preheat the oven.\n\n"
+        "Heat it to two hundred degrees for twenty minutes before the dough goes in, or it will not rise.\n\n"
+        "2. Basic Permissions.\n\n"
+        "3. Conveying Modified Versions.\n"
+    )
+    split = split_document(text, "license.txt")
+    headings = [text[p.char_start : p.char_end] for p in split.passages if p.kind == "heading"]
+    assert headings == ["4. Conveying Verbatim Copies.", "12. No Surrender of Others' Freedom."]
