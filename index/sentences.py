@@ -17,6 +17,8 @@ _ITEM = re.compile(r"[ \t]*(?:(?P<bullet>[-*+•])|(?P<number>\d{1,3}[.)]))[ \t]
 _FENCE_LINE = re.compile(r"[ \t]*(```|~~~)")  # a Markdown code block opens or closes on such a line
 _NEWLINE = re.compile(r"\n")
 _NON_SPACE = re.compile(r"\S+")
+_ITEM_END = re.compile(r"[.!?…:;][\"'”’»)\]*`]*$")  # a list item's line ending so does not run on
+WRAPPED_ITEM_CHARS = 60  # an item's line this long, without a closing mark, was wrapped
 _CLAUSE_END = frozenset(",;:)]")  # a word ending so ends a clause: a run-on sentence may be cut there
 _WORD_CHAR = re.compile(r"[^\W_]")  # a letter or digit
 _LINE_TEXT = re.compile(r"[^\n]+")  # a non-empty line
@@ -48,8 +50,9 @@ def ends_with_abbreviation(line: str) -> bool:
 
 
 # bump when the spans a text splits into change: stored vectors follow them (2: list items and table rows;
-# 3: a fenced code block is one sentence; 4: each of its lines is one; 5: its opening fence's language too)
-SENTENCES_VERSION = "sentences/5"
+# 3: a fenced code block is one sentence; 4: each of its lines is one; 5: its opening fence's language too;
+# 6: a list item wrapped without a hanging indent goes on to its next line)
+SENTENCES_VERSION = "sentences/6"
 
 
 def sentences_of(text: str) -> list[tuple[int, int]]:
@@ -146,6 +149,7 @@ def _line_pieces(text: str, start: int, stop: int) -> list[tuple[int, int, bool]
     piece = line = start
     in_code = False  # the current piece is a fenced code block
     previous = ""  # kind of the previous line: "item", "row", "code" (a closing fence) or "" (text)
+    previous_line = start  # where the previous line starts
     fence = ""  # the fence of the code block we are in
     while line < stop:
         line_end = text.find("\n", line, stop)
@@ -158,7 +162,10 @@ def _line_pieces(text: str, start: int, stop: int) -> list[tuple[int, int, bool]
         opening = opened_fence(text, line, line_end)
         kind = "code" if opening else _line_kind(text, line, line_end, previous)
         indented = text[line : line + 1] in (" ", "\t")
-        if line > start and (kind or previous in ("row", "code") or (previous == "item" and not indented)):
+        wrapped = previous == "item" and not kind and _runs_on(text, previous_line, line, line_end)
+        if line > start and (
+            kind or previous in ("row", "code") or (previous == "item" and not indented and not wrapped)
+        ):
             pieces.append((piece, line, in_code))
             piece, in_code = line, False
         if opening:
@@ -169,9 +176,21 @@ def _line_pieces(text: str, start: int, stop: int) -> list[tuple[int, int, bool]
             piece = bullet.end()  # the sentence is the item's words, without its bullet
         if kind or not (indented and previous == "item"):  # an indented line continues the item above it
             previous = kind
-        line = line_end + 1
+        previous_line, line = line, line_end + 1
     pieces.append((piece, stop, in_code))
     return pieces
+
+
+def _runs_on(text: str, item_start: int, line: int, line_end: int) -> bool:
+    """Whether the line at `line` goes on with the sentence of the list item on the line before it, wrapped
+    without a hanging indent, as numbered clauses of a license are ("  1. You may copy and distribute
+    verbatim copies of the Program's\nsource code as you receive it, ..."): the item's line ends without a
+    closing mark, and the line starts with a small letter, or the item's line is as long as a wrapped one."""
+    item = text[item_start : line - 1].rstrip()
+    if not item or _ITEM_END.search(item) or not text[line:line_end].strip():
+        return False
+    first = text[line]
+    return first.islower() or (first.isalpha() and len(item) >= WRAPPED_ITEM_CHARS)
 
 
 def _line_kind(text: str, start: int, end: int, previous: str) -> str:

@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from index.paragraphs import LineIndex, heading_context, heading_text, opening_words, split_document
-from index.sentences import is_code_block, line_breaks, sentence_spans, word_chunks
+from index.sentences import is_code_block, line_breaks, sentence_spans, sentences_of, word_chunks
 
 SEEDS = Path(__file__).resolve().parents[2] / "seeds"
 SEED_FILES = sorted(SEEDS.glob("*.txt"))
@@ -520,3 +520,28 @@ def test_a_numbered_title_closed_by_a_period_is_a_heading() -> None:
     split = split_document(text, "license.txt")
     headings = [text[p.char_start : p.char_end] for p in split.passages if p.kind == "heading"]
     assert headings == ["4. Conveying Verbatim Copies.", "12. No Surrender of Others' Freedom."]
+
+
+def test_a_numbered_clause_wrapped_without_a_hanging_indent_is_one_sentence() -> None:
+    # Before: a list item's sentence ended at its line, so GPL-2's clauses were cut after their first line
+    # ("11. BECAUSE THE PROGRAM IS LICENSED FREE OF CHARGE, THERE IS NO WARRANTY").
+    def sentences(text: str) -> list[str]:
+        return [text[s:e] for s, e in sentences_of(text)]
+
+    clause = (
+        "1. You may copy and distribute verbatim copies of the Program's\n"
+        "source code as you receive it, in any medium. Keep the notices intact."
+    )
+    assert sentences(clause) == [clause[: clause.index(" Keep")], "Keep the notices intact."]
+    shouting = (
+        "11. BECAUSE THE PROGRAM IS LICENSED FREE OF CHARGE, THERE IS NO WARRANTY\n"
+        "FOR THE PROGRAM, TO THE EXTENT PERMITTED BY APPLICABLE LAW."
+    )
+    assert sentences(shouting) == [shouting]
+    notes = "Before the launch we must:\n- renew the domain\nCall Bob about it.\n- move the backups"
+    assert sentences(notes) == [
+        "Before the launch we must:",
+        "renew the domain",
+        "Call Bob about it.",
+        "move the backups",
+    ]
