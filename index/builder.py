@@ -74,8 +74,9 @@ from index.vector_file import VectorFileReader, VectorFileWriter
 # is a heading; 21: a table's rows stay one paragraph however long they are; 22: a sentence longer than a
 # window is cut after a clause's end; 23: a block of long lines most of which run on into the next is one
 # paragraph, not one per line; 24: a later window of a long table has the table's header row as context, as a
-# passage has its section heading; 25: a numbered title closed by a period ("4. Conveying Verbatim Copies.")
-SPLITTER_VERSION = "paragraphs/25"
+# passage has its section heading; 25: a numbered title closed by a period ("4. Conveying Verbatim Copies.");
+# 26: a line ending in a bracket, a quote or a backtick runs on unless a closing mark comes before it
+SPLITTER_VERSION = "paragraphs/26"
 EMBED_CHUNK = 1024  # passages embedded per batch of work (bounded memory, frequent progress)
 REUSE_CHUNK = 8192  # reused vectors copied per batch (12 MiB at 384 dimensions)
 SENTENCE_DTYPE = np.float16  # sentence vectors: half the disk of float32, cosines within ~1e-3

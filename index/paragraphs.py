@@ -16,6 +16,7 @@ from pathlib import PurePosixPath
 from typing import Literal
 
 from index.sentences import (
+    closes_line,
     ends_with_abbreviation,
     fence_at,
     first_item,
@@ -32,7 +33,6 @@ PassageKind = Literal["title", "heading", "fragment", "text"]
 
 LINE_PER_PARAGRAPH_MAX = 200  # a block with a line this long holds one paragraph per line
 LINE_PER_PARAGRAPH_MEAN = 110
-_LINE_END = frozenset(".!?:;\"'”’)]|*`…")  # a line ending so does not run on into the next
 FRAGMENT_MAX_WORDS = 4  # "847/940", "You might also like"
 HEADING_MAX_WORDS = 10  # a plain-text heading: one short line without closing punctuation, over prose
 HEADING_MAX_CHARS = 100
@@ -156,7 +156,7 @@ def _one_paragraph_per_line(text: str, lines: list[tuple[int, int]]) -> bool:
     lengths = [e - s for s, e in lines]
     if max(lengths) < LINE_PER_PARAGRAPH_MAX and sum(lengths) / len(lengths) < LINE_PER_PARAGRAPH_MEAN:
         return False
-    run_on = sum(1 for _, e in lines[:-1] if text[e - 1] not in _LINE_END)
+    run_on = sum(1 for s, e in lines[:-1] if not closes_line(text[s:e]))
     return 2 * run_on <= len(lines) - 1
 
 

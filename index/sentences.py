@@ -17,9 +17,9 @@ _ITEM = re.compile(r"[ \t]*(?:(?P<bullet>[-*+•])|(?P<number>\d{1,3}[.)]))[ \t]
 _FENCE_LINE = re.compile(r"[ \t]*(```|~~~)")  # a Markdown code block opens or closes on such a line
 _NEWLINE = re.compile(r"\n")
 _NON_SPACE = re.compile(r"\S+")
-_ITEM_END = re.compile(r"[.!?…:;][\"'”’»)\]*`]*$")  # a list item's line ending so does not run on
+_LINE_CLOSED = re.compile(r"[.!?…:;|][\"'”’»)\]*`]*$")  # a line ending so does not run on into the next
 WRAPPED_ITEM_CHARS = 60  # an item's line this long, without a closing mark, was wrapped
-_CLAUSE_END = frozenset(",;:)]")  # a word ending so ends a clause: a run-on sentence may be cut there
+_CUT_AFTER = frozenset(",;:)]")  # a word ending so ends a clause: a run-on sentence may be cut there
 _WORD_CHAR = re.compile(r"[^\W_]")  # a letter or digit
 _LINE_TEXT = re.compile(r"[^\n]+")  # a non-empty line
 _ABBREVIATIONS = frozenset(
@@ -181,13 +181,19 @@ def _line_pieces(text: str, start: int, stop: int) -> list[tuple[int, int, bool]
     return pieces
 
 
+def closes_line(line: str) -> bool:
+    """Whether `line` (trailing whitespace stripped) ends a statement, a clause or a table row, closing
+    quotes, brackets and Markdown emphasis aside: the next line does not continue it."""
+    return _LINE_CLOSED.search(line) is not None
+
+
 def _runs_on(text: str, item_start: int, line: int, line_end: int) -> bool:
     """Whether the line at `line` goes on with the sentence of the list item on the line before it, wrapped
     without a hanging indent, as numbered clauses of a license are ("  1. You may copy and distribute
     verbatim copies of the Program's\nsource code as you receive it, ..."): the item's line ends without a
     closing mark, and the line starts with a small letter, or the item's line is as long as a wrapped one."""
     item = text[item_start : line - 1].rstrip()
-    if not item or _ITEM_END.search(item) or not text[line:line_end].strip():
+    if not item or closes_line(item) or not text[line:line_end].strip():
         return False
     first = text[line]
     return first.islower() or (first.isalpha() and len(item) >= WRAPPED_ITEM_CHARS)
@@ -257,7 +263,7 @@ def word_chunks(text: str, start: int, end: int, max_words: int) -> list[tuple[i
         last = min(first + max_words, len(words)) - 1
         if last < len(words) - 1:
             floor = first + max_words - max(1, max_words // 3)
-            last = next((j for j in range(last, floor - 1, -1) if text[words[j][1] - 1] in _CLAUSE_END), last)
+            last = next((j for j in range(last, floor - 1, -1) if text[words[j][1] - 1] in _CUT_AFTER), last)
         chunks.append((words[first][0], words[last][1]))
         first = last + 1
     return chunks
