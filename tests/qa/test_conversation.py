@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from conversation_helpers import COORDINATED, DEPOT, answer
 
@@ -110,3 +112,15 @@ def test_describe_query_without_terms() -> None:
     context = conversation.context("Idlib?")
     assert context is not None
     assert describe_query("Idlib?", context) == "Idlib? [+ context: same documents]"
+
+
+def test_a_section_s_outline_number_is_not_carried() -> None:
+    # Before: after an answer cited under "4. Conveying Verbatim Copies." the follow-up searched "... 4 Verbatim".
+    conversation = Conversation()
+    first = answer("Can I charge a fee for conveying copies?", [("lic/GPL-3.txt", 40, "You may charge any price.")])
+    cited = replace(first.passages[0].citation, title="GNU GPL", section="4. Conveying Verbatim Copies.")
+    conversation.add(replace(first, passages=(replace(first.passages[0], citation=cited),)))
+    context = conversation.context("Does it have to include the source?")
+    assert context is not None
+    words = [word for word, _ in context.terms]
+    assert "Verbatim" in words and "4" not in words
