@@ -75,8 +75,9 @@ from index.vector_file import VectorFileReader, VectorFileWriter
 # window is cut after a clause's end; 23: a block of long lines most of which run on into the next is one
 # paragraph, not one per line; 24: a later window of a long table has the table's header row as context, as a
 # passage has its section heading; 25: a numbered title closed by a period ("4. Conveying Verbatim Copies.");
-# 26: a line ending in a bracket, a quote or a backtick runs on unless a closing mark comes before it
-SPLITTER_VERSION = "paragraphs/26"
+# 26: a line ending in a bracket, a quote or a backtick runs on unless a closing mark comes before it; 27: a
+# title centred in a plain-text document ("                            NO WARRANTY") is a heading
+SPLITTER_VERSION = "paragraphs/27"
 EMBED_CHUNK = 1024  # passages embedded per batch of work (bounded memory, frequent progress)
 REUSE_CHUNK = 8192  # reused vectors copied per batch (12 MiB at 384 dimensions)
 SENTENCE_DTYPE = np.float16  # sentence vectors: half the disk of float32, cosines within ~1e-3

@@ -67,6 +67,9 @@ _CLAUSE_MARKS = ".!…,;:"  # a line or paragraph ending with one goes on, or is
 _CLAUSE_END = re.compile(f"[{_CLAUSE_MARKS}][\"'”’»)\\]*`]*$")  # "... from a server.**": bold closes after it
 # A numbered section title closed by a period, as legal texts write theirs: "4. Conveying Verbatim Copies."
 _NUMBERED_TITLE = re.compile(r"(?:\d{1,3}(?:\.\d{1,3})*|[IVX]{1,5})[.)][ \t]+(?P<title>[A-Z][^.!?;:]*)\.")
+CENTRED_MIN_INDENT = 8  # a centred title is indented at least this much (an example or a quotation less)
+CENTRED_WIDTH_MAX = 120  # the width a centred title is measured against: the document's longest line, at most this
+_CODE_LIKE = re.compile(r"[=/$(){}<>\[\]_|\\@#%&*~^`;]")  # what no title holds: code, paths, markup
 NUMBERED_TITLE_MAX_INDENT = 3  # such a title may be indented as the document's paragraphs are ("  0. Definitions.")
 _SENTENCE_INSIDE = re.compile(r"\w[\"'”’)\]]*[.!?:](?:\s|$)")  # "... Moscow said. The", "a statusline:"
 _PROSE_START = re.compile(r"[\"'“‘«(\[]*[A-Z]")  # a sentence's first letter, after opening quotes
@@ -292,6 +295,7 @@ def _plain_headings(text: str, paragraphs: list[tuple[int, int, bool]], code: se
     another short line ("Call Bob", "Buy milk"), an indented example or a wrapped line is no heading:
     notes keep every line searchable."""
     marked = list(paragraphs)
+    width = min(max((len(line) for line in text.splitlines()), default=0), CENTRED_WIDTH_MAX)
     for i, ((s, e, is_heading), (ns, ne, next_heading)) in enumerate(zip(paragraphs, paragraphs[1:], strict=False)):
         if is_heading or next_heading or i in code or i + 1 in code:
             continue
@@ -299,7 +303,7 @@ def _plain_headings(text: str, paragraphs: list[tuple[int, int, bool]], code: se
         numbered = _numbered_title(text, s, e)
         if e - s > HEADING_SPAN_MAX_CHARS or (ends_clause and not numbered) or text.count("\n", e, ns) < 2:
             continue  # too long, ends as a sentence or a clause does, or no blank line follows it
-        found = (text[s:e], False) if numbered else _heading_line(text, s, e)
+        found = (text[s:e], False) if numbered else _heading_line(text, s, e, width)
         if found is None or not (numbered or _looks_like_heading(found[0])):
             continue
         if (number := item_number(found[0])) is not None and item_number(text[ns:ne]) == number + 1:
@@ -324,10 +328,11 @@ def _numbered_title(text: str, start: int, end: int) -> bool:
     return len(words) <= HEADING_MAX_WORDS and bool(long_words) and 3 * capitalised >= 2 * len(long_words)
 
 
-def _heading_line(text: str, start: int, end: int) -> tuple[str, bool] | None:
+def _heading_line(text: str, start: int, end: int, width: int = 0) -> tuple[str, bool] | None:
     """The paragraph's only line that is not a ruled line, if it has exactly one and it starts at the
-    line's first column (an indented line is an example, a quotation or code), and whether a ruled line
-    is above or below it; for a rubric ("-[ Footnotes ]-"), its title, marked as ruled."""
+    line's first column (an indented line is an example, a quotation or code) or is centred in the
+    document's `width` (`_centred_title`), and whether a ruled line is above or below it; for a rubric
+    ("-[ Footnotes ]-"), its title, marked as ruled."""
     worded: list[str] = []
     ruled = False
     first = text.rfind("\n", 0, start) + 1  # where the paragraph's first line begins, indentation included
@@ -335,12 +340,30 @@ def _heading_line(text: str, start: int, end: int) -> tuple[str, bool] | None:
         if _RULE_LINE.fullmatch(stripped := text[line:stop].strip()):
             ruled = True
         elif stripped:
-            if worded or text[line].isspace():
+            if worded or (text[line].isspace() and not _centred_title(text[line:stop], width)):
                 return None
             worded.append(stripped)
     if len(worded) == 1 and (rubric := _RUBRIC.fullmatch(worded[0])):
         return rubric.group(1), True  # its marks make it a heading as a ruled line does, whatever follows
     return (worded[0], ruled) if worded else None
+
+
+def _centred_title(line: str, width: int) -> bool:
+    """Whether `line` (indentation included) is a title centred in a plain-text document `width` columns
+    wide, as licenses and old text files set theirs ("                       TERMS AND CONDITIONS"):
+    indented `CENTRED_MIN_INDENT` columns or more, its middle within the middle fifth of the width, in
+    capitals or with most of its words of four letters or more capitalised, and nothing code-like in it
+    (an indented example, "tar -cf archive.tar foo", is none of these)."""
+    stripped = line.strip()
+    indent = len(line) - len(line.lstrip())
+    if width <= 0 or indent < CENTRED_MIN_INDENT or _CODE_LIKE.search(stripped) or not _WORD.search(stripped):
+        return False
+    if not 0.4 * width <= indent + len(stripped) / 2 <= 0.6 * width:
+        return False
+    letters = [c for c in stripped if c.isalpha()]
+    long_words = [w for w in _WORD.findall(stripped) if len(w) >= 4]
+    capitalised = sum(w[0].isupper() for w in long_words)
+    return all(c.isupper() for c in letters) or (bool(long_words) and 3 * capitalised >= 2 * len(long_words))
 
 
 def _looks_like_heading(line: str) -> bool:

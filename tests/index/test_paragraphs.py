@@ -545,3 +545,24 @@ def test_a_numbered_clause_wrapped_without_a_hanging_indent_is_one_sentence() ->
         "Call Bob about it.",
         "move the backups",
     ]
+
+
+def test_a_centred_title_is_a_heading() -> None:
+    # Before: an indented line was an example, so GPL-2's centred "NO WARRANTY" and "Preamble" were text and
+    # the warranty clauses were cited under the license's title alone.
+    text = (
+        "                    GNU GENERAL PUBLIC LICENSE, Version 2\n\n"
+        "                            Preamble\n\n"
+        "  The licenses for most software are designed to take away your\n"
+        "freedom to share and change it, whatever the program is meant to do.\n\n"
+        "                            NO WARRANTY\n\n"
+        "  11. BECAUSE THE PROGRAM IS LICENSED FREE OF CHARGE, THERE IS NO WARRANTY\n"
+        "FOR THE PROGRAM, TO THE EXTENT PERMITTED BY APPLICABLE LAW.\n\n"
+        "              tar -cf archive.tar foo bar\n\n"
+        "       Create archive.tar from the files foo and bar, in this folder.\n\n"
+        "        Indented Example Line\n\n"
+        "The line above is indented, but sits at the left, not in the middle of the text.\n"
+    )
+    split = split_document(text, "COPYING.txt")
+    headings = [text[p.char_start : p.char_end] for p in split.passages if p.kind == "heading"]
+    assert headings == ["Preamble", "NO WARRANTY"]
