@@ -501,6 +501,13 @@ def test_a_wrapped_paragraph_with_one_long_line_stays_one_paragraph() -> None:
     assert len(split_document(per_line, "news.txt").passages) == 2  # lines that end sentences: one each, as before
 
 
+def _headings(text: str) -> list[str]:
+    """The passages of `text` (a license) that are section headings, as written."""
+    return [
+        text[p.char_start : p.char_end] for p in split_document(text, "COPYING.txt").passages if p.kind == "heading"
+    ]
+
+
 def test_a_numbered_title_closed_by_a_period_is_a_heading() -> None:
     # Before: GPL-3's "  4. Conveying Verbatim Copies." ended as a sentence does, so its clauses were cited
     # under the license's title alone; a numbered step over its explanation stays a paragraph.
@@ -517,9 +524,7 @@ def test_a_numbered_title_closed_by_a_period_is_a_heading() -> None:
         "2. Basic Permissions.\n\n"
         "3. Conveying Modified Versions.\n"
     )
-    split = split_document(text, "license.txt")
-    headings = [text[p.char_start : p.char_end] for p in split.passages if p.kind == "heading"]
-    assert headings == ["4. Conveying Verbatim Copies.", "12. No Surrender of Others' Freedom."]
+    assert _headings(text) == ["4. Conveying Verbatim Copies.", "12. No Surrender of Others' Freedom."]
 
 
 def test_a_numbered_clause_wrapped_without_a_hanging_indent_is_one_sentence() -> None:
@@ -563,6 +568,4 @@ def test_a_centred_title_is_a_heading() -> None:
         "        Indented Example Line\n\n"
         "The line above is indented, but sits at the left, not in the middle of the text.\n"
     )
-    split = split_document(text, "COPYING.txt")
-    headings = [text[p.char_start : p.char_end] for p in split.passages if p.kind == "heading"]
-    assert headings == ["Preamble", "NO WARRANTY"]
+    assert _headings(text) == ["Preamble", "NO WARRANTY"]
