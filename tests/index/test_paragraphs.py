@@ -501,13 +501,6 @@ def test_a_wrapped_paragraph_with_one_long_line_stays_one_paragraph() -> None:
     assert len(split_document(per_line, "news.txt").passages) == 2  # lines that end sentences: one each, as before
 
 
-def _headings(text: str) -> list[str]:
-    """The passages of `text` (a license) that are section headings, as written."""
-    return [
-        text[p.char_start : p.char_end] for p in split_document(text, "COPYING.txt").passages if p.kind == "heading"
-    ]
-
-
 def test_a_numbered_title_closed_by_a_period_is_a_heading() -> None:
     # Before: GPL-3's "  4. Conveying Verbatim Copies." ended as a sentence does, so its clauses were cited
     # under the license's title alone; a numbered step over its explanation stays a paragraph.
