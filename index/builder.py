@@ -76,8 +76,9 @@ from index.vector_file import VectorFileReader, VectorFileWriter
 # paragraph, not one per line; 24: a later window of a long table has the table's header row as context, as a
 # passage has its section heading; 25: a numbered title closed by a period ("4. Conveying Verbatim Copies.");
 # 26: a line ending in a bracket, a quote or a backtick runs on unless a closing mark comes before it; 27: a
-# title centred in a plain-text document ("                            NO WARRANTY") is a heading
-SPLITTER_VERSION = "paragraphs/27"
+# title centred in a plain-text document ("                            NO WARRANTY") is a heading; 28: so is a
+# numbered title run in at a paragraph's start ("2. Grant of Copyright License. Subject to ...")
+SPLITTER_VERSION = "paragraphs/28"
 EMBED_CHUNK = 1024  # passages embedded per batch of work (bounded memory, frequent progress)
 REUSE_CHUNK = 8192  # reused vectors copied per batch (12 MiB at 384 dimensions)
 SENTENCE_DTYPE = np.float16  # sentence vectors: half the disk of float32, cosines within ~1e-3

@@ -70,6 +70,10 @@ _NUMBERED_TITLE = re.compile(r"(?:\d{1,3}(?:\.\d{1,3})*|[IVX]{1,5})[.)][ \t]+(?P
 CENTRED_MIN_INDENT = 8  # a centred title is indented at least this much (an example or a quotation less)
 CENTRED_WIDTH_MAX = 120  # the width a centred title is measured against: the document's longest line, at most this
 _CODE_LIKE = re.compile(r"[=/$(){}<>\[\]_|\\@#%&*~^`;]")  # what no title holds: code, paths, markup
+# A numbered title run in at a paragraph's start, the paragraph going on on the same line with a sentence
+_RUN_IN_TITLE = re.compile(
+    r"(?P<title>(?:\d{1,3}(?:\.\d{1,3})*|[IVX]{1,5})[.)][ \t]+[A-Z][^.!?;:\n]*\.)[ \t]+(?P<rest>[A-Z])"
+)
 NUMBERED_TITLE_MAX_INDENT = 3  # such a title may be indented as the document's paragraphs are ("  0. Definitions.")
 _SENTENCE_INSIDE = re.compile(r"\w[\"'”’)\]]*[.!?:](?:\s|$)")  # "... Moscow said. The", "a statusline:"
 _PROSE_START = re.compile(r"[\"'“‘«(\[]*[A-Z]")  # a sentence's first letter, after opening quotes
@@ -248,7 +252,7 @@ def _paragraph_spans(text: str, start: int = 0) -> list[tuple[int, int, bool]]:
             _flush(text, pending, paragraphs, fenced, code)
             fenced = False
     _flush(text, pending, paragraphs, fenced, code)
-    return _plain_headings(text, paragraphs, code)
+    return _run_in_headings(text, _plain_headings(text, paragraphs, code), code)
 
 
 def _hanging_heading(text: str, block: list[tuple[int, int]]) -> bool:
@@ -311,6 +315,21 @@ def _plain_headings(text: str, paragraphs: list[tuple[int, int, bool]], code: se
         if found[1] or _is_prose(text[ns:ne]) or _heads_prose_list(text, paragraphs[i + 1 : i + 1 + LIST_ITEMS_READ]):
             marked[i] = (s, e, True)
     return marked
+
+
+def _run_in_headings(text: str, paragraphs: list[tuple[int, int, bool]], code: set[int]) -> list[tuple[int, int, bool]]:
+    """`paragraphs` with a numbered title run in at the start of a paragraph split off as its heading, as
+    contracts and licenses write sections: "2. Grant of Copyright License. Subject to the terms ..." is the
+    heading "2. Grant of Copyright License." over the paragraph "Subject to the terms ..." (`_numbered_title`
+    judges the title; the rest must start a sentence on the same line)."""
+    split: list[tuple[int, int, bool]] = []
+    for i, (s, e, is_heading) in enumerate(paragraphs):
+        found = None if is_heading or i in code else _RUN_IN_TITLE.match(text, s, e)
+        if found is None or not _numbered_title(text, s, found.end("title")):
+            split.append((s, e, is_heading))
+            continue
+        split += [(s, found.end("title"), True), (found.start("rest"), e, False)]
+    return split
 
 
 def _numbered_title(text: str, start: int, end: int) -> bool:

@@ -562,3 +562,18 @@ def test_a_centred_title_is_a_heading() -> None:
         "The line above is indented, but sits at the left, not in the middle of the text.\n"
     )
     assert _headings(text) == ["Preamble", "NO WARRANTY"]
+
+
+def test_a_numbered_title_run_in_at_a_paragraph_s_start_is_its_heading() -> None:
+    # Before: Apache-2.0's "2. Grant of Copyright License. Subject to ..." was one paragraph of text, so the
+    # grant was cited under the license's title alone.
+    text = (
+        "Apache License\n\n"
+        "   2. Grant of Copyright License. Subject to the terms and conditions of\n"
+        "      this License, each Contributor hereby grants to You a copyright license.\n\n"
+        "   3. Install the package. Then run the tests, and read the report they write.\n"
+    )
+    assert _headings(text) == ["Apache License", "2. Grant of Copyright License."]  # "3. Install ..." is a step
+    passages = split_document(text, "LICENSE.txt").passages
+    body = next(p for p in passages if text[p.char_start : p.char_end].startswith("Subject to"))
+    assert text[body.char_start : body.char_end].endswith("a copyright license.")
