@@ -65,15 +65,15 @@ _LABELLED_VALUE = re.compile(r"[^\W\d_][\w ]{0,30}:\s+\w")  # "Attendees: Ana", 
 _SENTENCE_END = re.compile(r"[.!?…][\"'”’»)\]]*$")
 _CLAUSE_MARKS = ".!…,;:"  # a line or paragraph ending with one goes on, or is a sentence: no heading
 _CLAUSE_END = re.compile(f"[{_CLAUSE_MARKS}][\"'”’»)\\]*`]*$")  # "... from a server.**": bold closes after it
+_OUTLINE_NUMBER = r"(?:\d{1,3}(?:\.\d{1,3})*|[IVX]{1,5})[.)][ \t]+"  # a section's number: "4. ", "2.1. ", "IV. "
+_LEADING_OUTLINE_NUMBER = re.compile(rf"^[ \t]*{_OUTLINE_NUMBER}")
 # A numbered section title closed by a period, as legal texts write theirs: "4. Conveying Verbatim Copies."
-_NUMBERED_TITLE = re.compile(r"(?:\d{1,3}(?:\.\d{1,3})*|[IVX]{1,5})[.)][ \t]+(?P<title>[A-Z][^.!?;:]*)\.")
+_NUMBERED_TITLE = re.compile(rf"{_OUTLINE_NUMBER}(?P<title>[A-Z][^.!?;:]*)\.")
 CENTRED_MIN_INDENT = 8  # a centred title is indented at least this much (an example or a quotation less)
 CENTRED_WIDTH_MAX = 120  # the width a centred title is measured against: the document's longest line, at most this
 _CODE_LIKE = re.compile(r"[=/$(){}<>\[\]_|\\@#%&*~^`;]")  # what no title holds: code, paths, markup
 # A numbered title run in at a paragraph's start, the paragraph going on on the same line with a sentence
-_RUN_IN_TITLE = re.compile(
-    r"(?P<title>(?:\d{1,3}(?:\.\d{1,3})*|[IVX]{1,5})[.)][ \t]+[A-Z][^.!?;:\n]*\.)[ \t]+(?P<rest>[A-Z])"
-)
+_RUN_IN_TITLE = re.compile(rf"(?P<title>{_OUTLINE_NUMBER}[A-Z][^.!?;:\n]*\.)[ \t]+(?P<rest>[A-Z])")
 NUMBERED_TITLE_MAX_INDENT = 3  # such a title may be indented as the document's paragraphs are ("  0. Definitions.")
 _SENTENCE_INSIDE = re.compile(r"\w[\"'”’)\]]*[.!?:](?:\s|$)")  # "... Moscow said. The", "a statusline:"
 _PROSE_START = re.compile(r"[\"'“‘«(\[]*[A-Z]")  # a sentence's first letter, after opening quotes
@@ -332,6 +332,19 @@ def _run_in_headings(text: str, paragraphs: list[tuple[int, int, bool]], code: s
     return split
 
 
+def without_outline_number(heading: str) -> str:
+    """`heading` without the number that places it in an outline: "Conveying Verbatim Copies." of
+    "4. Conveying Verbatim Copies." (its place, not its subject)."""
+    return _LEADING_OUTLINE_NUMBER.sub("", heading, count=1)
+
+
+def _mostly_capitalised(text: str) -> bool:
+    """Two thirds or more of the words of four letters or more of `text` start with a capital, as a title's
+    do ("Acceptance Not Required for Having Copies"; not "Preheat the oven")."""
+    long_words = [w for w in _WORD.findall(text) if len(w) >= 4]
+    return bool(long_words) and 3 * sum(w[0].isupper() for w in long_words) >= 2 * len(long_words)
+
+
 def _numbered_title(text: str, start: int, end: int) -> bool:
     """Whether paragraph `text[start:end]` is one line holding a numbered section title closed by a period
     ("4. Conveying Verbatim Copies.", "12. No Surrender of Others' Freedom."): at most `HEADING_MAX_WORDS`
@@ -341,10 +354,7 @@ def _numbered_title(text: str, start: int, end: int) -> bool:
     found = _NUMBERED_TITLE.fullmatch(line)
     if found is None or "\n" in line or start - (text.rfind("\n", 0, start) + 1) > NUMBERED_TITLE_MAX_INDENT:
         return False
-    words = _WORD.findall(found["title"])
-    long_words = [w for w in words if len(w) >= 4]
-    capitalised = sum(w[0].isupper() for w in long_words)
-    return len(words) <= HEADING_MAX_WORDS and bool(long_words) and 3 * capitalised >= 2 * len(long_words)
+    return len(_WORD.findall(found["title"])) <= HEADING_MAX_WORDS and _mostly_capitalised(found["title"])
 
 
 def _heading_line(text: str, start: int, end: int, width: int = 0) -> tuple[str, bool] | None:
@@ -379,10 +389,7 @@ def _centred_title(line: str, width: int) -> bool:
         return False
     if not 0.4 * width <= indent + len(stripped) / 2 <= 0.6 * width:
         return False
-    letters = [c for c in stripped if c.isalpha()]
-    long_words = [w for w in _WORD.findall(stripped) if len(w) >= 4]
-    capitalised = sum(w[0].isupper() for w in long_words)
-    return all(c.isupper() for c in letters) or (bool(long_words) and 3 * capitalised >= 2 * len(long_words))
+    return all(c.isupper() for c in stripped if c.isalpha()) or _mostly_capitalised(stripped)
 
 
 def _looks_like_heading(line: str) -> bool:

@@ -57,8 +57,15 @@ from index.tokenize import span_terms, term_spans, tokenize, word_terms
 from qa.answer import covered_share, index_term_weights
 from qa.conversation import TopicContext, describe_query
 from qa.duplicates import collapse_copies, distinct_head
-from qa.retrieve import CANDIDATE_DEPTH, Candidate, Retrieval, Retriever, SearchQuery, heading_terms
-from qa.table_headers import header_text_before
+from qa.retrieve import (
+    CANDIDATE_DEPTH,
+    Candidate,
+    Retrieval,
+    Retriever,
+    SearchQuery,
+    heading_terms,
+    passage_context,
+)
 from qa.types import Mode
 
 DOCUMENT_CACHE = 256  # documents whose rows and terms are kept between questions
@@ -289,9 +296,7 @@ class ContextualRetriever:
         record = self.index.catalog.passage_by_id(context.last_passage)
         if record is None or record.search_row is None or all(c.row != record.search_row for c in candidates):
             return None
-        section = self.index.section(record)
-        held = set(span_terms(record.text)) | (heading_terms(section) if section else frozenset())
-        held |= set(tokenize(header_text_before(self.index, record)))
+        held = set(span_terms(record.text)) | passage_context(self.index, record)[0]
         share = covered_share(index_term_weights(self.index, own_terms), held)
         return record.search_row if share >= self.settings.topic_coverage else None
 

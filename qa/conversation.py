@@ -23,11 +23,11 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from index.paragraphs import without_outline_number
 from index.tokenize import STOPWORDS, named_stopwords, tokenize, word_terms
 from qa.types import Answer
 
 _WORD = re.compile(r"[\w'’-]+")
-_OUTLINE_NUMBER = re.compile(r"^\s*(?:\d{1,3}(?:\.\d{1,3})*|[IVX]{1,5})[.)]\s+")  # "4. ", "2.1. ", "IV. "
 _PERSONAL_PRONOUNS = frozenset("it its it's they them their theirs he him his she her hers".split())
 _REFERRING = _PERSONAL_PRONOUNS | frozenset(
     "this that these those there then such one ones same former latter another other others else".split()
@@ -158,8 +158,7 @@ class Conversation:
                 cited = turn.passages[turn.answer.passage - 1].citation
                 shared = shared_section is not None and shared_section(cited.section)
                 if cited.section and cited.section != cited.title and not shared:
-                    # "4. Conveying Verbatim Copies.": the clause's number is its place, not its subject
-                    sources.append((_OUTLINE_NUMBER.sub("", cited.section), self.section_term_weight))
+                    sources.append((without_outline_number(cited.section), self.section_term_weight))
             if self.answer_term_weight > 0:
                 shown = (
                     turn.answer

@@ -52,6 +52,19 @@ def heading_terms(section: str) -> frozenset[str]:
     return frozenset(tokenize(heading_context(section)))
 
 
+def passage_context(index: CorpusIndex, record: PassageRecord) -> tuple[frozenset[str], str]:
+    """What a passage is read with besides its own text, as the index read it: its section heading and, for a
+    later part of a long table, the table's header row (`qa.table_headers`); their terms and their text
+    ("" when there is neither)."""
+    section = index.section(record)
+    terms = heading_terms(section) if section else frozenset()
+    context = heading_context(section) if section else ""
+    if header := header_text_before(index, record):
+        terms |= frozenset(tokenize(header))
+        context = f"{context}\n{header}" if context else header
+    return terms, context
+
+
 @dataclass(frozen=True)
 class Candidate:
     """A passage (by search row) and what each retriever said about it."""
@@ -270,12 +283,7 @@ class HybridRetriever:
         held: dict[int, set[str]] = {}
         sections: dict[int, str] = {}
         for row, record in records.items():
-            section = self.index.section(record)
-            terms = heading_terms(section) if section else frozenset()
-            context = heading_context(section) if section else ""
-            if header := header_text_before(self.index, record):
-                terms |= frozenset(tokenize(header))
-                context = f"{context}\n{header}" if context else header
+            terms, context = passage_context(self.index, record)
             found = {t for t in terms if t in weights}
             if found:
                 held[row] = found

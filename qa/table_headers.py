@@ -68,15 +68,7 @@ def passage_tables(
     roles = table_roles(text, spans)
     if not roles and before is None:
         return NO_TABLES
-
-    def header(i: int) -> RowHeader:
-        start, end = spans[i]
-        held: AbstractSet[Term] = set(terms[i]) if terms is not None else set(span_terms(text[start:end]))
-        return RowHeader(
-            Sentence(text[start:end], offset + start, offset + end), held, None if vectors is None else vectors[i]
-        )
-
-    headers = {i: header(h) for i, h in roles.headers.items()}
+    headers = {i: _row_header(text, offset, spans, h, terms, vectors) for i, h in roles.headers.items()}
     if before is not None:
         for i, (start, end) in enumerate(spans):
             if i in headers or i in roles.labels or not is_table_row(text[start:end]):
@@ -100,10 +92,25 @@ def header_before(index: CorpusIndex, record: PassageRecord, stored_terms: bool)
     if stored is not None and stored.spans != tuple(spans):
         stored = None
     vectors = index.sentence_vectors([row]).get(row)
+    if vectors is not None and len(vectors) != len(spans):
+        vectors = None
+    return _row_header(text, earlier.char_start, spans, at, None if stored is None else stored.terms, vectors)
+
+
+def _row_header(
+    text: str,
+    offset: int,
+    spans: Sequence[tuple[int, int]],
+    at: int,
+    terms: Sequence[Sequence[int]] | None,
+    vectors: npt.NDArray[np.float32] | None,
+) -> RowHeader:
+    """Sentence `at` of a passage (`text` at file offset `offset`, sentences `spans`) as a header row: its
+    stored term ids when `terms` has them, else its terms read off the text; its vector if `vectors`."""
     start, end = spans[at]
-    held: AbstractSet[Term] = set(stored.terms[at]) if stored is not None else set(span_terms(text[start:end]))
-    vector = vectors[at] if vectors is not None and len(vectors) == len(spans) else None
-    return RowHeader(Sentence(text[start:end], earlier.char_start + start, earlier.char_start + end), held, vector)
+    held: AbstractSet[Term] = set(terms[at]) if terms is not None else set(span_terms(text[start:end]))
+    vector = None if vectors is None else vectors[at]
+    return RowHeader(Sentence(text[start:end], offset + start, offset + end), held, vector)
 
 
 def header_text_before(index: CorpusIndex, record: PassageRecord) -> str:
