@@ -3,7 +3,8 @@
 Lowercase, accents folded, `\\w+` words, English stopwords dropped, Snowball (Porter2) stemming. A word
 typeset across a line break ("maxi‐\\n       mum": groff's U+2010 hyphen, or a soft hyphen) or holding a
 soft hyphen is one word. A stopword the text names rather than uses is a term (`named_stopwords`): quoted
-(the "with" statement, `is not`) or used as a name after "the" (the with statement, the is operator).
+(the "with" statement, `is not`) or used as a name after "the" (the with statement, the is operator), and
+one written as an acronym (`acronym_stopwords`: "Islamic State (IS) sites", "the WHO").
 Bump `TOKENIZER_VERSION` whenever the output for any input may change: indexes record it.
 """
 
@@ -16,7 +17,8 @@ from functools import lru_cache
 
 import Stemmer
 
-TOKENIZER_VERSION = "words-fold-stop-snowball-en/3"  # 2: words typeset across lines joined; 3: named stopwords
+# 2: words typeset across lines joined; 3: named stopwords; 4: stopwords written as acronyms ("IS", "the US")
+TOKENIZER_VERSION = "words-fold-stop-snowball-en/4"
 
 _WORD = re.compile(r"\w+")
 # a typesetter's break inside a word (a pattern): a soft hyphen (at a line end or not), or U+2010 HYPHEN at a
@@ -55,6 +57,15 @@ _QUOTED = re.compile(  # a quotation, not an apostrophe: no word character right
 )
 _NAMEABLE = "|".join(sorted(NAMEABLE_AFTER_THE))
 _AFTER_THE = re.compile(rf"the(?<!\wthe)\s+({_NAMEABLE})\s+(?=(\w+))")  # over lowercase text (a literal start: fast)
+
+# A stopword written in capitals among words that are not is an acronym, a name: "nine Islamic State (IS)
+# sites", "the WHO", "IT staff", "NO" (nitric oxide), "ALL" (a leukaemia). Written among capitals ("WHAT IS
+# NEW", "TERMS AND CONDITIONS") it is the word, shouted.
+_CAPITALS = re.compile(r"[A-Z]{2,10}\b")  # the word's start checked by hand (a leading \b costs 60% more)
+_CAPITAL_STOPWORDS = frozenset(w.upper() for w in STOPWORDS if len(w) > 1)
+_LAST_WORD = re.compile(r"(\w+)\W*$")
+_FIRST_WORD = re.compile(r"\W*(\w+)")
+_NEIGHBOUR_CHARS = 40  # how far before and after an acronym its neighbouring words are looked for
 
 _stemmer = Stemmer.Stemmer("english")
 
@@ -108,12 +119,32 @@ def shown_breaks(text: str) -> list[tuple[int, int]]:
     return sorted([*word_breaks(text), *(match.span(1) for match in _COMPOUND_BREAK.finditer(text))])
 
 
+def _is_capitals(word: str) -> bool:
+    return any(c.isalpha() for c in word) and not any(c.islower() for c in word)
+
+
+def acronym_stopwords(text: str) -> frozenset[int]:
+    """Start offsets of the stopwords `text` writes as acronyms: in capitals, with
+    no word in capitals right before or after it."""
+    found = set()
+    for match in _CAPITALS.finditer(text):
+        start = match.start()
+        if match.group() not in _CAPITAL_STOPWORDS or (start and (text[start - 1].isalnum() or text[start - 1] == "_")):
+            continue
+        before = _LAST_WORD.search(text, max(0, match.start() - _NEIGHBOUR_CHARS), match.start())
+        after = _FIRST_WORD.match(text, match.end(), match.end() + _NEIGHBOUR_CHARS)
+        if not any(near is not None and _is_capitals(near.group(1)) for near in (before, after)):
+            found.add(match.start())
+    return frozenset(found)
+
+
 def _named_in(text: str) -> frozenset[int]:
     """Start offsets of the stopwords that `text` (ASCII, or already folded: lowercasing keeps every offset)
     names rather than uses: inside a quotation of at most `QUOTED_NAME_MAX_WORDS` words (the "with"
     statement, `is not`), or after "the" and before a word that is no stopword when they are keywords or
-    operators (`NAMEABLE_AFTER_THE`: the with statement)."""
-    named: set[int] = set()
+    operators (`NAMEABLE_AFTER_THE`: the with statement); and, when `text` is not folded, the stopwords it
+    writes as acronyms (`acronym_stopwords`: the US)."""
+    named: set[int] = set(acronym_stopwords(text))
     for quote in _QUOTED.finditer(text):
         words = list(_WORD.finditer(quote.group(1)))
         if len(words) <= QUOTED_NAME_MAX_WORDS:
@@ -131,8 +162,13 @@ def stem(word: str) -> str:
 
 def tokenize(text: str) -> list[str]:
     """Index and query terms of `text`, in order, duplicates kept."""
-    folded = fold(join_broken_words(text))
-    if not (named := _named_in(folded)):
+    joined = join_broken_words(text)
+    folded = fold(joined)
+    named = _named_in(folded)
+    if (acronyms := acronym_stopwords(joined)) and len(folded) != len(joined):
+        return span_terms(text)  # a ligature folded into two letters: offsets differ (`named_stopwords` maps them)
+    named |= acronyms  # folding keeps the offsets of every word
+    if not named:
         return [stem(w) for w in _WORD.findall(folded) if w not in STOPWORDS]
     return [stem(w) for m in _WORD.finditer(folded) if (w := m.group()) not in STOPWORDS or m.start() in named]
 
@@ -149,12 +185,13 @@ def named_stopwords(text: str) -> frozenset[int]:
         dropped = {i for start, end in breaks for i in range(start, end)}
         kept = [i for i in range(len(text)) if i not in dropped]
         joined = "".join(text[i] for i in kept)
+    acronyms = frozenset(kept[offset] for offset in acronym_stopwords(joined))  # judged before folding: cased
     folded = fold(joined)
     if len(folded) != len(joined):  # a ligature folds into two letters: fold character by character
         pieces = [fold(c) for c in joined]
         folded = "".join(pieces)
         kept = [kept[i] for i, piece in enumerate(pieces) for _ in piece]
-    return frozenset(kept[offset] for offset in _named_in(folded))
+    return acronyms | frozenset(kept[offset] for offset in _named_in(folded))
 
 
 def span_terms(text: str) -> list[str]:

@@ -53,10 +53,11 @@ import numpy.typing as npt
 
 from index.corpus_index import CorpusIndex
 from index.embed import Embedder
-from index.tokenize import span_terms, term_spans, tokenize, word_terms
+from index.tokenize import span_terms, term_spans, word_terms
 from qa.answer import covered_share, index_term_weights
 from qa.conversation import TopicContext, describe_query
 from qa.duplicates import collapse_copies, distinct_head
+from qa.question_terms import question_terms
 from qa.retrieve import (
     CANDIDATE_DEPTH,
     Candidate,
@@ -126,7 +127,7 @@ class ContextualRetriever:
             return self.base.retrieve(question, mode, k), ContextDecision(False, True, "first question", question)
         s = self.settings
         started = time.perf_counter()
-        own_terms = tokenize(question)
+        own_terms = question_terms(question)
         own_vector, context_vector = self.embedder.embed_queries([question, f"{context.text} {question}".strip()])
         mixed = s.question_vector_weight * own_vector + (1 - s.question_vector_weight) * context_vector
         vector = (mixed / max(float(np.linalg.norm(mixed)), 1e-12)).astype(np.float32)

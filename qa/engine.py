@@ -18,7 +18,7 @@ from index.errors import QuestionError
 from index.paragraphs import cut_after_word, heading_context
 from index.sentences import sentences_of
 from index.store import default_index_dir
-from index.tokenize import tokenize, word_terms
+from index.tokenize import word_terms
 from qa.answer import (
     CredibilityRule,
     best_sentence,
@@ -32,6 +32,7 @@ from qa.answer import (
 from qa.citations import CitationChecker
 from qa.context_retrieval import ContextSettings, ContextualRetriever
 from qa.conversation import Conversation, content_words
+from qa.question_terms import question_terms
 from qa.retrieve import HybridRetriever, Retrieval, Retriever
 from qa.table_headers import header_before, passage_tables
 from qa.types import DEFAULT_FUSION, DEFAULT_TOP_K, MODES, Answer, AnswerText, Citation, Evidence, Fusion, Mode
@@ -162,7 +163,7 @@ class QAEngine:
         # The question's own words (a follow-up's, without its fillers) and, for a follow-up that names
         # something, its own vector choose the answer sentence: the carried context found the passage, but
         # "Who controls it?" asks for the sentence about control, not the one about the earlier question.
-        own_terms = tokenize(question)
+        own_terms = question_terms(question)
         if follow_up:
             own_terms = [t for word in content_words(question) for t in word_terms(word)] or own_terms
         own_weights = weights if own_terms == retrieval.query_terms else index_term_weights(self.index, own_terms)

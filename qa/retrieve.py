@@ -28,6 +28,7 @@ from index.tokenize import tokenize
 from qa.answer import term_keys, term_weights
 from qa.duplicates import distinct_head
 from qa.fusion import RRF_K, convex_fusion, reciprocal_rank_fusion
+from qa.question_terms import question_terms
 from qa.rerank import (
     PassageSentences,
     PassageSentencesCache,
@@ -156,7 +157,7 @@ class HybridRetriever:
         started = time.perf_counter()
         vector = self.embedder.embed_queries([query])[0]
         embed_ms = (time.perf_counter() - started) * 1000
-        retrieval = self.search(SearchQuery(tokenize(query), vector, text=query), mode, k)
+        retrieval = self.search(SearchQuery(question_terms(query), vector, text=query), mode, k)
         return replace(retrieval, timings_ms={"embed": embed_ms, **retrieval.timings_ms})
 
     def search(self, query: SearchQuery, mode: Mode, k: int, distinct: bool = True) -> Retrieval:

@@ -102,8 +102,27 @@ def test_a_stopword_the_text_names_is_a_term() -> None:
     assert tokenize('"Gone with the Wind" is a novel') == ["gone", "wind", "novel"]  # a title, not a name
 
 
+def test_a_stopword_written_as_an_acronym_is_a_term() -> None:
+    # "How many IS sites were hit?" searched "mani site hit": the Islamic State's "IS" was the verb "is", and
+    # the seeds answered with "many of the targets Russian warplanes have hit" instead of "nine Islamic State
+    # (IS) sites"
+    assert tokenize("How many IS sites were hit?") == ["mani", "is", "site", "hit"]
+    assert tokenize("nine Islamic State (IS) sites") == ["nine", "islam", "state", "is", "site"]
+    assert tokenize("the role of NO in ALL patients; the WHO said") == ["role", "no", "all", "patient", "who", "said"]
+    assert word_terms("IS") == ["is"]
+    # among capitals it is the word, shouted or in a heading; capitalised at a sentence's start it is the word
+    assert tokenize("WHAT IS NEW in 3.2") == ["new", "3", "2"]
+    assert tokenize("TERMS AND CONDITIONS FOR USE") == ["term", "condit", "use"]
+    assert tokenize("NO WARRANTY") == ["warranti"]
+    assert tokenize("Is it? It is. IT staff") == ["it", "staff"]
+    assert tokenize("xIS IS_x") == ["xis", "is_x"]  # capitals inside a longer word: no acronym
+
+
 PIECES = st.sampled_from(
-    [*"ab \n'\"`\u201c\u201d\u2018\u2019\u00e9\u00adH\ufb01", "the ", "The ", "with ", "is ", "he", "most ", "bathe "]
+    [
+        *"ab \n'\"`\u201c\u201d\u2018\u2019\u00e9\u00adH\ufb01",
+        *("the ", "The ", "with ", "is ", "he", "most ", "bathe ", "IS ", "HE", "NEW ", "I"),
+    ]
 )
 
 

@@ -562,6 +562,17 @@ def test_a_keyword_the_question_names_is_searched_for(env: dict[str, str], tmp_p
     assert "with" in answer["passages"][0]["matched_terms"]
 
 
+def test_an_acronym_spelled_as_a_stopword_is_searched_for_and_how_many_is_not(env: dict[str, str]) -> None:
+    # Before: "How many IS sites were hit?" searched "many site hit" ("IS" read as the verb) and answered
+    # "No good evidence", first passage "However, many of the targets Russian warplanes have hit ...".
+    answer = json.loads(qa("--ask", "How many IS sites were hit?", "--json", env=env).stdout)
+    assert answer["answer"] is not None
+    assert "nine Islamic State (IS) sites" in answer["answer"]["text"]
+    assert answer["passages"][0]["path"] == "seeds/003_5955d54851c696b3.txt"
+    assert {"is", "sites"} <= set(answer["passages"][0]["matched_terms"])
+    assert "many" not in answer["passages"][0]["matched_terms"]
+
+
 def test_a_follow_up_keeps_the_keyword_it_is_about(env: dict[str, str], tmp_path: Path) -> None:
     # Before: "What about the while statement?" searched "statement" (its context "work"), and "Can it have an
     # else clause?" could not tell the "while" loop's else clause from the "for" loop's.
