@@ -246,6 +246,17 @@ class Catalog:
         cursor = self._db.execute("SELECT embed_hash, search_row FROM passages WHERE search_row IS NOT NULL")
         return {str(h): int(r) for h, r in cursor}
 
+    def extended_terms(self, prefixes: Sequence[str]) -> set[str]:
+        """The `prefixes` that begin a longer term of the vocabulary (a B-tree range on the terms' key)."""
+        found = set()
+        for prefix in set(prefixes):
+            row = self._db.execute(
+                "SELECT 1 FROM terms WHERE term > ? AND term < ? LIMIT 1", (prefix, prefix + "\U0010ffff")
+            ).fetchone()
+            if row is not None:
+                found.add(prefix)
+        return found
+
     def term_ids(self, terms: Sequence[str]) -> dict[str, tuple[int, float]]:
         """term -> (id, idf) for the terms of `terms` that are in the vocabulary."""
         unique = sorted(set(terms))

@@ -231,6 +231,13 @@ class CorpusIndex:
         the vocabulary" included, are remembered (the catalog never changes), up to TERM_CACHE_LIMIT terms."""
         return self._term_cache.lookup(terms, self.catalog.term_ids, TERM_CACHE_LIMIT)
 
+    def known_terms(self, terms: Sequence[str], min_prefix: int = 4) -> set[str]:
+        """The `terms` some passage holds, or (those of `min_prefix` letters or more) holds the start of:
+        "mullet" when the text writes "Mullett"."""
+        known = set(self.term_info(terms))
+        prefixes = [t for t in terms if t not in known and len(t) >= min_prefix]
+        return known | (self.catalog.extended_terms(prefixes) if prefixes else set())
+
     def bm25_top(
         self, terms: Sequence[str], k: int, weights: Sequence[float] | None = None
     ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeVar, cast
@@ -13,7 +14,7 @@ import numpy.typing as npt
 
 from index.paragraphs import heading_context
 from index.sentence_terms import MISSING, StoredSentences
-from index.tokenize import join_broken_words, span_terms, stem, term_spans, word_spans, word_terms
+from index.tokenize import join_broken_words, span_terms, stem, term_spans, tokenize, word_spans, word_terms
 from qa.table_headers import NO_TABLES, PassageTables
 from qa.types import Sentence, Verdict
 
@@ -39,15 +40,44 @@ class CredibilityRule:
     floor_cosine: float = 0.20  # with (nearly) every key word of the question in the passage
     full_coverage: float = 0.95
 
-    def judge(self, cosine: float, coverage: float) -> tuple[Verdict, str]:
+    def judge(self, cosine: float, coverage: float, unseen_names: Sequence[str] = ()) -> tuple[Verdict, str]:
+        """The verdict on the best passage. A question that names something the corpus never mentions
+        (`unseen_names`: "How many engineers are at the Paris office?" over notes on Warsaw and Lisbon) is
+        not answered on closeness in meaning alone: the passage must hold its other words too."""
         facts = f"similarity {cosine:.2f}, {coverage:.0%} of the question's key terms found"
         if (
-            cosine >= self.strong_cosine
+            (cosine >= self.strong_cosine and (not unseen_names or coverage >= self.min_coverage))
             or (cosine >= self.weak_cosine and coverage >= self.min_coverage)
             or (cosine >= self.floor_cosine and coverage >= self.full_coverage)
         ):
             return "answered", facts
+        if unseen_names:
+            names = ", ".join(f"'{name}'" for name in unseen_names)
+            return "no_credible_evidence", f"nothing in the corpus mentions {names}: {facts}"
         return "no_credible_evidence", f"no passage matches the question well ({facts})"
+
+
+_QUESTION_WORD = re.compile(r"[\w'’.-]+")
+_STARTS_SENTENCE = re.compile(r"(?:^|[.?!:;\"“(])\W*$")  # what comes before the first word of a sentence
+
+
+def unseen_names(question: str, known: Callable[[list[str]], AbstractSet[str]]) -> list[str]:
+    """The names `question` writes that no passage holds: capitalised words that start no sentence (or all
+    capitals: "IS", "WHO") some term of which `known` (the index's vocabulary) lacks. A single letter ("big
+    O") is no name, nor a code with digits, whose spelling varies ("Romans3:28", "YAP1")."""
+    matches = list(_QUESTION_WORD.finditer(question))
+    words = [m.group().strip("'’.-") for m in matches]
+    names = [
+        word
+        for match, word in zip(matches, words, strict=True)
+        if len(word) > 1
+        and word[0].isupper()
+        and not any(c.isdigit() for c in word)
+        and not _STARTS_SENTENCE.search(question, 0, match.start())
+        and tokenize(word)  # no stopword ("Of" in a title)
+    ]
+    vocabulary = known([t for name in names for t in tokenize(name)])
+    return list(dict.fromkeys(n for n in names if not all(t in vocabulary for t in tokenize(n))))
 
 
 MIN_TERM_WEIGHT = 0.05  # a question term weighs at least this in coverage, whatever its idf

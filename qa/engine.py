@@ -28,6 +28,7 @@ from qa.answer import (
     matched_terms,
     stored_matched_terms,
     term_keys,
+    unseen_names,
 )
 from qa.citations import CitationChecker
 from qa.context_retrieval import ContextSettings, ContextualRetriever
@@ -246,11 +247,17 @@ class QAEngine:
             # a follow-up's fillers ("anyone", "else") name nothing the passage should hold. A follow-up
             # that names nothing at all ("Why?", "When?") asks about its context: the passage must hold that.
             held = own_weights if own_weights or not follow_up else weights
-            # the section heading is part of what the passage says ("## Dentist" over "Tuesday at 3pm")
-            read = f"{heading_context(top.citation.section)}\n{top.text}" if top.citation.section else top.text
+            # the document's title and the section heading are part of what the passage says ("## Dentist" over
+            # "Tuesday at 3pm"; "Branch offices" over the row of the office in Warsaw), as they are in its
+            # BM25 terms and embedding
+            citation = top.citation
+            read = "\n".join(
+                [citation.title, *([heading_context(citation.section)] if citation.section else []), top.text]
+            )
             if (header := top.answer_sentence.header) is not None:  # a table row is read under its header row
                 read = f"{header.text}\n{read}"
-            verdict, reason = self.credibility.judge(cosine, coverage(read, held))
+            names = unseen_names(question, self.index.known_terms)
+            verdict, reason = self.credibility.judge(cosine, coverage(read, held), names)
         else:
             verdict, reason = "no_credible_evidence", "no passage matches any word of the question"
         answer_text = None

@@ -573,6 +573,28 @@ def test_an_acronym_spelled_as_a_stopword_is_searched_for_and_how_many_is_not(en
     assert "many" not in answer["passages"][0]["matched_terms"]
 
 
+OFFICE_NOTES = {
+    "warsaw.txt": "Warsaw office\n\nThe team has 74 engineers and 12 managers, in two floors of a tower near the"
+    " central station.\n\nThe lease runs until 2028 and costs 40,000 euros a month.\n",
+    "lisbon.txt": "Lisbon office\n\nThe team has 31 engineers and 5 managers, in a converted warehouse by the"
+    " river.\n\nThe lease ends in 2026; a move to a larger building is planned.\n",
+}
+
+
+def test_a_question_about_a_place_the_notes_never_mention_is_not_answered(env: dict[str, str], tmp_path: Path) -> None:
+    # Before: "the Paris office" answered with Lisbon's team (similarity 0.59, 19% of the key terms), and
+    # "the Warsaw office" was judged on 20% of its key terms: the note's title, which names the office, was
+    # not read by the verdict.
+    notes, env = _notes_folder(tmp_path, env, OFFICE_NOTES)
+    paris, warsaw = _conversation(
+        notes, env, "How many engineers are at the Paris office?", "How many engineers are at the Warsaw office?"
+    )
+    assert paris["answer"] is None
+    assert paris["reason"].startswith("nothing in the corpus mentions 'Paris'")
+    assert warsaw["answer"] is not None and "74 engineers" in warsaw["answer"]["text"]
+    assert "100% of the question's key terms" in warsaw["reason"]
+
+
 def test_a_follow_up_keeps_the_keyword_it_is_about(env: dict[str, str], tmp_path: Path) -> None:
     # Before: "What about the while statement?" searched "statement" (its context "work"), and "Can it have an
     # else clause?" could not tell the "while" loop's else clause from the "for" loop's.

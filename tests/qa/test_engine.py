@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from index.errors import QuestionError
-from qa.answer import CredibilityRule
+from qa.answer import CredibilityRule, unseen_names
 from qa.conversation import Conversation
 from qa.engine import QAEngine
 
@@ -82,6 +82,28 @@ def test_low_cosine_with_partial_coverage_stays_unanswered() -> None:
     assert rule.judge(0.29, 0.8)[0] == "no_credible_evidence"
     assert rule.judge(0.15, 1.0)[0] == "no_credible_evidence"
     assert rule.judge(0.31, 0.5)[0] == "answered"
+
+
+def test_a_name_the_corpus_never_mentions_needs_the_other_words_of_the_question() -> None:
+    rule = CredibilityRule()
+    assert rule.judge(0.59, 0.19)[0] == "answered"  # close in meaning
+    verdict, reason = rule.judge(0.59, 0.19, ["Paris"])
+    assert verdict == "no_credible_evidence" and reason.startswith("nothing in the corpus mentions 'Paris'")
+    assert rule.judge(0.59, 0.6, ["Paris"])[0] == "answered"
+
+
+def test_unseen_names_are_capitalised_words_inside_a_sentence_the_vocabulary_lacks() -> None:
+    vocabulary = {"warsaw", "idlib", "is", "mullett"}
+
+    def known(terms: list[str]) -> set[str]:
+        return {t for t in terms if t in vocabulary}
+
+    assert unseen_names("How many engineers are at the Paris office?", known) == ["Paris"]
+    assert unseen_names("What did Russia's Putin say? Describe Idlib.", known) == ["Russia's", "Putin"]
+    assert unseen_names("How many IS sites were hit in Warsaw?", known) == []
+    assert unseen_names("What did the WHO say?", known) == ["WHO"]
+    # no name: a sentence's first word, a stopword, one letter, a code with digits
+    assert unseen_names("Explain the Of and big O of YAP1 in Romans3:28.", known) == []
 
 
 @pytest.mark.parametrize("mode", ["hybrid", "bm25", "dense"])
