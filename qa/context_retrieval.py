@@ -13,6 +13,9 @@ Wraps the plain retriever (`qa.retrieve.Retriever`) without changing it:
      document needs no context: it is answered alone, and the topic goes on if that document gave the
      latest answer (otherwise it begins a new topic);
    - the topic document holds at least `topic_coverage` of the question's own idf mass: follow-up;
+   - a question without a personal pronoun that names someone or something (a capitalised word past its
+     start) the topic document never mentions, while the document its own search puts first does ("What
+     did Putin say?" after questions about Lavrov), is about something else: answered alone, a new topic;
    - a complete question that the topic document holds less of, and whose own search prefers another
      document ("What did Zakharova say ...?" after questions about a deal Zakharova is not part of), is
      about something else: answered alone, and a new topic;
@@ -55,7 +58,7 @@ from index.corpus_index import CorpusIndex
 from index.embed import Embedder
 from index.tokenize import span_terms, term_spans, word_terms
 from qa.answer import covered_share, index_term_weights
-from qa.conversation import TopicContext, describe_query
+from qa.conversation import TopicContext, describe_query, question_names
 from qa.duplicates import collapse_copies, distinct_head
 from qa.question_terms import question_terms
 from qa.retrieve import (
@@ -145,7 +148,8 @@ class ContextualRetriever:
         started = time.perf_counter()
         topic_doc = self._document_of(contextual.candidates[0].row) if contextual.candidates else None
         alone_doc = self._document_of(alone.candidates[0].row) if alone.candidates else None
-        follow_up, new_topic, reason = self._decide(own_terms, own_vector, topic_doc, alone_doc, context, mode)
+        names = frozenset(t for word in question_names(question) for t in word_terms(word))
+        follow_up, new_topic, reason = self._decide(own_terms, names, own_vector, topic_doc, alone_doc, context, mode)
         decide_ms = (time.perf_counter() - started) * 1000
         if not follow_up:
             timings = {"embed": embed_ms, **alone.timings_ms, "decide": decide_ms}
@@ -223,6 +227,7 @@ class ContextualRetriever:
     def _decide(
         self,
         own_terms: list[str],
+        name_terms: frozenset[str],
         own_vector: npt.NDArray[np.float32],
         topic_doc: int | None,
         alone_doc: int | None,
@@ -240,6 +245,15 @@ class ContextualRetriever:
         held = self._coverage(own_terms, topic_doc)
         if held >= s.topic_coverage:
             return True, False, f"the topic's document holds {held:.0%} of the question's words"
+        if (
+            alone_doc is not None
+            and not context.pronoun
+            and (missing := sorted(name_terms - self._document(topic_doc)[1]))
+        ):
+            # "What did Putin say?" after questions about Lavrov: short, but it names whom it asks about, and
+            # the topic's document never does while its own search finds one that does
+            if set(missing) <= self._document(alone_doc)[1]:
+                return False, True, f"it names what the topic's document never mentions ({', '.join(missing)})"
         if not context.cue:
             # complete, its own search prefers another document, and the topic's lacks much of it (a name
             # the topic never mentioned, say): it is about something else, not a follow-up

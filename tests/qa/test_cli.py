@@ -116,6 +116,16 @@ def test_repeated_ask_is_one_conversation(env: dict[str, str]) -> None:
     assert second["retrieval_query"] != second["question"]
 
 
+def test_a_short_question_naming_someone_the_topic_never_mentions_starts_a_new_topic(env: dict[str, str]) -> None:
+    # Before: "What did Putin say?" (too few words to stand alone) carried "Free Syrian Army Sergey Lavrov" and
+    # answered "No good evidence" with Lavrov's paragraph; Putin is named in another article
+    questions = ["Who is Sergey Lavrov?", "What did he say about the Free Syrian Army?", "What did Putin say?"]
+    result = qa(*(arg for question in questions for arg in ("--ask", question)), "--json", env=env)
+    *_, putin = (json.loads(line) for line in result.stdout.splitlines())
+    assert putin["retrieval_query"] == putin["question"]
+    assert putin["answer"] is not None and "Vladimir Putin" in putin["answer"]["text"]
+
+
 @pytest.mark.parametrize(
     ("args", "code", "message"),
     [
