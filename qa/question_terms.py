@@ -2,8 +2,9 @@
 
 "How many IS sites were hit?" asks for a number; "many" names nothing the answer says ("nine Islamic State
 (IS) sites"), and as a term it found "many of the targets ... have hit" first. The quantity word of "how
-many" / "how much" is dropped; other words after "how" stay ("How long is the Nile?" is answered by "6,650 km
-long").
+many" / "how much" is dropped, and "happen" of "what happened" ("What happened on February 20?" is answered
+by "On February 20, ... reported several mass attacks"); other words after "how" stay ("How long is the
+Nile?" is answered by "6,650 km long").
 """
 
 from __future__ import annotations
@@ -12,9 +13,13 @@ import re
 
 from index.tokenize import tokenize
 
-_HOW_MUCH = re.compile(r"\b(how)\s+(?:many|much)\b", re.IGNORECASE)
+# the word after "how" in "how many" / "how much", and "happen" in "what happened": the question's phrasing
+_PHRASING = re.compile(
+    r"\b(how)\s+(?:many|much)\b|\b(what)\s+(?:(?:has|had|will|would)\s+)?happen(?:s|ed)?\b", re.IGNORECASE
+)
 
 
 def question_terms(question: str) -> list[str]:
-    """The BM25 terms of `question`: its terms (in order, repeats kept) without "how many" / "how much"."""
-    return tokenize(_HOW_MUCH.sub(r"\1", question))
+    """The BM25 terms of `question`: its terms (in order, repeats kept) without the words of its phrasing
+    ("how many", "how much", "what happened")."""
+    return tokenize(_PHRASING.sub(lambda m: m.group(1) or m.group(2), question))
