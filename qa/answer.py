@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
@@ -15,6 +14,7 @@ import numpy.typing as npt
 from index.paragraphs import heading_context
 from index.sentence_terms import MISSING, StoredSentences
 from index.tokenize import join_broken_words, span_terms, stem, term_spans, tokenize, word_spans, word_terms
+from qa.question_terms import question_names
 from qa.table_headers import NO_TABLES, PassageTables
 from qa.types import Sentence, Verdict
 
@@ -57,25 +57,10 @@ class CredibilityRule:
         return "no_credible_evidence", f"no passage matches the question well ({facts})"
 
 
-_QUESTION_WORD = re.compile(r"[\w'’.-]+")
-_STARTS_SENTENCE = re.compile(r"(?:^|[.?!:;\"“(])\W*$")  # what comes before the first word of a sentence
-
-
 def unseen_names(question: str, known: Callable[[list[str]], AbstractSet[str]]) -> list[str]:
-    """The names `question` writes that no passage holds: capitalised words that start no sentence (or all
-    capitals: "IS", "WHO") some term of which `known` (the index's vocabulary) lacks. A single letter ("big
-    O") is no name, nor a code with digits, whose spelling varies ("Romans3:28", "YAP1")."""
-    matches = list(_QUESTION_WORD.finditer(question))
-    words = [m.group().strip("'’.-") for m in matches]
-    names = [
-        word
-        for match, word in zip(matches, words, strict=True)
-        if len(word) > 1
-        and word[0].isupper()
-        and not any(c.isdigit() for c in word)
-        and not _STARTS_SENTENCE.search(question, 0, match.start())
-        and tokenize(word)  # no stopword ("Of" in a title)
-    ]
+    """The names `question` writes (`qa.question_terms.question_names`) some term of which `known` (the
+    index's vocabulary) lacks, each once."""
+    names = question_names(question)
     vocabulary = known([t for name in names for t in tokenize(name)])
     return list(dict.fromkeys(n for n in names if not all(t in vocabulary for t in tokenize(n))))
 

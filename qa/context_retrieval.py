@@ -58,9 +58,9 @@ from index.corpus_index import CorpusIndex
 from index.embed import Embedder
 from index.tokenize import span_terms, term_spans, word_terms
 from qa.answer import covered_share, index_term_weights
-from qa.conversation import TopicContext, describe_query, question_names
+from qa.conversation import TopicContext, describe_query
 from qa.duplicates import collapse_copies, distinct_head
-from qa.question_terms import question_terms
+from qa.question_terms import question_names, question_terms
 from qa.retrieve import (
     CANDIDATE_DEPTH,
     Candidate,
@@ -245,15 +245,11 @@ class ContextualRetriever:
         held = self._coverage(own_terms, topic_doc)
         if held >= s.topic_coverage:
             return True, False, f"the topic's document holds {held:.0%} of the question's words"
-        if (
-            alone_doc is not None
-            and not context.pronoun
-            and (missing := sorted(name_terms - self._document(topic_doc)[1]))
-        ):
+        missing = sorted(name_terms - self._document(topic_doc)[1])
+        if missing and alone_doc is not None and not context.pronoun and set(missing) <= self._document(alone_doc)[1]:
             # "What did Putin say?" after questions about Lavrov: short, but it names whom it asks about, and
             # the topic's document never does while its own search finds one that does
-            if set(missing) <= self._document(alone_doc)[1]:
-                return False, True, f"it names what the topic's document never mentions ({', '.join(missing)})"
+            return False, True, f"it names what the topic's document never mentions ({', '.join(missing)})"
         if not context.cue:
             # complete, its own search prefers another document, and the topic's lacks much of it (a name
             # the topic never mentioned, say): it is about something else, not a follow-up

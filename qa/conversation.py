@@ -65,13 +65,6 @@ def content_words(text: str) -> list[str]:
     return words
 
 
-def question_names(question: str) -> list[str]:
-    """The content words of `question` that are names: capitalised, and not its first word ("What did Putin
-    say?" -> ["Putin"])."""
-    start = question.lstrip()
-    return [word for word in content_words(question) if word[:1].isupper() and not start.startswith(word)]
-
-
 def _is_named(match: re.Match[str], named: frozenset[int]) -> bool:
     """Whether the word `match` (with the apostrophes or hyphens around it) is one `named` holds."""
     return bool(named) and match.start() + len(match.group()) - len(match.group().lstrip("'’-")) in named

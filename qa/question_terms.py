@@ -1,4 +1,5 @@
-"""The search terms of a question as typed: `index.tokenize.tokenize`, less the words of its question phrase.
+"""The words of a question as typed: its search terms (`index.tokenize.tokenize`, less the words of its
+question phrase) and the names it writes.
 
 "How many IS sites were hit?" asks for a number; "many" names nothing the answer says ("nine Islamic State
 (IS) sites"), and as a term it found "many of the targets ... have hit" first. The quantity word of "how
@@ -23,3 +24,25 @@ def question_terms(question: str) -> list[str]:
     """The BM25 terms of `question`: its terms (in order, repeats kept) without the words of its phrasing
     ("how many", "how much", "what happened")."""
     return tokenize(_PHRASING.sub(lambda m: m.group(1) or m.group(2), question))
+
+
+_WORD = re.compile(r"[\w'’-]+")
+_STARTS_SENTENCE = re.compile(r"(?:^|[.?!:;\"“(])\W*$")  # what comes before the first word of a sentence
+
+
+def question_names(question: str) -> list[str]:
+    """The names `question` writes, in order: capitalised words ("Putin", "IS", "WHO") that start no sentence;
+    no stopword ("Of" in a title), no single letter ("big O"), no code with digits, whose spelling varies
+    ("YAP1", "Romans3")."""
+    names = []
+    for match in _WORD.finditer(question):
+        word = match.group().strip("'’-")
+        if (
+            len(word) > 1
+            and word[0].isupper()
+            and not any(c.isdigit() for c in word)
+            and not _STARTS_SENTENCE.search(question, 0, match.start())
+            and tokenize(word)
+        ):
+            names.append(word)
+    return names

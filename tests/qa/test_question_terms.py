@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from qa.question_terms import question_terms
+from qa.question_terms import question_names, question_terms
 
 
 def test_the_words_of_a_questions_phrasing_are_not_searched_for() -> None:
@@ -11,3 +11,10 @@ def test_the_words_of_a_questions_phrasing_are_not_searched_for() -> None:
     # the same words asked about stay
     assert question_terms("How long is the Nile?") == ["long", "nile"]
     assert question_terms("Why did it happen so many times?") == ["happen", "mani", "time"]
+
+
+def test_names_are_capitalised_words_that_start_no_sentence() -> None:
+    assert question_names("What did Putin say about the WHO?") == ["Putin", "WHO"]
+    assert question_names("Tell me about Idlib. Describe the war in it.") == ["Idlib"]
+    # no name: a stopword, a single letter, a code with digits, abbreviations cut into letters
+    assert question_names("Explain the Of and big O of YAP1 in Romans3:28 for the U.S. army") == []
