@@ -63,8 +63,6 @@ _AFTER_THE = re.compile(rf"the(?<!\wthe)\s+({_NAMEABLE})\s+(?=(\w+))")  # over l
 # NEW", "TERMS AND CONDITIONS") it is the word, shouted.
 _CAPITALS = re.compile(r"[A-Z]{2,10}\b")  # the word's start checked by hand (a leading \b costs 60% more)
 _CAPITAL_STOPWORDS = frozenset(w.upper() for w in STOPWORDS if len(w) > 1)
-_LAST_WORD = re.compile(r"(\w+)\W*$")
-_FIRST_WORD = re.compile(r"\W*(\w+)")
 _NEIGHBOUR_CHARS = 40  # how far before and after an acronym its neighbouring words are looked for
 
 _stemmer = Stemmer.Stemmer("english")
@@ -119,22 +117,41 @@ def shown_breaks(text: str) -> list[tuple[int, int]]:
     return sorted([*word_breaks(text), *(match.span(1) for match in _COMPOUND_BREAK.finditer(text))])
 
 
-def _is_capitals(word: str) -> bool:
-    return any(c.isalpha() for c in word) and not any(c.islower() for c in word)
+def _is_word_char(char: str) -> bool:
+    return char.isalnum() or char == "_"
+
+
+def _neighbour_in_capitals(text: str, start: int, end: int) -> bool:
+    """Whether the word right before `text[start:end]` or right after it (within `_NEIGHBOUR_CHARS`) is in
+    capitals."""
+    i, lo = start - 1, max(0, start - _NEIGHBOUR_CHARS)
+    while i >= lo and not _is_word_char(text[i]):
+        i -= 1
+    first = i
+    while first >= lo and _is_word_char(text[first]):
+        first -= 1
+    j, hi = end, min(len(text), end + _NEIGHBOUR_CHARS)
+    while j < hi and not _is_word_char(text[j]):
+        j += 1
+    last = j
+    while last < hi and _is_word_char(text[last]):
+        last += 1
+    return any(
+        any(c.isalpha() for c in word) and not any(c.islower() for c in word)
+        for word in (text[first + 1 : i + 1], text[j:last])
+    )
 
 
 def acronym_stopwords(text: str) -> frozenset[int]:
-    """Start offsets of the stopwords `text` writes as acronyms: in capitals, with
-    no word in capitals right before or after it."""
+    """Start offsets of the stopwords `text` writes as acronyms: in capitals, with no word in capitals right
+    before or after it."""
     found = set()
     for match in _CAPITALS.finditer(text):
         start = match.start()
-        if match.group() not in _CAPITAL_STOPWORDS or (start and (text[start - 1].isalnum() or text[start - 1] == "_")):
+        if match.group() not in _CAPITAL_STOPWORDS or (start and _is_word_char(text[start - 1])):
             continue
-        before = _LAST_WORD.search(text, max(0, match.start() - _NEIGHBOUR_CHARS), match.start())
-        after = _FIRST_WORD.match(text, match.end(), match.end() + _NEIGHBOUR_CHARS)
-        if not any(near is not None and _is_capitals(near.group(1)) for near in (before, after)):
-            found.add(match.start())
+        if not _neighbour_in_capitals(text, start, match.end()):
+            found.add(start)
     return frozenset(found)
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from index.tokenize import tokenize
+from index.tokenize import term_spans, tokenize
 
 # the word after "how" in "how many" / "how much", and "happen" in "what happened": the question's phrasing
 _PHRASING = re.compile(
@@ -34,15 +34,17 @@ def question_names(question: str) -> list[str]:
     """The names `question` writes, in order: capitalised words ("Putin", "IS", "WHO") that start no sentence;
     no stopword ("Of" in a title), no single letter ("big O"), no code with digits, whose spelling varies
     ("YAP1", "Romans3")."""
+    term_starts = {start for _, start, _ in term_spans(question)}  # stopwords judged in context: "WHAT IS NEW"
     names = []
     for match in _WORD.finditer(question):
         word = match.group().strip("'’-")
+        start = match.start() + len(match.group()) - len(match.group().lstrip("'’-"))
         if (
             len(word) > 1
             and word[0].isupper()
             and not any(c.isdigit() for c in word)
+            and start in term_starts
             and not _STARTS_SENTENCE.search(question, 0, match.start())
-            and tokenize(word)
         ):
             names.append(word)
     return names

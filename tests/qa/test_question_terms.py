@@ -18,3 +18,4 @@ def test_names_are_capitalised_words_that_start_no_sentence() -> None:
     assert question_names("Tell me about Idlib. Describe the war in it.") == ["Idlib"]
     # no name: a stopword, a single letter, a code with digits, abbreviations cut into letters
     assert question_names("Explain the Of and big O of YAP1 in Romans3:28 for the U.S. army") == []
+    assert question_names("WHAT IS THE STATUS OF IDLIB?") == ["STATUS", "IDLIB"]  # shouted: "IS" is the verb
