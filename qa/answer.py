@@ -56,6 +56,10 @@ class CredibilityRule:
             return "no_credible_evidence", f"nothing in the corpus mentions {names}: {facts}"
         return "no_credible_evidence", f"no passage matches the question well ({facts})"
 
+    def rests_on_meaning(self, cosine: float, coverage: float) -> bool:
+        """Whether `judge` answers on closeness in meaning alone, which a name unseen in the corpus undoes."""
+        return cosine >= self.strong_cosine and coverage < self.min_coverage
+
 
 def unseen_names(question: str, known: Callable[[list[str]], AbstractSet[str]]) -> list[str]:
     """The names `question` writes (`qa.question_terms.question_names`) some term of which `known` (the

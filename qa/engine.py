@@ -256,8 +256,12 @@ class QAEngine:
             )
             if (header := top.answer_sentence.header) is not None:  # a table row is read under its header row
                 read = f"{header.text}\n{read}"
-            names = unseen_names(question, self.index.known_terms)
-            verdict, reason = self.credibility.judge(cosine, coverage(read, held), names)
+            covered = coverage(read, held)
+            verdict, reason = self.credibility.judge(cosine, covered)
+            # the names the corpus never mentions undo an answer on meaning alone, and tell why there is none
+            if verdict != "answered" or self.credibility.rests_on_meaning(cosine, covered):
+                if names := unseen_names(question, self.index.known_terms):
+                    verdict, reason = self.credibility.judge(cosine, covered, names)
         else:
             verdict, reason = "no_credible_evidence", "no passage matches any word of the question"
         answer_text = None
