@@ -61,12 +61,21 @@ class CredibilityRule:
         return cosine >= self.strong_cosine and coverage < self.min_coverage
 
 
+# a name the text writes as its place: "Rwandan" of "Rwanda", "Iranian", "Iraqi", "Japanese", "Parisian"
+_DEMONYM_ENDINGS = ("ian", "an", "ese", "n", "i")
+
+
 def unseen_names(question: str, known: Callable[[list[str]], AbstractSet[str]]) -> list[str]:
     """The names `question` writes (`qa.question_terms.question_names`) some term of which `known` (the
-    index's vocabulary) lacks, each once."""
+    index's vocabulary) lacks, each once; a demonym counts as known when its place is."""
     names = question_names(question)
-    vocabulary = known([t for name in names for t in tokenize(name)])
-    return list(dict.fromkeys(n for n in names if not all(t in vocabulary for t in tokenize(n))))
+    terms = {t for name in names for t in tokenize(name)}
+    places = {
+        t: [t[: -len(end)] for end in _DEMONYM_ENDINGS if t.endswith(end) and len(t) - len(end) >= 4] for t in terms
+    }
+    vocabulary = known(sorted(terms | {p for ps in places.values() for p in ps}))
+    held = {t for t in terms if t in vocabulary or any(p in vocabulary for p in places[t])}
+    return list(dict.fromkeys(n for n in names if not all(t in held for t in tokenize(n))))
 
 
 MIN_TERM_WEIGHT = 0.05  # a question term weighs at least this in coverage, whatever its idf

@@ -246,10 +246,13 @@ class ContextualRetriever:
         if held >= s.topic_coverage:
             return True, False, f"the topic's document holds {held:.0%} of the question's words"
         missing = sorted(name_terms - self._document(topic_doc)[1])
-        if missing and alone_doc is not None and not context.pronoun and set(missing) <= self._document(alone_doc)[1]:
+        if missing and alone_doc is not None and not context.pronoun:
             # "What did Putin say?" after questions about Lavrov: short, but it names whom it asks about, and
-            # the topic's document never does while its own search finds one that does
-            return False, True, f"it names what the topic's document never mentions ({', '.join(missing)})"
+            # the topic's document never does while its own search finds one that does (or no document does:
+            # "Where is Clearwater Lake?" is not about the topic either)
+            elsewhere = self._document(alone_doc)[1] | (set(missing) - self.index.known_terms(missing))
+            if set(missing) <= elsewhere:
+                return False, True, f"it names what the topic's document never mentions ({', '.join(missing)})"
         if not context.cue:
             # complete, its own search prefers another document, and the topic's lacks much of it (a name
             # the topic never mentioned, say): it is about something else, not a follow-up

@@ -120,10 +120,13 @@ def test_a_short_question_naming_someone_the_topic_never_mentions_starts_a_new_t
     # Before: "What did Putin say?" (too few words to stand alone) carried "Free Syrian Army Sergey Lavrov" and
     # answered "No good evidence" with Lavrov's paragraph; Putin is named in another article
     questions = ["Who is Sergey Lavrov?", "What did he say about the Free Syrian Army?", "What did Putin say?"]
+    questions.append("Where is Clearwater Lake?")  # named by no document: the topic's words cannot help either
     result = qa(*(arg for question in questions for arg in ("--ask", question)), "--json", env=env)
-    *_, putin = (json.loads(line) for line in result.stdout.splitlines())
+    *_, putin, lake = (json.loads(line) for line in result.stdout.splitlines())
     assert putin["retrieval_query"] == putin["question"]
     assert putin["answer"] is not None and "Vladimir Putin" in putin["answer"]["text"]
+    assert lake["retrieval_query"] == lake["question"]
+    assert lake["reason"].startswith("nothing in the corpus mentions 'Clearwater'")
 
 
 @pytest.mark.parametrize(

@@ -93,7 +93,7 @@ def test_a_name_the_corpus_never_mentions_needs_the_other_words_of_the_question(
 
 
 def test_unseen_names_are_capitalised_words_inside_a_sentence_the_vocabulary_lacks() -> None:
-    vocabulary = {"warsaw", "idlib", "is", "mullett"}
+    vocabulary = {"warsaw", "idlib", "is", "mullett", "rwanda", "iran"}
 
     def known(terms: list[str]) -> set[str]:
         return {t for t in terms if t in vocabulary}
@@ -102,6 +102,8 @@ def test_unseen_names_are_capitalised_words_inside_a_sentence_the_vocabulary_lac
     assert unseen_names("What did Russia's Putin say? Describe Idlib.", known) == ["Russia's", "Putin"]
     assert unseen_names("How many IS sites were hit in Warsaw?", known) == []
     assert unseen_names("What did the WHO say?", known) == ["WHO"]
+    # a demonym is known when its place is; a compound is not known by its first part
+    assert unseen_names("What did the Rwandan and Iranian envoys say in Clearwater?", known) == ["Clearwater"]
     # no name: a sentence's first word, a stopword, one letter, a code with digits
     assert unseen_names("Explain the Of and big O of YAP1 in Romans3:28.", known) == []
 
