@@ -14,7 +14,7 @@ import numpy.typing as npt
 from index.paragraphs import heading_context
 from index.sentence_terms import MISSING, StoredSentences
 from index.tokenize import join_broken_words, span_terms, stem, term_spans, tokenize, word_spans, word_terms
-from qa.question_terms import question_names
+from qa.question_terms import demonym_places, question_names
 from qa.table_headers import NO_TABLES, PassageTables
 from qa.types import Sentence, Verdict
 
@@ -61,18 +61,12 @@ class CredibilityRule:
         return cosine >= self.strong_cosine and coverage < self.min_coverage
 
 
-# a name the text writes as its place: "Rwandan" of "Rwanda", "Iranian", "Iraqi", "Japanese", "Parisian"
-_DEMONYM_ENDINGS = ("ian", "an", "ese", "n", "i")
-
-
 def unseen_names(question: str, known: Callable[[list[str]], AbstractSet[str]]) -> list[str]:
     """The names `question` writes (`qa.question_terms.question_names`) some term of which `known` (the
     index's vocabulary) lacks, each once; a demonym counts as known when its place is."""
     names = question_names(question)
     terms = {t for name in names for t in tokenize(name)}
-    places = {
-        t: [t[: -len(end)] for end in _DEMONYM_ENDINGS if t.endswith(end) and len(t) - len(end) >= 4] for t in terms
-    }
+    places = {t: demonym_places(t) for t in terms}
     vocabulary = known(sorted(terms | {p for ps in places.values() for p in ps}))
     held = {t for t in terms if t in vocabulary or any(p in vocabulary for p in places[t])}
     return list(dict.fromkeys(n for n in names if not all(t in held for t in tokenize(n))))
@@ -115,8 +109,11 @@ def covered_share(weights: Mapping[TermT, float], present: AbstractSet[TermT]) -
 
 
 def coverage(text: str, weights: Mapping[str, float]) -> float:
-    """Share of the query's idf mass whose terms occur in `text`."""
-    return covered_share(weights, set(span_terms(text)))
+    """Share of the query's idf mass whose terms occur in `text`; a demonym of the question occurs where its
+    place does ("the Rwandan genocide" in "from Rwanda ... the 1994 genocide")."""
+    present = set(span_terms(text))
+    present.update(t for t in weights if t not in present and any(p in present for p in demonym_places(t)))
+    return covered_share(weights, present)
 
 
 def matched_terms(text: str, weights: Mapping[str, float]) -> tuple[tuple[str, ...], tuple[tuple[int, int], ...]]:

@@ -48,3 +48,13 @@ def question_names(question: str) -> list[str]:
         ):
             names.append(word)
     return names
+
+
+# a name written as its place's people or language: "Rwandan" of "Rwanda", "Iranian", "Iraqi", "Parisian"
+_DEMONYM_ENDINGS = ("ian", "an", "ese", "n", "i")
+
+
+def demonym_places(term: str) -> list[str]:
+    """The terms `term` may be the demonym of ("rwandan" -> ["rwand", "rwanda"]): itself less
+    a demonym's ending, at least four letters left."""
+    return [term[: -len(end)] for end in _DEMONYM_ENDINGS if term.endswith(end) and len(term) - len(end) >= 4]

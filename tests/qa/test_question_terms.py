@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from qa.question_terms import question_names, question_terms
+from qa.answer import coverage
+from qa.question_terms import demonym_places, question_names, question_terms
 
 
 def test_the_words_of_a_questions_phrasing_are_not_searched_for() -> None:
@@ -19,3 +20,14 @@ def test_names_are_capitalised_words_that_start_no_sentence() -> None:
     # no name: a stopword, a single letter, a code with digits, abbreviations cut into letters
     assert question_names("Explain the Of and big O of YAP1 in Romans3:28 for the U.S. army") == []
     assert question_names("WHAT IS THE STATUS OF IDLIB?") == ["STATUS", "IDLIB"]  # shouted: "IS" is the verb
+
+
+def test_a_demonym_is_covered_where_its_place_is() -> None:
+    # "How many people died in the Rwandan genocide?" over "(CNN) -- A 42-year-old immigrant from Rwanda ... the
+    # 1994 genocide that left up to 800,000 people dead" was "No good evidence" (46% of the key terms)
+    assert demonym_places("rwandan") == ["rwand", "rwanda"]
+    assert demonym_places("iraqi") == ["iraq"]
+    assert demonym_places("ian") == []
+    text = "An immigrant from Rwanda is accused of taking part in the 1994 genocide."
+    assert coverage(text, {"rwandan": 1.0, "genocid": 1.0}) == 1.0
+    assert coverage(text, {"iranian": 1.0, "genocid": 1.0}) == 0.5
