@@ -14,7 +14,7 @@ import numpy.typing as npt
 from index.paragraphs import heading_context
 from index.sentence_terms import MISSING, StoredSentences
 from index.tokenize import join_broken_words, span_terms, stem, term_spans, tokenize, word_spans, word_terms
-from qa.question_terms import demonym_places, question_names
+from qa.question_terms import demonym_places, held_terms, question_names
 from qa.table_headers import NO_TABLES, PassageTables
 from qa.types import Sentence, Verdict
 
@@ -65,10 +65,7 @@ def unseen_names(question: str, known: Callable[[list[str]], AbstractSet[str]]) 
     """The names `question` writes (`qa.question_terms.question_names`) some term of which `known` (the
     index's vocabulary) lacks, each once; a demonym counts as known when its place is."""
     names = question_names(question)
-    terms = {t for name in names for t in tokenize(name)}
-    places = {t: demonym_places(t) for t in terms}
-    vocabulary = known(sorted(terms | {p for ps in places.values() for p in ps}))
-    held = {t for t in terms if t in vocabulary or any(p in vocabulary for p in places[t])}
+    held = held_terms({t for name in names for t in tokenize(name)}, known)
     return list(dict.fromkeys(n for n in names if not all(t in held for t in tokenize(n))))
 
 

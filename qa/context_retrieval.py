@@ -60,7 +60,7 @@ from index.tokenize import span_terms, term_spans, word_terms
 from qa.answer import covered_share, index_term_weights
 from qa.conversation import TopicContext, describe_query
 from qa.duplicates import collapse_copies, distinct_head
-from qa.question_terms import question_names, question_terms
+from qa.question_terms import held_terms, question_names, question_terms
 from qa.retrieve import (
     CANDIDATE_DEPTH,
     Candidate,
@@ -245,14 +245,15 @@ class ContextualRetriever:
         held = self._coverage(own_terms, topic_doc)
         if held >= s.topic_coverage:
             return True, False, f"the topic's document holds {held:.0%} of the question's words"
-        missing = sorted(name_terms - self._document(topic_doc)[1])
+        missing = name_terms - held_terms(name_terms, self._document(topic_doc)[1].intersection)
         if missing and alone_doc is not None and not context.pronoun:
             # "What did Putin say?" after questions about Lavrov: short, but it names whom it asks about, and
             # the topic's document never does while its own search finds one that does (or no document does:
             # "Where is Clearwater Lake?" is not about the topic either)
-            elsewhere = self._document(alone_doc)[1] | (set(missing) - self.index.known_terms(missing))
-            if set(missing) <= elsewhere:
-                return False, True, f"it names what the topic's document never mentions ({', '.join(missing)})"
+            found = held_terms(missing, self._document(alone_doc)[1].intersection)
+            if missing <= found | (missing - held_terms(missing, self.index.known_terms)):
+                named = ", ".join(sorted(missing))
+                return False, True, f"it names what the topic's document never mentions ({named})"
         if not context.cue:
             # complete, its own search prefers another document, and the topic's lacks much of it (a name
             # the topic never mentioned, say): it is about something else, not a follow-up

@@ -11,6 +11,8 @@ Nile?" is answered by "6,650 km long").
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Collection
+from collections.abc import Set as AbstractSet
 
 from index.tokenize import term_spans, tokenize
 
@@ -58,3 +60,11 @@ def demonym_places(term: str) -> list[str]:
     """The terms `term` may be the demonym of ("rwandan" -> ["rwand", "rwanda"]): itself less
     a demonym's ending, at least four letters left."""
     return [term[: -len(end)] for end in _DEMONYM_ENDINGS if term.endswith(end) and len(term) - len(end) >= 4]
+
+
+def held_terms(terms: Collection[str], holds: Callable[[list[str]], AbstractSet[str]]) -> set[str]:
+    """The `terms` that `holds` (which of a list of terms a document, or the vocabulary, holds) holds, or the
+    place of which it holds when they are demonyms ("rwandan" where the text writes "Rwanda")."""
+    places = {t: demonym_places(t) for t in terms}
+    found = holds(sorted(set(terms) | {p for ps in places.values() for p in ps}))
+    return {t for t in terms if t in found or any(p in found for p in places[t])}
