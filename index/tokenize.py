@@ -17,8 +17,9 @@ from functools import lru_cache
 
 import Stemmer
 
-# 2: words typeset across lines joined; 3: named stopwords; 4: stopwords written as acronyms ("IS", "the US")
-TOKENIZER_VERSION = "words-fold-stop-snowball-en/4"
+# 2: words typeset across lines joined; 3: named stopwords; 4: stopwords written as acronyms ("IS", "the US");
+# 5: past forms of irregular verbs read as the verb ("wrote", "written" -> "write")
+TOKENIZER_VERSION = "words-fold-stop-snowball-en/5"
 
 _WORD = re.compile(r"\w+")
 # a typesetter's break inside a word (a pattern): a soft hyphen (at a line end or not), or U+2010 HYPHEN at a
@@ -172,9 +173,101 @@ def _named_in(text: str) -> frozenset[int]:
     return frozenset(named)
 
 
+# Past forms of irregular verbs, read as the verb ("Who wrote it?" and "it was written by"): Snowball stems
+# suffixes only. Forms that are also other words are left out ("found", "left", "saw", "felt", "fell", ...).
+_IRREGULAR_PAST = {
+    form: verb
+    for verb, forms in {
+        "write": "wrote written",
+        "begin": "began begun",
+        "take": "took taken",
+        "give": "gave given",
+        "go": "went gone",
+        "come": "came",
+        "know": "knew known",
+        "grow": "grew grown",
+        "throw": "threw thrown",
+        "draw": "drew drawn",
+        "fly": "flew flown",
+        "speak": "spoke spoken",
+        "break": "broke broken",
+        "choose": "chose chosen",
+        "freeze": "froze frozen",
+        "steal": "stole stolen",
+        "drive": "drove driven",
+        "ride": "rode ridden",
+        "rise": "risen",
+        "eat": "ate eaten",
+        "fight": "fought",
+        "buy": "bought",
+        "bring": "brought",
+        "think": "thought",
+        "teach": "taught",
+        "catch": "caught",
+        "seek": "sought",
+        "sell": "sold",
+        "tell": "told",
+        "win": "won",
+        "sing": "sang sung",
+        "swim": "swam swum",
+        "drink": "drank drunk",
+        "run": "ran",
+        "sit": "sat",
+        "build": "built",
+        "send": "sent",
+        "spend": "spent",
+        "lose": "lost",
+        "hold": "held",
+        "keep": "kept",
+        "sleep": "slept",
+        "meet": "met",
+        "lead": "led",
+        "pay": "paid",
+        "say": "said",
+        "make": "made",
+        "hear": "heard",
+        "forget": "forgot forgotten",
+        "hide": "hid hidden",
+        "shake": "shook shaken",
+        "strike": "struck stricken",
+        "wear": "wore worn",
+        "tear": "tore torn",
+        "swear": "swore sworn",
+        "weave": "wove woven",
+        "stand": "stood",
+        "understand": "understood",
+        "become": "became",
+        "forbid": "forbade forbidden",
+        "undertake": "undertook undertaken",
+        "withdraw": "withdrew withdrawn",
+        "overthrow": "overthrew overthrown",
+        "arise": "arose arisen",
+        "awake": "awoke awoken",
+        "bite": "bitten",
+        "blow": "blew blown",
+        "shoot": "shot",
+        "slay": "slew slain",
+        "sink": "sank sunk",
+        "shrink": "shrank shrunk",
+        "spring": "sprang sprung",
+        "stink": "stank stunk",
+        "feed": "fed",
+        "flee": "fled",
+        "bleed": "bled",
+        "breed": "bred",
+        "dig": "dug",
+        "hang": "hung",
+        "cling": "clung",
+        "sting": "stung",
+        "swing": "swung",
+    }.items()
+    for form in forms.split()
+}
+
+
 @lru_cache(maxsize=65536)
 def stem(word: str) -> str:
-    return str(_stemmer.stemWord(word))
+    return str(_stemmer.stemWord(_IRREGULAR_PAST.get(word, word)))
 
 
 def tokenize(text: str) -> list[str]:

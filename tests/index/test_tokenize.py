@@ -57,7 +57,7 @@ def test_a_word_typeset_across_a_line_break_is_one_word() -> None:
     # groff hyphenates manual pages with U+2010 at a line end ("maxi‐\n       mum"); a soft hyphen (U+00AD) is
     # invisible wherever it is. A hyphen inside a line still separates words, as "-" does.
     text = "curl hit the maxi\u2010\n       mum amount; co\u00adoperate; well\u2010known dy\u2010\r\nnamic end\u2010\n"
-    assert tokenize(text) == ["curl", "hit", "maximum", "amount", "cooper", "well", "known", "dynam", "end"]
+    assert tokenize(text) == ["curl", "hit", "maximum", "amount", "cooper", "well", "know", "dynam", "end"]
     assert span_terms(text) == [term for term, _, _ in term_spans(text)] == tokenize(text)
     spans = {term: text[start:end] for term, start, end in term_spans(text)}
     assert spans["maximum"] == "maxi\u2010\n       mum"
@@ -99,7 +99,7 @@ def test_a_stopword_the_text_names_is_a_term() -> None:
         "bath",
         "soap",
     ]
-    assert tokenize('"Gone with the Wind" is a novel') == ["gone", "wind", "novel"]  # a title, not a name
+    assert tokenize('"Gone with the Wind" is a novel') == ["go", "wind", "novel"]  # a title, not a name
 
 
 def test_a_stopword_written_as_an_acronym_is_a_term() -> None:
@@ -108,7 +108,7 @@ def test_a_stopword_written_as_an_acronym_is_a_term() -> None:
     # (IS) sites"
     assert tokenize("How many IS sites were hit?") == ["mani", "is", "site", "hit"]
     assert tokenize("nine Islamic State (IS) sites") == ["nine", "islam", "state", "is", "site"]
-    assert tokenize("the role of NO in ALL patients; the WHO said") == ["role", "no", "all", "patient", "who", "said"]
+    assert tokenize("the role of NO in ALL patients; the WHO said") == ["role", "no", "all", "patient", "who", "say"]
     assert word_terms("IS") == ["is"]
     # among capitals it is the word, shouted or in a heading; capitalised at a sentence's start it is the word
     assert tokenize("WHAT IS NEW in 3.2") == ["new", "3", "2"]
@@ -116,6 +116,14 @@ def test_a_stopword_written_as_an_acronym_is_a_term() -> None:
     assert tokenize("NO WARRANTY") == ["warranti"]
     assert tokenize("Is it? It is. IT staff") == ["it", "staff"]
     assert tokenize("xIS IS_x") == ["xis", "is_x"]  # capitals inside a longer word: no acronym
+
+
+def test_a_past_form_of_an_irregular_verb_is_the_verb() -> None:
+    # "Who wrote ...?" against "It was written by ..." and "The writer ... wrote": Snowball stems suffixes only
+    assert tokenize("Who wrote it? It was written by her; she writes") == ["write", "write", "write"]
+    assert tokenize("They said and say; it began, begins") == ["say", "say", "begin", "begin"]
+    # a form that is also another word stays as it is: the found(ed) school, the left bank
+    assert tokenize("He found the school on the left bank") == ["found", "school", "left", "bank"]
 
 
 PIECES = st.sampled_from(
