@@ -29,7 +29,16 @@ def question_terms(question: str) -> list[str]:
 
 
 _WORD = re.compile(r"[\w'’-]+")
-_STARTS_SENTENCE = re.compile(r"(?:^|[.?!:;\"“(])\W*$")  # what comes before the first word of a sentence
+_SENTENCE_OPENERS = frozenset('.?!:;"“(')  # marks after which (and spaces) a sentence's first word comes
+
+
+def _starts_sentence(text: str, start: int) -> bool:
+    """Whether the word at `start` comes first in a sentence: nothing but spaces and marks before it back to
+    the text's start or to one of `_SENTENCE_OPENERS`."""
+    i = start - 1
+    while i >= 0 and not (text[i].isalnum() or text[i] == "_" or text[i] in _SENTENCE_OPENERS):
+        i -= 1
+    return i < 0 or text[i] in _SENTENCE_OPENERS
 
 
 def question_names(question: str) -> list[str]:
@@ -46,7 +55,7 @@ def question_names(question: str) -> list[str]:
             and word[0].isupper()
             and not any(c.isdigit() for c in word)
             and start in term_starts
-            and not _STARTS_SENTENCE.search(question, 0, match.start())
+            and not _starts_sentence(question, match.start())
         ):
             names.append(word)
     return names
