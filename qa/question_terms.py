@@ -16,16 +16,19 @@ from collections.abc import Set as AbstractSet
 
 from index.tokenize import term_spans, tokenize
 
-# the word after "how" in "how many" / "how much", and "happen" in "what happened": the question's phrasing
+# the question's phrasing: the word after "how" in "how many" / "how much", "happen" in "what happened", "kind"
+# in "what kind of" (type, sort)
 _PHRASING = re.compile(
-    r"\b(how)\s+(?:many|much)\b|\b(what)\s+(?:(?:has|had|will|would)\s+)?happen(?:s|ed)?\b", re.IGNORECASE
+    r"\b(how)\s+(?:many|much)\b|\b(what)\s+(?:(?:has|had|will|would)\s+)?happen(?:s|ed)?\b"
+    r"|\b(what|which)\s+(?:kinds?|types?|sorts?)\s+of\b",
+    re.IGNORECASE,
 )
 
 
 def question_terms(question: str) -> list[str]:
     """The BM25 terms of `question`: its terms (in order, repeats kept) without the words of its phrasing
-    ("how many", "how much", "what happened")."""
-    return tokenize(_PHRASING.sub(lambda m: m.group(1) or m.group(2), question))
+    ("how many", "how much", "what happened", "what kind of")."""
+    return tokenize(_PHRASING.sub(lambda m: m.group(1) or m.group(2) or m.group(3), question))
 
 
 _WORD = re.compile(r"[\w'’-]+")
