@@ -35,7 +35,7 @@ _REFERRING = _PERSONAL_PRONOUNS | frozenset(
 # Question words and fillers that carry no topic of their own.
 _FILLERS = frozenset(
     """what whats what's who whom whose which when where why how did does do was were is are be been
-    many much long kind sort anything something anyone someone happen happened happens say said tell
+    many much long kind kinds sort type types anything something anyone someone happen happened happens say said tell
     told know think get got go went else yes no ok okay please thanks thank like really""".split()
 )
 FEW_CONTENT_WORDS = 3  # a question with fewer content words than this depends on its context
