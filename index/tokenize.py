@@ -160,9 +160,9 @@ def _named_in(text: str) -> frozenset[int]:
     """Start offsets of the stopwords that `text` (ASCII, or already folded: lowercasing keeps every offset)
     names rather than uses: inside a quotation of at most `QUOTED_NAME_MAX_WORDS` words (the "with"
     statement, `is not`), or after "the" and before a word that is no stopword when they are keywords or
-    operators (`NAMEABLE_AFTER_THE`: the with statement); and, when `text` is not folded, the stopwords it
-    writes as acronyms (`acronym_stopwords`: the US)."""
-    named: set[int] = set(acronym_stopwords(text))
+    operators (`NAMEABLE_AFTER_THE`: the with statement). Acronyms need the text's capitals:
+    `acronym_stopwords`."""
+    named: set[int] = set()
     for quote in _QUOTED.finditer(text):
         words = list(_WORD.finditer(quote.group(1)))
         if len(words) <= QUOTED_NAME_MAX_WORDS:
@@ -287,7 +287,7 @@ def named_stopwords(text: str) -> frozenset[int]:
     """Start offsets (into `text`) of the stopwords that `text` names rather than uses (`_named_in`), judged
     as `tokenize` judges them: on the text with typesetter's breaks joined and folded ("‘Hé’" names "he")."""
     if text.isascii():
-        return _named_in(text)
+        return _named_in(text) | acronym_stopwords(text)
     breaks = word_breaks(text)
     joined = text
     kept: Sequence[int] = range(len(text))  # offset in `joined` (then in `folded`) -> offset in `text`
@@ -334,7 +334,7 @@ def _folded_term_spans(text: str) -> Iterator[tuple[str, int, int]]:
 
 def _ascii_word_spans(text: str) -> Iterator[tuple[str, int, int]]:
     """`_folded_word_spans` for ASCII text, faster: lowercasing keeps every offset and word boundary."""
-    named = _named_in(text)
+    named = named_stopwords(text)
     for match in _WORD.finditer(text.lower()):
         if (word := match.group()) not in STOPWORDS or match.start() in named:
             yield word, match.start(), match.end()

@@ -148,8 +148,9 @@ class ContextualRetriever:
         started = time.perf_counter()
         topic_doc = self._document_of(contextual.candidates[0].row) if contextual.candidates else None
         alone_doc = self._document_of(alone.candidates[0].row) if alone.candidates else None
-        names = frozenset(t for word in question_names(question) for t in word_terms(word))
-        follow_up, new_topic, reason = self._decide(own_terms, names, own_vector, topic_doc, alone_doc, context, mode)
+        follow_up, new_topic, reason = self._decide(
+            question, own_terms, own_vector, topic_doc, alone_doc, context, mode
+        )
         decide_ms = (time.perf_counter() - started) * 1000
         if not follow_up:
             timings = {"embed": embed_ms, **alone.timings_ms, "decide": decide_ms}
@@ -226,8 +227,8 @@ class ContextualRetriever:
 
     def _decide(
         self,
+        question: str,
         own_terms: list[str],
-        name_terms: frozenset[str],
         own_vector: npt.NDArray[np.float32],
         topic_doc: int | None,
         alone_doc: int | None,
@@ -245,7 +246,8 @@ class ContextualRetriever:
         held = self._coverage(own_terms, topic_doc)
         if held >= s.topic_coverage:
             return True, False, f"the topic's document holds {held:.0%} of the question's words"
-        missing = name_terms - held_terms(name_terms, self._document(topic_doc)[1].intersection)
+        names = frozenset(t for word in question_names(question) for t in word_terms(word))
+        missing = names - held_terms(names, self._document(topic_doc)[1].intersection)
         if missing and alone_doc is not None and not context.pronoun:
             # "What did Putin say?" after questions about Lavrov: short, but it names whom it asks about, and
             # the topic's document never does while its own search finds one that does (or no document does:
