@@ -167,17 +167,21 @@ def best_sentence(
     sentence_vectors: npt.NDArray[np.float32] | None,
     sentence_terms: Sequence[Sequence[int]] | None = None,
     tables: PassageTables = NO_TABLES,
+    prefer: Callable[[str], bool] | None = None,
 ) -> Sentence:
     """The sentence of a passage that best answers the question. `offset` is the passage's char_start
     in its file; `sentence_vectors` holds one unit vector per span (or None for lexical choice only);
     `sentence_terms`, the ids of each sentence's terms as the index stored them (`weights` then keyed by
     `term_keys`), spares tokenizing the sentences. A table's row is read under its header row (`tables`:
     the header's terms count as the row's, its cosine is averaged with the row's, and the chosen row
-    carries it); a header row or separator is no answer of its own while its table has rows."""
+    carries it); a header row or separator is no answer of its own while its table has rows. With `prefer`,
+    only the sentences it accepts are chosen from, when there are any (those holding a time for "When?")."""
     term_weights = cast(Mapping[object, float], weights)
     candidates: Sequence[int] = range(len(spans))
     if tables.labels:
         candidates = [i for i in candidates if i not in tables.labels] or candidates
+    if prefer is not None:
+        candidates = [i for i in candidates if prefer(text[spans[i][0] : spans[i][1]])] or candidates
     best_index, best_score = candidates[0], -np.inf
     for i in candidates:
         if sentence_terms is not None:

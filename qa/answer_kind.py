@@ -30,14 +30,20 @@ _TIME_PHRASES = ("what year", "which year", "what date", "what day", "what centu
 _NUMBER_PHRASES = ("how many", "how much", "how long", "how old", "how far", "how large", "what percent")
 
 
+# the question word that opens a question, after a conjunction ("And when?", "So who did it?")
+_OPENING = re.compile(r"\W*(?:(?:and|but|so|then)\W+)?(when|who|whom|whose|where)\b")
+
+
 def answer_kind(question: str) -> AnswerKind | None:
-    """The kind of answer `question` asks for, when its question words say so."""
+    """The kind of answer `question` asks for, when its question words say so ("When?" asks for a time)."""
     text = " ".join(question.lower().split())
-    if text.startswith("when ") or any(phrase in text for phrase in _TIME_PHRASES):
+    opening = _OPENING.match(text)
+    word = opening.group(1) if opening else ""
+    if word == "when" or any(phrase in text for phrase in _TIME_PHRASES):
         return "time"
     if any(phrase in text for phrase in _NUMBER_PHRASES):
         return "number"
-    if text.startswith(("who ", "whom ", "whose ", "where ")) or " who " in text:
+    if word or " who " in text:
         return "name"
     return None
 

@@ -49,15 +49,18 @@ conversations, never on the test split. Every ranking breaks ties on the search 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import numpy as np
 import numpy.typing as npt
 
+from index.catalog import PassageRecord
 from index.corpus_index import CorpusIndex
 from index.embed import Embedder
 from index.tokenize import span_terms, term_spans, word_terms
 from qa.answer import covered_share, index_term_weights
+from qa.answer_kind import answer_kind, holds_answer_kind
 from qa.conversation import TopicContext, describe_query
 from qa.duplicates import collapse_copies, distinct_head
 from qa.question_terms import held_terms, question_names, question_terms
@@ -86,6 +89,9 @@ class ContextSettings:
     elsewhere_dense_gap: float = 0.2  # topic document's best cosine < the best cosine - this
     stay_in_last_document: bool = True  # a follow-up referring back stays in the latest answer's document
     stay_on_last_passage: bool = True  # "its status" after a passage holding it: that passage is shown first
+    # a follow-up with no words of its own that asks for a time or a number ("When?"): in each document (section),
+    # the passages that hold one come first
+    answer_kind_without_words: bool = True
 
 
 @dataclass(frozen=True)
@@ -171,7 +177,8 @@ class ContextualRetriever:
         if read is not None:
             ordered = [c for c in ordered if c.row == read] + [c for c in ordered if c.row != read]
             reason += "; it speaks of the passage just read, which holds its words: that passage comes first"
-        candidates = self._combine(alone.candidates, ordered, scores, own_terms, kept, read)[:k]
+        kind_order = self._answer_kind_order(question, own_terms, context)
+        candidates = self._combine(alone.candidates, ordered, scores, own_terms, kept, read, kind_order)[:k]
         timings = {"embed": embed_ms, **contextual.timings_ms, "decide": decide_ms}
         timings["combine"] = (time.perf_counter() - started) * 1000
         retrieval = Retrieval(candidates, own_terms + list(query.carried_terms()), vector, timings, own_vector)
@@ -185,11 +192,13 @@ class ContextualRetriever:
         own_terms: list[str],
         kept: int | None = None,
         read: int | None = None,
+        kind_order: Callable[[PassageRecord], tuple[bool, int]] | None = None,
     ) -> list[Candidate]:
         """The contextual ranking's sequence of documents (of sections, in documents that have them), each
         slot filled with that document's (section's) passage whose ranks in the question's own ranking and in
         the contextual one add up to the least (among those not shown yet): the context chooses the story, or
-        the part of a manual, the question's own words with it the paragraph within it. The unit is the whole
+        the part of a manual, the question's own words with it the paragraph within it; `kind_order`, when
+        given, orders them first (`_answer_kind_order`). The unit is the whole
         document when the question names the section of its own best passage there ("... backward
         compatibility notes in that release?", `names`), and in document `kept`. Slot i is given `scores[i]`
         (the contextual ranking's scores)."""
@@ -213,9 +222,10 @@ class ContextualRetriever:
 
         per_unit: dict[tuple[int, str], list[int]] = {}
 
-        def rank_sum(row: int) -> tuple[bool, int, int, int]:  # a tie goes to the question's own words
+        def rank_sum(row: int) -> tuple[bool, tuple[bool, int], int, int, int]:  # a tie goes to the own words
             own = own_rank.get(row, len(alone))
-            return row != read, own + context_rank.get(row, len(contextual)), own, row
+            first = (False, 0) if kind_order is None else kind_order(records[row])
+            return row != read, first, own + context_rank.get(row, len(contextual)), own, row
 
         for row in sorted(by_row, key=rank_sum):
             per_unit.setdefault(unit(row), []).append(row)
@@ -316,6 +326,28 @@ class ContextualRetriever:
         held = set(span_terms(record.text)) | passage_context(self.index, record)[0]
         share = covered_share(index_term_weights(self.index, own_terms), held)
         return record.search_row if share >= self.settings.topic_coverage else None
+
+    def _answer_kind_order(
+        self, question: str, own_terms: list[str], context: TopicContext
+    ) -> Callable[[PassageRecord], tuple[bool, int]] | None:
+        """For a follow-up with no words of its own that asks for a time or a number ("When did it happen?":
+        its own ranking is the embedding of a question word), a passage's key within its document: whether it
+        lacks one (`qa.answer_kind`), then how many passages it lies from the passage just read (0 in another
+        document). None for any other question; a "Who?" is left alone, as capitalised words are everywhere."""
+        kind = answer_kind(question)
+        if own_terms or kind not in ("time", "number") or not self.settings.answer_kind_without_words:
+            return None
+        last = self.index.catalog.passage_by_id(context.last_passage) if context.last_passage else None
+
+        def key(record: PassageRecord) -> tuple[bool, int]:
+            distance = abs(record.row - last.row) if last is not None and last.doc == record.doc else 0
+            return not holds_answer_kind(kind, question, record.text), distance
+
+        return key
+
+    def document_terms(self, doc: int) -> frozenset[str]:
+        """The indexed terms of document `doc`'s passages."""
+        return self._document(doc)[1]
 
     def _led_by(self, doc: int, candidates: list[Candidate]) -> list[Candidate]:
         """`candidates` with document `doc`'s first, each part in its order."""

@@ -3,9 +3,9 @@ question phrase) and the names it writes.
 
 "How many IS sites were hit?" asks for a number; "many" names nothing the answer says ("nine Islamic State
 (IS) sites"), and as a term it found "many of the targets ... have hit" first. The quantity word of "how
-many" / "how much" is dropped, and "happen" of "what happened" ("What happened on February 20?" is answered
-by "On February 20, ... reported several mass attacks"); other words after "how" stay ("How long is the
-Nile?" is answered by "6,650 km long").
+many" / "how much" is dropped, and "happen" in a question with a question word ("What happened on February
+20?" is answered by "On February 20, ... reported several mass attacks", "When did it happen?" by "... on
+Wednesday"); other words after "how" stay ("How long is the Nile?" is answered by "6,650 km long").
 """
 
 from __future__ import annotations
@@ -16,19 +16,25 @@ from collections.abc import Set as AbstractSet
 
 from index.tokenize import term_spans, tokenize
 
-# the question's phrasing: the word after "how" in "how many" / "how much", "happen" in "what happened", "kind"
-# in "what kind of" (type, sort)
+# the question's phrasing: the word after "how" in "how many" / "how much", "kind" in "what kind of" (type, sort)
 _PHRASING = re.compile(
-    r"\b(how)\s+(?:many|much)\b|\b(what)\s+(?:(?:has|had|will|would)\s+)?happen(?:s|ed)?\b"
-    r"|\b(what|which)\s+(?:kinds?|types?|sorts?)\s+of\b",
+    r"\b(how)\s+(?:many|much)\b|\b(what|which)\s+(?:kinds?|types?|sorts?)\s+of\b",
     re.IGNORECASE,
 )
 
 
+_WH_WORD = re.compile(r"\b(?:who|whom|whose|what|when|where|why|how|which)\b", re.IGNORECASE)
+_HAPPEN = re.compile(r"\bhappen(?:s|ed|ing)?\b", re.IGNORECASE)
+
+
 def question_terms(question: str) -> list[str]:
     """The BM25 terms of `question`: its terms (in order, repeats kept) without the words of its phrasing
-    ("how many", "how much", "what happened", "what kind of")."""
-    return tokenize(_PHRASING.sub(lambda m: m.group(1) or m.group(2) or m.group(3), question))
+    ("how many", "how much", "what kind of", and "happen" in a question with a question word: "When did the
+    series of strikes happen?" is answered by "over the winter of 1973-74")."""
+    text = _PHRASING.sub(lambda m: m.group(1) or m.group(2), question)
+    if _WH_WORD.search(text):
+        text = _HAPPEN.sub(" ", text)
+    return tokenize(text)
 
 
 _WORD = re.compile(r"[\w'’-]+")

@@ -17,6 +17,10 @@ from qa.answer_kind import answer_kind, holds_answer_kind
         ("Who owned the weapons depot?", "name"),
         ("Where is the depot?", "name"),
         ("The depot was owned by whom, and who struck it?", "name"),
+        ("When?", "time"),  # a follow-up: the question word alone
+        ("And where?", "name"),
+        ("who?", "name"),
+        ("Whenever they strike, what happens?", None),
         ("What did Turkey say?", None),
         ("Jets struck a depot.", None),
     ],

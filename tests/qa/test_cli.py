@@ -129,6 +129,22 @@ def test_a_short_question_naming_someone_the_topic_never_mentions_starts_a_new_t
     assert lake["reason"].startswith("nothing in the corpus mentions 'Clearwater'")
 
 
+def test_a_follow_up_without_words_of_its_own_is_answered_by_the_kind_of_thing_it_asks_for(
+    env: dict[str, str],
+) -> None:
+    # Before: "When did it happen?" searched "happen", showed the depot story's paragraph about drones (no
+    # time in it) and said "No good evidence" (0% of its key terms, a question word's embedding)
+    questions = ["Who struck the weapons depot in Idlib?", "When did it happen?", "When?"]
+    result = qa(*(arg for question in questions for arg in ("--ask", question)), "--json", env=env)
+    first, when, bare = (json.loads(line) for line in result.stdout.splitlines())
+    for answer in (when, bare):
+        assert answer["follow_up"], answer["retrieval_query"]
+        assert answer["passages"][0]["path"] == first["passages"][0]["path"]  # the same story
+        assert answer["answer"] is not None, answer["reason"]
+        assert "Wednesday" in answer["answer"]["text"]
+        assert answer["reason"].startswith("a follow-up without words of its own: its sentence holds a time")
+
+
 @pytest.mark.parametrize(
     ("args", "code", "message"),
     [
