@@ -6,6 +6,7 @@ import contextlib
 import hashlib
 import os
 import queue
+import secrets
 import sqlite3
 import threading
 import time
@@ -60,7 +61,16 @@ from index.store import (
 )
 from index.tables import is_table_row, table_end
 from index.tokenize import TOKENIZER_VERSION, span_terms, tokenize
-from index.vector_file import VectorFileReader, VectorFileWriter
+from index.vector_chunks import (
+    PASSAGE_ROWS_FILE,
+    SENTENCE_ROWS_FILE,
+    SENTENCE_VECTORS_FILE,
+    VECTORS_FILE,
+    ChunkedVectors,
+    chunk_names,
+    shareable,
+)
+from index.vector_file import VectorFileWriter
 
 # 2: YAML front matter; 3-4: short statements searchable; 5: list items; 6: section headings are context;
 # 7: no headings inside fenced code blocks; 8: plain-text headings (a short line over prose) are context too;
@@ -250,12 +260,35 @@ def _has_sentence_vectors(manifest: dict[str, Any]) -> bool:
 @dataclass
 class _PreviousVectors:
     """The previous generation's passage and sentence vectors, read row by row (not memory-mapped, so
-    reusing a million vectors does not make them all resident)."""
+    reusing a million vectors does not make them all resident), and where each of its search rows' vectors
+    lie in its chunk files (`index.vector_chunks`)."""
 
+    generation: Generation
     rows: dict[str, int]  # embed_hash -> passage row
-    passages: VectorFileReader
-    sentences: VectorFileReader
-    sentence_firsts: npt.NDArray[np.int64]
+    passages: ChunkedVectors  # by search row
+    sentences: ChunkedVectors  # by row of the sentence chunks
+    sentence_firsts: npt.NDArray[np.int64]  # search row r's sentences are sentences firsts[r]:firsts[r + 1]
+    passage_rows: npt.NDArray[np.int64]  # search row -> its row in the passage chunks
+    sentence_starts: npt.NDArray[np.int64]  # search row -> its first row in the sentence chunks
+    passage_chunks: list[str]
+    sentence_chunks: list[str]
+
+    def shareable(self) -> bool:
+        """Whether the next generation may link these chunks rather than copy the vectors it keeps."""
+        return shareable(len(self.passage_chunks), self.passages.physical_rows, len(self.passages))
+
+    def sentence_block(self, start: int, stop: int) -> npt.NDArray[np.float32]:
+        """The sentence vectors of search rows [start, stop), in order: one read per run of rows whose
+        sentence vectors follow each other in the chunks."""
+        counts = np.diff(self.sentence_firsts[start : stop + 1])
+        starts = self.sentence_starts[start:stop]
+        breaks = np.flatnonzero(starts[1:] != starts[:-1] + counts[:-1]) + 1
+        blocks = [
+            self.sentences.physical_range(int(starts[a]), int(starts[b - 1] + counts[b - 1]))
+            for a, b in zip([0, *breaks], [*breaks, len(starts)], strict=True)
+            if b > a
+        ]
+        return np.concatenate(blocks) if blocks else np.empty((0, self.sentences.shape[1]), np.float32)
 
     def close(self) -> None:
         self.passages.close()
@@ -269,22 +302,68 @@ def _previous_vectors(previous: Generation | None, model_id: str) -> _PreviousVe
         return None
     if not _has_sentence_vectors(previous.manifest):
         return None
-    passages = sentences = None
     try:
         catalog = Catalog(previous.file(layout.CATALOG_FILE))
         hashes = catalog.embed_hashes()
         catalog.close()
-        firsts = np.load(previous.file(layout.SENTENCE_FIRSTS_FILE), allow_pickle=False)
-        passages = VectorFileReader(previous.file(layout.VECTORS_FILE))
-        sentences = VectorFileReader(previous.file(layout.SENTENCE_VECTORS_FILE))
-        if len(firsts) != len(passages) + 1 or int(firsts[-1]) != len(sentences):
-            raise ValueError("sentence vectors do not match the passages")
-        return _PreviousVectors(hashes, passages, sentences, firsts.astype(np.int64))
+        firsts = np.load(previous.file(layout.SENTENCE_FIRSTS_FILE), allow_pickle=False).astype(np.int64)
+        size = len(firsts) - 1
+        passages, sentences, starts = layout.open_vectors(previous, size)
     except (ValueError, OSError, IndexStoreError):
-        for reader in (passages, sentences):
-            if reader is not None:
-                reader.close()
         return None
+    passage_rows = passages.row_map()
+    if starts is None:
+        starts = firsts[:-1]
+    passage_chunks, sentence_chunks = chunk_names(previous.manifest)
+    old = _PreviousVectors(
+        previous, hashes, passages, sentences, firsts, passage_rows, np.asarray(starts, np.int64),
+        passage_chunks, sentence_chunks,
+    )  # fmt: skip
+    if len(passages) != size or (starts is firsts[:-1] and int(firsts[-1]) != sentences.physical_rows):
+        old.close()
+        return None
+    return old
+
+
+def _link_chunks(writer: GenerationWriter, old: _PreviousVectors) -> bool:
+    """Link the previous generation's vector chunks into the new one; False (and none linked) when the
+    file system refuses hard links."""
+    names = [*old.passage_chunks, *old.sentence_chunks]
+    try:
+        for name in names:
+            writer.link(old.generation, name)
+    except OSError:
+        for name in names:
+            writer.unlink(name)
+        return False
+    return True
+
+
+class _SharedChunks:
+    """Where a new generation's vectors are when it links the previous generation's chunk files: each
+    search row's row in the passage chunks and its first row in the sentence chunks, the previous
+    generation's for a kept or reused passage, the new chunk's for one embedded now."""
+
+    def __init__(self, old: _PreviousVectors) -> None:
+        self.old = old
+        self.passage_rows = array("q")
+        self.sentence_rows = array("q")
+        self.new_passages = 0  # rows written to the new chunks so far
+        self.new_sentences = 0
+
+    def reuse(self, start: int, stop: int) -> None:
+        """The previous generation's search rows [start, stop) come next."""
+        self.passage_rows.frombytes(self.old.passage_rows[start:stop].tobytes())
+        self.sentence_rows.frombytes(self.old.sentence_starts[start:stop].tobytes())
+
+    def new(self, sentences: int) -> tuple[int, int]:
+        """The next search row is embedded now, with `sentences` sentences: its rows in the new chunks."""
+        rows = self.new_passages, self.new_sentences
+        self.passage_rows.append(self.old.passages.physical_rows + self.new_passages)
+        self.sentence_rows.append(self.old.sentences.physical_rows + self.new_sentences)
+        self.new_passages += 1
+        self.new_sentences += sentences
+        return rows
 
 
 @dataclass(frozen=True)
@@ -476,12 +555,20 @@ def _write_runs(vectors: VectorFileWriter, rows: list[int], block: npt.NDArray[n
 class _Reuse:
     """Copies the vectors of unchanged passages from the previous generation in batches (one read per
     64 MiB of ascending old rows, one write per run of new rows), not row by row; their sentence vectors
-    are copied one read and one write per run of consecutive passages."""
+    are copied one read and one write per run of consecutive passages. With `shared`, nothing is copied:
+    the new generation points to the previous one's rows."""
 
-    def __init__(self, old: _PreviousVectors, vectors: VectorFileWriter, sentence_vectors: VectorFileWriter) -> None:
+    def __init__(
+        self,
+        old: _PreviousVectors,
+        vectors: VectorFileWriter,
+        sentence_vectors: VectorFileWriter,
+        shared: _SharedChunks | None = None,
+    ) -> None:
         self.old = old
         self.vectors = vectors
         self.sentence_vectors = sentence_vectors
+        self.shared = shared
         self.rows: list[int] = []
         self.old_rows: list[int] = []
         self.sentence_firsts: list[int] = []
@@ -492,6 +579,9 @@ class _Reuse:
         return int(firsts[old_row + 1] - firsts[old_row]) if 0 <= old_row < len(self.old.passages) else None
 
     def add(self, row: int, old_row: int, sentence_first: int) -> None:
+        if self.shared is not None:
+            self.shared.reuse(old_row, old_row + 1)
+            return
         self.rows.append(row)
         self.old_rows.append(old_row)
         self.sentence_firsts.append(sentence_first)
@@ -506,9 +596,8 @@ class _Reuse:
         block = np.empty((len(old), self.vectors.dimension), np.float32)
         block[order] = self.old.passages[old[order]]
         _write_runs(self.vectors, self.rows, block)
-        firsts = self.old.sentence_firsts
         for start, stop in _runs(self.old_rows, self.rows):  # consecutive passages: one read, one write
-            sentences = self.old.sentences.row_range(int(firsts[old[start]]), int(firsts[old[stop - 1] + 1]))
+            sentences = self.old.sentence_block(int(old[start]), int(old[stop - 1]) + 1)
             self.sentence_vectors.write(self.sentence_firsts[start], sentences)
         self.rows, self.old_rows, self.sentence_firsts = [], [], []
 
@@ -584,8 +673,10 @@ class _KeptRuns:
         sentence_vectors: VectorFileWriter,
         sentence_firsts: array[int],
         sentence_terms: SentenceTermsWriter,
+        shared: _SharedChunks | None = None,
     ) -> None:
         self.previous = previous
+        self.shared = shared
         self.old_terms = old_terms
         self.sentence_terms = sentence_terms
         self.old = old_vectors
@@ -648,10 +739,16 @@ class _KeptRuns:
             stop = min(start + COPY_CHUNK, run.old_search_rows[1])
             terms = self.old_terms.passages.passages(start, stop)
             self.bm25.add_counted(PassageTerms(self._mapped(terms.term_ids), terms.tfs, terms.firsts, terms.lengths))
-            self.vectors.copy_rows(self.old.passages, start, stop, start + search_shift)
             self.sentence_firsts.frombytes((firsts[start:stop] + sentence_shift).astype(np.int64).tobytes())
             sentences = int(firsts[start]), int(firsts[stop])
-            self.sentence_vectors.copy_rows(self.old.sentences, *sentences, sentences[0] + sentence_shift)
+            if self.shared is not None:  # the vectors stay where they are, in the linked chunks
+                self.shared.reuse(start, stop)
+            elif (single := self.old.passages.single) is not None and self.old.sentences.single is not None:
+                self.vectors.copy_rows(single, start, stop, start + search_shift)
+                self.sentence_vectors.copy_rows(self.old.sentences.single, *sentences, sentences[0] + sentence_shift)
+            else:  # compacting shared chunks: read through the maps, write in order
+                self.vectors.write(start + search_shift, self.old.passages[start:stop])
+                self.sentence_vectors.write(sentences[0] + sentence_shift, self.old.sentence_block(start, stop))
             self._copy_sentence_terms(*sentences)
             self.old_terms.drop_pages()
 
@@ -663,11 +760,12 @@ def _build_approximate_index(
     rows: int,
     reporter: BuildReporter,
     moved: list[tuple[int, int, int]] | None = None,
+    chunks: tuple[list[str], npt.NDArray[np.int64] | None] = ([VECTORS_FILE], None),
 ) -> dict[str, Any]:
     """Above the exact-search limit, write an IVF-SQ8 index over the new vectors, reusing the previous
     generation's trained quantizer when the model is the same (an update never retrains). `moved`: the
     previous search rows an update copied, as (start, stop, new start) runs: their entries are moved
-    rather than added again."""
+    rather than added again. `chunks`: the passage vector files and the row map (`index.vector_chunks`)."""
     if rows <= exact_search_limit():
         return {"kind": "flat"}
     index: Any = None
@@ -680,7 +778,7 @@ def _build_approximate_index(
     faiss.omp_set_num_threads(max(1, os.cpu_count() or 1))  # building uses every core
     # The vectors are read, not memory-mapped: a mapping would add all 1.5 GiB of a million passages'
     # vectors to the resident set while the index is filled.
-    with VectorFileReader(writer.path / layout.VECTORS_FILE) as vectors:
+    with ChunkedVectors([writer.path / name for name in chunks[0]], chunks[1]) as vectors:
         trained = index is None
         if trained:
             reporter.note(f"training the approximate vector index for {rows:,} passages")
@@ -758,14 +856,21 @@ def build_generation(
         except (ValueError, OSError, sqlite3.Error, IndexStoreError):
             kept = {}  # an unreadable or older previous index: every file is read (vectors still reused)
     writer = GenerationWriter(index_dir)
+    # An update that keeps most vectors links the previous generation's vector files and writes only the
+    # new vectors, into new chunk files (`index.vector_chunks`); a first build, or chunks that are many or
+    # mostly garbage, write one chunk of each in search-row order.
+    shared = _SharedChunks(old_vectors) if old_vectors is not None and old_vectors.shareable() else None
+    if shared is not None and not _link_chunks(writer, shared.old):
+        shared = None  # a file system without hard links: the vectors are copied
+    suffix = f"-{secrets.token_hex(4)}" if shared is not None else ""
+    vectors_name = VECTORS_FILE.replace(".npy", f"{suffix}.npy")
+    sentence_vectors_name = SENTENCE_VECTORS_FILE.replace(".npy", f"{suffix}.npy")
     try:
         catalog = CatalogWriter(
             writer.path / layout.CATALOG_FILE, previous.file(layout.CATALOG_FILE) if kept and previous else None
         )
-        vectors = VectorFileWriter(writer.path / layout.VECTORS_FILE, embedder.dimension)
-        sentence_vectors = VectorFileWriter(
-            writer.path / layout.SENTENCE_VECTORS_FILE, embedder.dimension, SENTENCE_DTYPE
-        )
+        vectors = VectorFileWriter(writer.path / vectors_name, embedder.dimension)
+        sentence_vectors = VectorFileWriter(writer.path / sentence_vectors_name, embedder.dimension, SENTENCE_DTYPE)
         sentence_terms = SentenceTermsWriter(writer.path)
     except (OSError, sqlite3.Error) as exc:
         writer.abort()
@@ -774,13 +879,14 @@ def build_generation(
         raise IndexStoreError(f"cannot write the index in {index_dir}: {exc}") from None
     bm25 = BM25Builder(settings.bm25)
     embedding = _Embedding(embedder, vectors, sentence_vectors)
-    reuse = _Reuse(old_vectors, vectors, sentence_vectors) if old_vectors is not None else None
+    reuse = _Reuse(old_vectors, vectors, sentence_vectors, shared) if old_vectors is not None else None
     sentence_firsts = array("q")  # first sentence row of each search row (then the total)
     kept_runs = None
     if kept and previous is not None and old_terms is not None and old_vectors is not None:
         kept_runs = _KeptRuns(
-            previous, old_terms, old_vectors, catalog, bm25, vectors, sentence_vectors, sentence_firsts, sentence_terms
-        )
+            previous, old_terms, old_vectors, catalog, bm25, vectors, sentence_vectors, sentence_firsts, sentence_terms,
+            shared,
+        )  # fmt: skip
     sentence_count = 0
     fingerprint = hashlib.sha256()
     prepared: queue.Queue[object] = queue.Queue(maxsize=256)
@@ -871,7 +977,11 @@ def build_generation(
                         else:
                             shift = len(passage.embed_text) - len(passage.text)  # title, section before the text
                             shifted = [(start + shift, end + shift) for start, end in spans]
-                            embedding.add(search_row, passage.embed_text, shifted, first)
+                            if shared is not None:  # written to the new chunks, after the rows written so far
+                                chunk_row, chunk_sentence = shared.new(len(spans))
+                                embedding.add(chunk_row, passage.embed_text, shifted, chunk_sentence)
+                            else:
+                                embedding.add(search_row, passage.embed_text, shifted, first)
                     span = passage.span
                     catalog.add_passage(
                         PassageRecord(
@@ -896,8 +1006,26 @@ def build_generation(
             raise CorpusError(f"no readable documents in {source.identity} (every file was skipped)")
         if search_rows == 0:
             raise CorpusError(f"no passages to search in {source.identity} (only titles and fragments)")
-        vectors.finish(search_rows)
-        sentence_vectors.finish(sentence_count)
+        chunks: dict[str, list[str]] | None = None
+        passage_map: npt.NDArray[np.int64] | None = None
+        if shared is None:
+            vectors.finish(search_rows)
+            sentence_vectors.finish(sentence_count)
+        else:
+            vectors.finish(shared.new_passages)
+            sentence_vectors.finish(shared.new_sentences)
+            chunks = {"passages": list(shared.old.passage_chunks), "sentences": list(shared.old.sentence_chunks)}
+            if shared.new_passages:
+                chunks["passages"].append(vectors_name)
+                chunks["sentences"].append(sentence_vectors_name)
+            else:  # nothing embedded: no new chunk
+                (writer.path / vectors_name).unlink()
+                (writer.path / sentence_vectors_name).unlink()
+            passage_map = np.frombuffer(shared.passage_rows, dtype=np.int64)
+            if len(passage_map) != search_rows or len(shared.sentence_rows) != search_rows:
+                raise RuntimeError(f"{len(passage_map)} vector rows mapped for {search_rows} passages")
+            writer.save_array(PASSAGE_ROWS_FILE, passage_map)
+            writer.save_array(SENTENCE_ROWS_FILE, np.frombuffer(shared.sentence_rows, dtype=np.int64))
         sentence_firsts.append(sentence_count)
         writer.save_array(layout.SENTENCE_FIRSTS_FILE, np.frombuffer(sentence_firsts, dtype=np.int64))
         raise_if_interrupted()
@@ -915,7 +1043,10 @@ def build_generation(
         bm25_stats = {"n_docs": arrays.n_docs, "avgdl": arrays.avgdl, "average_idf": arrays.average_idf}
         del arrays
         moved = kept_runs.moved if kept_runs is not None else None
-        dense = _build_approximate_index(writer, previous, embedder.model_id, search_rows, reporter, moved)
+        dense_chunks = ([VECTORS_FILE], None) if chunks is None else (chunks["passages"], passage_map)
+        dense = _build_approximate_index(
+            writer, previous, embedder.model_id, search_rows, reporter, moved, dense_chunks
+        )
         manifest = {
             "corpus_root": source.identity,
             "corpus_fingerprint": fingerprint.hexdigest(),
@@ -934,6 +1065,7 @@ def build_generation(
             "passage_terms": PASSAGE_TERMS_VERSION,
             "sentence_terms": SENTENCE_TERMS_VERSION,
             "dense": dense,
+            **({} if chunks is None else {"vector_chunks": chunks}),
             "sentences": {
                 "version": SENTENCES_VERSION,
                 "count": sentence_count,

@@ -22,14 +22,22 @@ from index.sentence_terms import (
     StoredSentenceTerms,
 )
 from index.store import Generation
-from index.vector_file import VectorFileReader
+from index.vector_chunks import (
+    PASSAGE_ROWS_FILE,
+    SENTENCE_ROWS_FILE,
+    SENTENCE_VECTORS_FILE,
+    VECTORS_FILE,
+    ChunkedVectors,
+    chunk_names,
+    is_shared,
+)
+
+__all__ = ["CorpusIndex", "SENTENCE_VECTORS_FILE", "VECTORS_FILE"]
 
 CATALOG_FILE = "catalog.sqlite"
-VECTORS_FILE = "vectors.npy"
 BM25_INDPTR_FILE = "bm25_indptr.npy"
 BM25_ROWS_FILE = "bm25_rows.npy"
 BM25_WEIGHTS_FILE = "bm25_weights.npy"
-SENTENCE_VECTORS_FILE = "sentence_vectors.npy"  # float16, one row per sentence of every searchable passage
 SENTENCE_FIRSTS_FILE = "sentence_firsts.npy"  # int64: passage row r's sentences are rows firsts[r]:firsts[r+1]
 # What BM25 was built from, passage by passage (for updates; not read when serving): term ids, counts,
 # each searchable passage's first pair (int64, one more than the passages) and token count
@@ -57,28 +65,31 @@ class CorpusIndex:
             raise IndexStoreError(str(exc)) from None
         self.size = int(self.manifest["counts"]["searchable"])
         self.dimension = int(self.manifest["dimension"])
-        self.vectors = generation.load_array(VECTORS_FILE)
-        if self.vectors.shape != (self.size, self.dimension) or self.vectors.dtype != np.float32:
-            raise IndexStoreError("index vectors do not match the manifest")
-        try:
-            self._vector_file = VectorFileReader(generation.file(VECTORS_FILE))
-        except (OSError, ValueError) as exc:
-            raise IndexStoreError(f"index file {VECTORS_FILE} is unreadable: {exc}") from None
+        self.vectors: npt.NDArray[Any] | ChunkedVectors
+        if not is_shared(self.manifest):  # one file in search-row order: checked through its memory map first
+            self.vectors = generation.load_array(VECTORS_FILE)
+            if self.vectors.shape != (self.size, self.dimension) or self.vectors.dtype != np.float32:
+                raise IndexStoreError("index vectors do not match the manifest")
+        self._vector_file, self._sentence_file, self._sentence_starts = open_vectors(generation, self.size)
+        if is_shared(self.manifest):
+            self.vectors = self._vector_file
+            if self.vectors.shape != (self.size, self.dimension) or self._vector_file.stored_dtype != np.float32:
+                self.close()
+                raise IndexStoreError("index vectors do not match the manifest")
         if "sentences" not in self.manifest:
-            self._vector_file.close()
+            self.close()
             raise IndexStoreError("the index was written by an older version (no sentence vectors)")
-        self._sentence_firsts = generation.load_array(SENTENCE_FIRSTS_FILE)
-        try:
-            self._sentence_file = VectorFileReader(generation.file(SENTENCE_VECTORS_FILE))
-        except (OSError, ValueError) as exc:
-            self._vector_file.close()
-            raise IndexStoreError(f"index file {SENTENCE_VECTORS_FILE} is unreadable: {exc}") from None
-        firsts = self._sentence_firsts
+        self._sentence_firsts = firsts = generation.load_array(SENTENCE_FIRSTS_FILE)
+        if self._sentence_starts is None:
+            self._sentence_starts = firsts[:-1]
+        starts = self._sentence_starts
         if (
             len(firsts) != self.size + 1
-            or self._sentence_file.shape != (int(firsts[-1]), self.dimension)
+            or len(starts) != self.size
+            or self._sentence_file.shape[1] != self.dimension
             or int(firsts[0]) != 0
-            or (not generation.checked and bool(np.any(np.diff(firsts) < 0)))
+            or (not is_shared(self.manifest) and self._sentence_file.shape[0] != int(firsts[-1]))
+            or (not generation.checked and not _sentences_within(firsts, starts, self._sentence_file.physical_rows))
         ):
             self.close()
             raise IndexStoreError("index sentence vectors do not match the passages")
@@ -143,8 +154,12 @@ class CorpusIndex:
         """Unit vectors of the sentences of passages `rows` (`index.sentences.sentences_of` of each text,
         in order), computed at index time, one positional read per passage."""
         try:
+            firsts, starts = self._sentence_firsts, self._sentence_starts
+            assert starts is not None
             return {
-                row: self._sentence_file.row_range(int(self._sentence_firsts[row]), int(self._sentence_firsts[row + 1]))
+                row: self._sentence_file.physical_range(
+                    int(starts[row]), int(starts[row]) + int(firsts[row + 1]) - int(firsts[row])
+                )
                 for row in dict.fromkeys(rows)
             }
         except (OSError, ValueError, IndexError) as exc:
@@ -266,6 +281,44 @@ class CorpusIndex:
         if self.stored_sentence_terms is not None:
             self.stored_sentence_terms.close()
             self.stored_sentence_terms = None
+
+
+def open_vectors(
+    generation: Generation, size: int
+) -> tuple[ChunkedVectors, ChunkedVectors, npt.NDArray[np.int64] | None]:
+    """The passage vectors (by search row), the sentence vectors (by row of their chunks) and, for shared
+    chunks, each search row's first sentence row in them (None: the sentence firsts say it)."""
+    passage_names, sentence_names = chunk_names(generation.manifest)
+    shared = is_shared(generation.manifest)
+    rows = generation.load_array(PASSAGE_ROWS_FILE) if shared else None
+    starts = generation.load_array(SENTENCE_ROWS_FILE) if shared else None
+    if rows is not None and (len(rows) != size or rows.dtype != np.int64):
+        raise IndexStoreError("index vector rows do not match the passages")
+    if starts is not None and (len(starts) != size or starts.dtype != np.int64):
+        raise IndexStoreError("index sentence vector rows do not match the passages")
+    passages = sentences = None
+    try:
+        passages = ChunkedVectors([generation.file(name) for name in passage_names], rows)
+        sentences = ChunkedVectors([generation.file(name) for name in sentence_names])
+    except (OSError, ValueError) as exc:
+        if passages is not None:
+            passages.close()
+        problem = "are unreadable" if isinstance(exc, OSError) else "do not match the manifest"
+        raise IndexStoreError(f"index vectors {problem}: {exc}") from None
+    if not generation.checked and not passages.rows_within_chunks():
+        passages.close()
+        sentences.close()
+        raise IndexStoreError("index vector rows point outside the vector files")
+    return passages, sentences, starts
+
+
+def _sentences_within(firsts: npt.NDArray[Any], starts: npt.NDArray[Any], physical_rows: int) -> bool:
+    """Every passage's sentence vectors lie within the chunks (sentence counts never negative)."""
+    counts = np.diff(np.asarray(firsts, dtype=np.int64))
+    if bool(np.any(counts < 0)):
+        return False
+    ends = np.asarray(starts, dtype=np.int64) + counts
+    return not len(ends) or (int(np.min(starts)) >= 0 and int(ends.max()) <= physical_rows)
 
 
 def _check_postings(rows: npt.NDArray[Any], weights: npt.NDArray[Any], size: int) -> None:

@@ -6,6 +6,7 @@ ever read. Non-finite or wrongly shaped vectors are refused, and FAISS's -1 "no 
 
 from __future__ import annotations
 
+from collections.abc import Sized
 from typing import Any
 
 import numpy as np
@@ -34,7 +35,7 @@ class DenseIndex:
     """FAISS inner-product index whose ids are passage rows: exact (flat, built from the stored vectors)
     unless an approximate index is given."""
 
-    def __init__(self, vectors: npt.NDArray[np.float32], dimension: int, approximate: Any = None) -> None:
+    def __init__(self, vectors: npt.NDArray[np.float32] | Sized, dimension: int, approximate: Any = None) -> None:
         import faiss  # deferred: only retrieval needs it
 
         self.dimension = dimension
@@ -45,7 +46,7 @@ class DenseIndex:
             self._index = approximate
             self.exact = False
             return
-        checked = check_vectors(vectors, dimension)
+        checked = check_vectors(np.asarray(vectors), dimension)
         self.size = checked.shape[0]
         self._index = faiss.IndexFlatIP(dimension)
         self.exact = True

@@ -136,6 +136,21 @@ class GenerationWriter:
         self.index_dir = index_dir
         self.path = index_dir / f"tmp-{secrets.token_hex(6)}"
         self.path.mkdir()
+        self._linked: dict[str, dict[str, Any]] = {}  # file name -> its manifest entry in the generation linked from
+
+    def link(self, previous: Generation, name: str) -> None:
+        """Make file `name` of `previous` a file of this generation too, without copying it: a hard link
+        (published files are never written again). Its checksum is the previous manifest's; it is not
+        read, hashed or synced again."""
+        facts = previous.manifest["files"][name]
+        os.link(previous.file(name), self.path / name)
+        self._linked[name] = {"size": int(facts["size"]), "sha256": str(facts["sha256"])}
+
+    def unlink(self, name: str) -> None:
+        """Remove file `name` from the generation being written (linked or not), if it is there."""
+        self._linked.pop(name, None)
+        with contextlib.suppress(FileNotFoundError):
+            (self.path / name).unlink()
 
     def save_array(self, name: str, array: npt.NDArray[Any]) -> None:
         with open(self.path / name, "wb") as handle:
@@ -173,12 +188,18 @@ class GenerationWriter:
     def publish(self, manifest: dict[str, Any]) -> Generation:
         """Checksum every file into the manifest, fsync, rename into place, switch CURRENT."""
         files, signatures = {}, {}
-        items = sorted(self.path.iterdir())
+        items = sorted(item for item in self.path.iterdir() if item.name not in self._linked)
         # fsync and checksum the files side by side: both wait on the disk or hash outside the GIL
         with ThreadPoolExecutor(PUBLISH_WORKERS, thread_name_prefix="publish") as workers:
             for item, (stat, digest) in zip(items, workers.map(_synced_checksum, items), strict=True):
                 signatures[item.name] = _signature(stat)
                 files[item.name] = {"size": stat.st_size, "sha256": digest}
+        for name, facts in self._linked.items():  # on disk already: synced and checksummed when first written
+            stat = (self.path / name).stat()
+            if stat.st_size != facts["size"]:
+                raise IndexStoreError(f"index file {name} changed while it was shared")
+            signatures[name] = _signature(stat)
+            files[name] = dict(facts)
         manifest = dict(manifest, format_version=FORMAT_VERSION, files=files)
         manifest_path = self.path / MANIFEST
         manifest_path.write_text(json.dumps(manifest, indent=1, sort_keys=True), encoding="utf-8")
