@@ -220,6 +220,8 @@ class GenerationWriter:
         _fsync_dir(self.index_dir)
         crash_point("after-switch")
         _collect_garbage(self.index_dir, keep={final.name})
+        for name in self._linked:  # removing an older generation that shared the file changed its ctime
+            signatures[name] = _signature((final / name).stat())
         return Generation(final, manifest, signatures=signatures)
 
 
