@@ -25,7 +25,7 @@ from index.errors import IndexStoreError, ModelError
 from index.store import CURRENT, MANIFEST, GenerationWriter, current_generation, sha256_file
 from qa.engine import QAEngine
 from tests.reliability.fakes import HashEmbedder, NaNEmbedder, NullReporter, ShortEmbedder
-from tests.reliability.helpers import REPO, driver_env, write_corpus
+from tests.reliability.helpers import REPO, driver_env, rewrite_document, write_corpus
 
 
 @pytest.fixture
@@ -53,6 +53,35 @@ def _reseal(generation: Path, **manifest_changes: Any) -> None:
 def _reopen(corpus: Path, index_dir: Path) -> tuple[CorpusIndex, NullReporter]:
     reporter = NullReporter()
     return open_index(FolderSource(corpus), index_dir, HashEmbedder(), reporter), reporter
+
+
+def test_a_damaged_vector_file_that_two_generations_share_is_detected_and_rebuilt(
+    built: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """An update links the vector files it keeps (index/vector_chunks.py): one damaged file is damaged in
+    both generations. It fails its checksum, and the rebuild takes nothing from it."""
+    corpus, index_dir = built
+    rewrite_document(corpus, 1, "beta")
+    open_index(FolderSource(corpus), index_dir, HashEmbedder(), NullReporter()).close()
+    live = _live(index_dir)
+    shared = json.loads((live / MANIFEST).read_text())["vector_chunks"]["sentences"][0]
+    assert (live / shared).stat().st_nlink == 2  # the first generation's file
+    data = bytearray((live / shared).read_bytes())
+    data[len(data) * 2 // 3] ^= 0x01
+    (live / shared).write_bytes(bytes(data))  # in place: the other generation's name sees it too
+    with pytest.raises(IndexStoreError, match="fails its checksum"):
+        current_generation(index_dir)
+    rebuilt, reporter = _reopen(corpus, index_dir)
+    fresh = open_index(FolderSource(corpus), tmp_path / "fresh", HashEmbedder(), NullReporter())
+    try:
+        assert any("fails its checksum" in n for n in reporter.notes), reporter.notes
+        rows = list(range(rebuilt.size))
+        mine, theirs = rebuilt.sentence_vectors(rows), fresh.sentence_vectors(rows)
+        assert all(np.array_equal(mine[row], theirs[row]) for row in rows)
+        assert current_generation(index_dir) is not None  # whole again
+    finally:
+        rebuilt.close()
+        fresh.close()
 
 
 @pytest.mark.parametrize(
