@@ -50,7 +50,7 @@ from index.sentence_terms import (
     remap_ids,
 )
 from index.sentences import SENTENCES_VERSION, sentences_of
-from index.stages import INDEXING
+from index.stages import INDEXING, embedded_note
 from index.store import (
     Generation,
     GenerationWriter,
@@ -1098,8 +1098,5 @@ def build_generation(
         seconds=time.perf_counter() - started,
     )
     if embedding.embedded:
-        reporter.note(
-            f"embedded {embedding.embedded} passages in {embedding.seconds:.1f} s "
-            f"({embedding.embedded / max(embedding.seconds, 1e-9):,.0f}/s)"
-        )
+        reporter.note(embedded_note(embedding.embedded, embedding.seconds))
     return generation, stats

@@ -6,7 +6,7 @@ import sys
 import time
 from typing import TextIO
 
-from index.stages import BYTE_STAGES
+from index.stages import BYTE_STAGES, embedded_note
 from qa.escape import safe_line
 
 BAR_WIDTH = 28
@@ -88,5 +88,5 @@ class StderrReporter:
             self.stream.flush()
         elif finished and stage == "embedding":
             elapsed = max(now - self._stage_started, 1e-9)
-            self.stream.write(f"qa: embedded {total} passages in {elapsed:.1f} s ({total / elapsed:,.0f}/s)\n")
+            self.stream.write(f"qa: {embedded_note(total, elapsed)}\n")
             self.stream.flush()
