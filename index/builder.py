@@ -311,15 +311,16 @@ def _previous_vectors(previous: Generation | None, model_id: str) -> _PreviousVe
         passages, sentences, starts = layout.open_vectors(previous, size)
     except (ValueError, OSError, IndexStoreError):
         return None
-    passage_rows = passages.row_map()
-    if starts is None:
-        starts = firsts[:-1]
     passage_chunks, sentence_chunks = chunk_names(previous.manifest)
     old = _PreviousVectors(
-        previous, hashes, passages, sentences, firsts, passage_rows, np.asarray(starts, np.int64),
-        passage_chunks, sentence_chunks,
+        previous, hashes, passages, sentences, firsts, passages.row_map(),
+        np.asarray(firsts[:-1] if starts is None else starts, np.int64), passage_chunks, sentence_chunks,
     )  # fmt: skip
-    if len(passages) != size or (starts is firsts[:-1] and int(firsts[-1]) != sentences.physical_rows):
+    if (
+        len(passages) != size
+        or (starts is None and int(firsts[-1]) != sentences.physical_rows)  # one chunk in search-row order
+        or not layout.sentences_within(firsts, old.sentence_starts, sentences.physical_rows)
+    ):
         old.close()
         return None
     return old

@@ -32,8 +32,6 @@ from index.vector_chunks import (
     is_shared,
 )
 
-__all__ = ["CorpusIndex", "SENTENCE_VECTORS_FILE", "VECTORS_FILE"]
-
 CATALOG_FILE = "catalog.sqlite"
 BM25_INDPTR_FILE = "bm25_indptr.npy"
 BM25_ROWS_FILE = "bm25_rows.npy"
@@ -89,7 +87,7 @@ class CorpusIndex:
             or self._sentence_file.shape[1] != self.dimension
             or int(firsts[0]) != 0
             or (not is_shared(self.manifest) and self._sentence_file.shape[0] != int(firsts[-1]))
-            or (not generation.checked and not _sentences_within(firsts, starts, self._sentence_file.physical_rows))
+            or (not generation.checked and not sentences_within(firsts, starts, self._sentence_file.physical_rows))
         ):
             self.close()
             raise IndexStoreError("index sentence vectors do not match the passages")
@@ -312,7 +310,7 @@ def open_vectors(
     return passages, sentences, starts
 
 
-def _sentences_within(firsts: npt.NDArray[Any], starts: npt.NDArray[Any], physical_rows: int) -> bool:
+def sentences_within(firsts: npt.NDArray[Any], starts: npt.NDArray[Any], physical_rows: int) -> bool:
     """Every passage's sentence vectors lie within the chunks (sentence counts never negative)."""
     counts = np.diff(np.asarray(firsts, dtype=np.int64))
     if bool(np.any(counts < 0)):
