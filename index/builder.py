@@ -264,7 +264,7 @@ class _PreviousVectors:
     lie in its chunk files (`index.vector_chunks`)."""
 
     generation: Generation
-    rows: dict[str, int]  # embed_hash -> passage row
+    rows: _ReusableRows  # which previous search row holds a text's vectors
     passages: ChunkedVectors  # by search row
     sentences: ChunkedVectors  # by row of the sentence chunks
     sentence_firsts: npt.NDArray[np.int64]  # search row r's sentences are sentences firsts[r]:firsts[r + 1]
@@ -293,6 +293,42 @@ class _PreviousVectors:
     def close(self) -> None:
         self.passages.close()
         self.sentences.close()
+        self.rows.close()
+
+
+class _ReusableRows:
+    """The previous search row that holds the vectors of an embedded text (by its embed hash). A file indexed
+    before looks among its own previous passages only (one indexed query): editing one file of a million
+    passages does not read a million hashes (2.2 s). Another file's passages could not serve it anyway, as
+    the embedded text begins with the document's title. A new file looks among all the previous passages (a
+    renamed or copied file reuses its vectors), read once, when first needed."""
+
+    def __init__(self, catalog: Path, documents: dict[str, int]) -> None:
+        self._catalog_path = catalog
+        self._catalog: Catalog | None = None
+        self._documents = documents  # path -> previous document id
+        self._every: dict[str, int] | None = None
+        self._path: str | None = None
+        self._rows: dict[str, int] = {}
+
+    def row(self, path: str, embed_hash: str) -> int | None:
+        if path != self._path:
+            self._path = path
+            if self._catalog is None:
+                self._catalog = Catalog(self._catalog_path)
+            doc = self._documents.get(path)
+            if doc is not None:
+                self._rows = self._catalog.embed_hashes(doc)
+            else:
+                if self._every is None:
+                    self._every = self._catalog.embed_hashes()
+                self._rows = self._every
+        return self._rows.get(embed_hash)
+
+    def close(self) -> None:
+        if self._catalog is not None:
+            self._catalog.close()
+            self._catalog = None
 
 
 def _previous_vectors(previous: Generation | None, model_id: str) -> _PreviousVectors | None:
@@ -304,8 +340,10 @@ def _previous_vectors(previous: Generation | None, model_id: str) -> _PreviousVe
         return None
     try:
         catalog = Catalog(previous.file(layout.CATALOG_FILE))
-        hashes = catalog.embed_hashes()
-        catalog.close()
+        try:
+            documents = {record.path: record.doc for record in catalog.documents()}
+        finally:
+            catalog.close()
         firsts = np.load(previous.file(layout.SENTENCE_FIRSTS_FILE), allow_pickle=False).astype(np.int64)
         size = len(firsts) - 1
         passages, sentences, starts = layout.open_vectors(previous, size)
@@ -313,9 +351,16 @@ def _previous_vectors(previous: Generation | None, model_id: str) -> _PreviousVe
         return None
     passage_chunks, sentence_chunks = chunk_names(previous.manifest)
     old = _PreviousVectors(
-        previous, hashes, passages, sentences, firsts, passages.row_map(),
-        np.asarray(firsts[:-1] if starts is None else starts, np.int64), passage_chunks, sentence_chunks,
-    )  # fmt: skip
+        generation=previous,
+        rows=_ReusableRows(previous.file(layout.CATALOG_FILE), documents),
+        passages=passages,
+        sentences=sentences,
+        sentence_firsts=firsts,
+        passage_rows=passages.row_map(),
+        sentence_starts=np.asarray(firsts[:-1] if starts is None else starts, np.int64),
+        passage_chunks=passage_chunks,
+        sentence_chunks=sentence_chunks,
+    )
     if (
         len(passages) != size
         or (starts is None and int(firsts[-1]) != sentences.physical_rows)  # one chunk in search-row order
@@ -846,7 +891,6 @@ def build_generation(
     `previous_documents`: the previous generation's document records, when the caller read them already."""
     started = time.perf_counter()
     old_vectors = _previous_vectors(previous, embedder.model_id)
-    old_rows = old_vectors.rows if old_vectors is not None else {}
     same_settings = previous is not None and previous.manifest.get("settings") == settings.as_manifest()
     kept: dict[str, _KeptDocument] = {}
     old_terms = None
@@ -970,7 +1014,7 @@ def build_generation(
                         first = sentence_count
                         sentence_firsts.append(first)
                         sentence_count += len(spans)
-                        old = old_rows.get(embed_hash)
+                        old = old_vectors.rows.row(entry.path, embed_hash) if old_vectors is not None else None
                         if reuse is not None and old is not None and reuse.sentence_count(old) == len(spans):
                             # the same embedded text, split by the same splitter (the manifest's sentences
                             # version): its vectors are the previous generation's

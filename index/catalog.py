@@ -241,9 +241,15 @@ class Catalog:
         row = self._db.execute("SELECT * FROM passages WHERE id = ?", (passage_id,)).fetchone()
         return PassageRecord(*row) if row else None
 
-    def embed_hashes(self) -> dict[str, int]:
-        """embed_hash -> search_row, for reusing vectors of unchanged passages."""
-        cursor = self._db.execute("SELECT embed_hash, search_row FROM passages WHERE search_row IS NOT NULL")
+    def embed_hashes(self, doc: int | None = None) -> dict[str, int]:
+        """embed_hash -> search_row, for reusing vectors of unchanged passages: of document `doc`'s passages
+        (an indexed query), or of every passage."""
+        if doc is None:
+            cursor = self._db.execute("SELECT embed_hash, search_row FROM passages WHERE search_row IS NOT NULL")
+        else:
+            cursor = self._db.execute(
+                "SELECT embed_hash, search_row FROM passages WHERE doc = ? AND search_row IS NOT NULL", (doc,)
+            )
         return {str(h): int(r) for h, r in cursor}
 
     def extended_terms(self, prefixes: Sequence[str]) -> set[str]:

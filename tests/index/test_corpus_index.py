@@ -4,6 +4,7 @@ stored vectors are read row by row."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -247,6 +248,33 @@ def test_an_update_links_the_vectors_it_keeps_and_writes_only_the_new_ones(tmp_p
         _assert_same_as_a_full_build(updated, corpus, tmp_path / "full2")
     finally:
         updated.close()
+
+
+def _embedded(corpus: Path, index_dir: Path) -> int:
+    """Open (update) the index; how many passages that embedded."""
+    reporter = RecordingReporter()
+    open_index(FolderSource(corpus), index_dir, HashEmbedder(), reporter).close()
+    counts = [re.search(r"\((\d+) embedded, \d+ reused\)", note) for note in reporter.notes]
+    return next(int(match.group(1)) for match in counts if match)
+
+
+def test_an_update_embeds_what_the_files_it_reads_did_not_hold_before(tmp_path: Path) -> None:
+    """Vectors are reused by embedded text: an edited file's unchanged paragraphs from its own previous
+    version (looked up by document: the million hashes of a large index are not read for an edit), a renamed
+    file's from any file. A paragraph moved into another file is embedded again: its embedded text begins
+    with that file's title."""
+    corpus = write_corpus(tmp_path / "corpus", "alpha", documents=4, paragraphs=5)
+    index_dir = tmp_path / "index"
+    assert _embedded(corpus, index_dir) > 0
+    with open(corpus / "doc1.txt", "a", encoding="utf-8") as handle:
+        handle.write("\nA new closing paragraph about the harbour's ferries.\n")
+    assert _embedded(corpus, index_dir) == 1
+    (corpus / "doc2.txt").rename(corpus / "renamed.txt")
+    assert _embedded(corpus, index_dir) == 0
+    moved = (corpus / "doc3.txt").read_text(encoding="utf-8").split("\n\n")[-1]
+    with open(corpus / "doc0.txt", "a", encoding="utf-8") as handle:
+        handle.write(f"\n{moved}\n")
+    assert _embedded(corpus, index_dir) == 1
 
 
 def test_without_hard_links_an_update_copies_the_vectors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
