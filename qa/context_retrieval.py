@@ -34,10 +34,11 @@ Wraps the plain retriever (`qa.retrieve.Retriever`) without changing it:
    A follow-up that refers back ("Were there any compatibility notes in that release?") and whose own
    words the latest answer's document holds stays in that document, even when the carried words rank
    another first: the user asks about what they just read. A follow-up that speaks of it with a personal
-   pronoun ("And what is its status?" after the part of a table about Oslo) starts with the passage just
-   read, when that passage (its heading and a table's header counted) holds `topic_coverage` of the
-   question's own idf mass (abg-coqa val: the first passage holds the rationale in 264 target turns, 261
-   without).
+   pronoun ("And what is its status?" after the part of a table about Oslo) or in too few words to stand
+   alone ("How many counts?" after the passage on the conviction) starts with the passage just read, when
+   that passage (its heading and a table's header counted) holds `topic_coverage` of the question's own idf
+   mass (abg-coqa val: the first passage holds the rationale in 264 target turns, 261 without; 270 rather
+   than 269 once too few words count as well as a pronoun).
    The retrieval also hands on the question's own vector, with which the engine picks each passage's
    answer sentence (`qa.engine.QAEngine.compose`; the carried words weigh a tenth there, to break ties:
    val's highlighted sentence on the rationale 174 -> 177 of 261).
@@ -316,9 +317,10 @@ class ContextualRetriever:
 
     def _read_passage(self, own_terms: list[str], context: TopicContext, candidates: list[Candidate]) -> int | None:
         """The search row of the passage the user just read (the latest answer's first), when the question
-        speaks of it (a personal pronoun: "And what is its status?") and it holds `topic_coverage` of the
-        question's own idf mass, its heading and a table's header counted, and the contextual search found it."""
-        if not (self.settings.stay_on_last_passage and context.pronoun and context.last_passage and own_terms):
+        refers back (a personal pronoun: "And what is its status?", or too few words to stand alone: "How many
+        counts?") and that passage holds `topic_coverage` of the question's own idf mass, its heading and a
+        table's header counted, and the contextual search found it."""
+        if not (self.settings.stay_on_last_passage and context.cue and context.last_passage and own_terms):
             return None
         record = self.index.catalog.passage_by_id(context.last_passage)
         if record is None or record.search_row is None or all(c.row != record.search_row for c in candidates):

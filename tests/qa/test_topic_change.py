@@ -72,3 +72,18 @@ def test_a_complete_question_naming_what_the_topic_lacks_is_not_a_follow_up(engi
     assert other.passages[0].citation.path.endswith("002_3b424afd968655b2.txt")
     assert other.passages[0].citation.paragraph in (2, 4)
     assert conversation.topic_start == 2
+
+
+def test_a_short_follow_up_starts_with_the_passage_just_read_when_it_holds_its_words(engine: QAEngine) -> None:
+    # "How many loaves?" has no pronoun, but one word of its own is too few to stand alone: like "And what is
+    # its status?", it asks about the passage just read when that passage holds its words (abg-coqa val: the
+    # first passage holds the rationale in 270 target turns, 269 when only a pronoun counted)
+    conversation = Conversation()
+    first = engine.ask("Which Lyon bakery won the national baguette prize?", conversation=conversation)
+    question = "How many loaves?"
+    context = conversation.context(question, engine.index.shared_section)
+    retrieval, decision = engine.contextual.retrieve(question, context, "hybrid", 5)
+    assert decision.follow_up
+    assert "the passage just read" in decision.reason
+    shown = engine.index.passages([retrieval.candidates[0].row])[retrieval.candidates[0].row]
+    assert shown.id == first.passages[0].id
