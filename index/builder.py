@@ -68,7 +68,7 @@ from index.vector_chunks import (
     VECTORS_FILE,
     ChunkedVectors,
     chunk_names,
-    shareable,
+    chunks_to_link,
 )
 from index.vector_file import VectorFileWriter
 
@@ -273,9 +273,9 @@ class _PreviousVectors:
     passage_chunks: list[str]
     sentence_chunks: list[str]
 
-    def shareable(self) -> bool:
-        """Whether the next generation may link these chunks rather than copy the vectors it keeps."""
-        return shareable(len(self.passage_chunks), self.passages.physical_rows, len(self.passages))
+    def chunks_to_link(self) -> int:
+        """How many of these chunks, from the first, the next generation links (`index.vector_chunks`)."""
+        return chunks_to_link(len(self.passage_chunks), self.passages.physical_rows, len(self.passages))
 
     def sentence_block(self, start: int, stop: int) -> npt.NDArray[np.float32]:
         """The sentence vectors of search rows [start, stop), in order: one read per run of rows whose
@@ -371,10 +371,10 @@ def _previous_vectors(previous: Generation | None, model_id: str) -> _PreviousVe
     return old
 
 
-def _link_chunks(writer: GenerationWriter, old: _PreviousVectors) -> bool:
-    """Link the previous generation's vector chunks into the new one; False (and none linked) when the
-    file system refuses hard links."""
-    names = [*old.passage_chunks, *old.sentence_chunks]
+def _link_chunks(writer: GenerationWriter, old: _PreviousVectors, count: int) -> bool:
+    """Link the first `count` of the previous generation's passage and sentence chunks into the new one;
+    False (and none linked) when the file system refuses hard links."""
+    names = [*old.passage_chunks[:count], *old.sentence_chunks[:count]]
     try:
         for name in names:
             writer.link(old.generation, name)
@@ -388,10 +388,19 @@ def _link_chunks(writer: GenerationWriter, old: _PreviousVectors) -> bool:
 class _SharedChunks:
     """Where a new generation's vectors are when it links the previous generation's chunk files: each
     search row's row in the passage chunks and its first row in the sentence chunks, the previous
-    generation's for a kept or reused passage, the new chunk's for one embedded now."""
+    generation's for a kept or reused passage whose chunk is linked, the new chunk's for one embedded now
+    or kept from a chunk that is not linked (its vectors are copied there)."""
 
-    def __init__(self, old: _PreviousVectors) -> None:
+    def __init__(
+        self, old: _PreviousVectors, linked: int, vectors: VectorFileWriter, sentence_vectors: VectorFileWriter
+    ) -> None:
         self.old = old
+        self.linked = linked  # the previous generation's first `linked` chunks are linked
+        self.vectors = vectors
+        self.sentence_vectors = sentence_vectors
+        # rows below these lie in the linked chunks; rows of the new chunks are numbered from there
+        self.passage_base = sum(len(old.passages.chunk(i)) for i in range(linked))
+        self.sentence_base = sum(len(old.sentences.chunk(i)) for i in range(linked))
         self.passage_rows = array("q")
         self.sentence_rows = array("q")
         self.new_passages = 0  # rows written to the new chunks so far
@@ -399,14 +408,29 @@ class _SharedChunks:
 
     def reuse(self, start: int, stop: int) -> None:
         """The previous generation's search rows [start, stop) come next."""
-        self.passage_rows.frombytes(self.old.passage_rows[start:stop].tobytes())
-        self.sentence_rows.frombytes(self.old.sentence_starts[start:stop].tobytes())
+        rows = self.old.passage_rows[start:stop]
+        starts = self.old.sentence_starts[start:stop]
+        if not len(rows) or int(rows.max()) < self.passage_base:  # all in linked chunks
+            self.passage_rows.frombytes(rows.tobytes())
+            self.sentence_rows.frombytes(starts.tobytes())
+            return
+        firsts = self.old.sentence_firsts
+        for offset, (row, first) in enumerate(zip(rows.tolist(), starts.tolist(), strict=True)):
+            if row < self.passage_base:
+                self.passage_rows.append(row)
+                self.sentence_rows.append(first)
+                continue
+            old_row = start + offset
+            count = int(firsts[old_row + 1] - firsts[old_row])
+            local, local_sentence = self.new(count)
+            self.vectors.write(local, self.old.passages.rows_at([old_row]))
+            self.sentence_vectors.write(local_sentence, self.old.sentences.physical_range(first, first + count))
 
     def new(self, sentences: int) -> tuple[int, int]:
-        """The next search row is embedded now, with `sentences` sentences: its rows in the new chunks."""
+        """The next search row's vectors go to the new chunks, with `sentences` sentences: their rows there."""
         rows = self.new_passages, self.new_sentences
-        self.passage_rows.append(self.old.passages.physical_rows + self.new_passages)
-        self.sentence_rows.append(self.old.sentences.physical_rows + self.new_sentences)
+        self.passage_rows.append(self.passage_base + self.new_passages)
+        self.sentence_rows.append(self.sentence_base + self.new_sentences)
         self.new_passages += 1
         self.new_sentences += sentences
         return rows
@@ -904,10 +928,10 @@ def build_generation(
     # An update that keeps most vectors links the previous generation's vector files and writes only the
     # new vectors, into new chunk files (`index.vector_chunks`); a first build, or chunks that are many or
     # mostly garbage, write one chunk of each in search-row order.
-    shared = _SharedChunks(old_vectors) if old_vectors is not None and old_vectors.shareable() else None
-    if shared is not None and not _link_chunks(writer, shared.old):
-        shared = None  # a file system without hard links: the vectors are copied
-    suffix = f"-{secrets.token_hex(4)}" if shared is not None else ""
+    linked = old_vectors.chunks_to_link() if old_vectors is not None else 0
+    if old_vectors is not None and linked and not _link_chunks(writer, old_vectors, linked):
+        linked = 0  # a file system without hard links: the vectors are copied
+    suffix = f"-{secrets.token_hex(4)}" if linked else ""
     vectors_name = VECTORS_FILE.replace(".npy", f"{suffix}.npy")
     sentence_vectors_name = SENTENCE_VECTORS_FILE.replace(".npy", f"{suffix}.npy")
     try:
@@ -917,6 +941,9 @@ def build_generation(
         vectors = VectorFileWriter(writer.path / vectors_name, embedder.dimension)
         sentence_vectors = VectorFileWriter(writer.path / sentence_vectors_name, embedder.dimension, SENTENCE_DTYPE)
         sentence_terms = SentenceTermsWriter(writer.path)
+        shared = None
+        if old_vectors is not None and linked:
+            shared = _SharedChunks(old_vectors, linked, vectors, sentence_vectors)
     except (OSError, sqlite3.Error) as exc:
         writer.abort()
         if old_vectors is not None:
@@ -1059,7 +1086,10 @@ def build_generation(
         else:
             vectors.finish(shared.new_passages)
             sentence_vectors.finish(shared.new_sentences)
-            chunks = {"passages": list(shared.old.passage_chunks), "sentences": list(shared.old.sentence_chunks)}
+            chunks = {
+                "passages": shared.old.passage_chunks[: shared.linked],
+                "sentences": shared.old.sentence_chunks[: shared.linked],
+            }
             if shared.new_passages:
                 chunks["passages"].append(vectors_name)
                 chunks["sentences"].append(sentence_vectors_name)

@@ -10,8 +10,9 @@ and writes only the new vectors into one new chunk. Two maps say where each sear
 
 The manifest's "vector_chunks" lists the chunk files in order. An index without it (a fresh build, a
 compaction, an index written before) has one chunk of each kind in search-row order and no maps. Rows no
-search row points to any more are garbage; once they outnumber the live rows, or the chunks are many, the
-next update writes one fresh chunk again (`shareable`).
+search row points to any more are garbage; once they outnumber the live rows the next update writes one
+fresh chunk again, and once the chunks are many it links only the first and copies the live rows of the
+others into its new chunk (`chunks_to_link`).
 """
 
 from __future__ import annotations
@@ -68,6 +69,10 @@ class ChunkedVectors:
         self.shape: tuple[int, int] = (count, self._readers[0].shape[1])
         self.dtype = np.dtype(np.float32)  # whatever the chunks store, rows are returned as float32
         self.stored_dtype = self._readers[0].dtype
+
+    def chunk(self, index: int) -> VectorFileReader:
+        """The `index`-th chunk file."""
+        return self._readers[index]
 
     @property
     def single(self) -> VectorFileReader | None:
@@ -159,7 +164,11 @@ class ChunkedVectors:
         self.close()
 
 
-def shareable(passage_chunks: int, physical_rows: int, live_rows: int) -> bool:
-    """Whether an update may keep linking the chunks (few enough, and not mostly garbage) rather than
-    write one fresh chunk."""
-    return passage_chunks < MAX_CHUNKS and physical_rows - live_rows <= MAX_GARBAGE * live_rows
+def chunks_to_link(passage_chunks: int, physical_rows: int, live_rows: int) -> int:
+    """How many of the previous generation's chunks (from the first) an update links: all while they are
+    few; only the first once they are many (the live rows of the others, the small chunks of earlier
+    updates, are copied into the new chunk); none once the rows nothing points to outnumber the live ones
+    (one fresh chunk)."""
+    if physical_rows - live_rows > MAX_GARBAGE * live_rows:
+        return 0
+    return passage_chunks if passage_chunks < MAX_CHUNKS else 1

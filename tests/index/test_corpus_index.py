@@ -12,6 +12,7 @@ import pytest
 
 import index.corpus_index
 import index.store
+import index.vector_chunks
 from index.builder import open_index
 from index.catalog import write_catalog
 from index.corpus import Document, FileEntry, FolderSource
@@ -246,6 +247,32 @@ def test_an_update_links_the_vectors_it_keeps_and_writes_only_the_new_ones(tmp_p
     updated = open_index(FolderSource(corpus), index_dir, HashEmbedder(), NullReporter())
     try:
         _assert_same_as_a_full_build(updated, corpus, tmp_path / "full2")
+    finally:
+        updated.close()
+
+
+def test_once_the_chunks_are_many_an_update_links_the_first_and_copies_the_rest(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every small edit adds a chunk; once there are MAX_CHUNKS, an update links only the first (the big
+    one) and copies the live rows of the small ones into its new chunk: a cost in proportion to them, not a
+    rewrite of every vector."""
+    monkeypatch.setattr(index.vector_chunks, "MAX_CHUNKS", 3)
+    corpus = write_corpus(tmp_path / "corpus", "alpha", documents=8, paragraphs=6)
+    index_dir = tmp_path / "index"
+    open_index(FolderSource(corpus), index_dir, HashEmbedder(), NullReporter()).close()
+    chunk_counts = []
+    for n in range(4):  # edits of different files: little garbage, one more chunk each
+        rewrite_document(corpus, n, f"edit{n}", paragraphs=6)
+        updated = open_index(FolderSource(corpus), index_dir, HashEmbedder(), NullReporter())
+        chunk_counts.append(len(updated.manifest["vector_chunks"]["passages"]))
+        passages = updated.manifest["vector_chunks"]["passages"]
+        updated.close()
+    assert chunk_counts == [2, 3, 2, 3]  # the third update linked the first chunk only
+    assert passages[0] == VECTORS_FILE
+    updated = open_index(FolderSource(corpus), index_dir, HashEmbedder(), NullReporter())
+    try:
+        _assert_same_as_a_full_build(updated, corpus, tmp_path / "full")
     finally:
         updated.close()
 
