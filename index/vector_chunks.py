@@ -17,6 +17,7 @@ others into its new chunk (`chunks_to_link`).
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -69,6 +70,7 @@ class ChunkedVectors:
         self.shape: tuple[int, int] = (count, self._readers[0].shape[1])
         self.dtype = np.dtype(np.float32)  # whatever the chunks store, rows are returned as float32
         self.stored_dtype = self._readers[0].dtype
+        self._lock = threading.Lock()
 
     def chunk(self, index: int) -> VectorFileReader:
         """The `index`-th chunk file."""
@@ -112,9 +114,14 @@ class ChunkedVectors:
         return out
 
     def __getitem__(self, key: int | slice | npt.NDArray[np.integer[Any]]) -> npt.NDArray[np.float32]:
-        """One row, consecutive rows (a slice with step 1) or the rows at given indices, read in blocks."""
+        """One row, consecutive rows (a slice with step 1) or the rows at given indices, read in blocks (one
+        caller at a time: the block reads seek)."""
         if isinstance(key, (int, np.integer)):
             return self.rows_at([int(key)])[0]
+        with self._lock:
+            return self._block_rows(key)
+
+    def _block_rows(self, key: slice | npt.NDArray[np.integer[Any]]) -> npt.NDArray[np.float32]:
         if isinstance(key, slice):
             start, stop, step = key.indices(len(self))
             if step != 1:
