@@ -940,6 +940,8 @@ def build_generation(
         )
         vectors = VectorFileWriter(writer.path / vectors_name, embedder.dimension)
         sentence_vectors = VectorFileWriter(writer.path / sentence_vectors_name, embedder.dimension, SENTENCE_DTYPE)
+        writer.mark_shareable(vectors_name)  # the next update links them
+        writer.mark_shareable(sentence_vectors_name)
         sentence_terms = SentenceTermsWriter(writer.path)
         shared = None
         if old_vectors is not None and linked:
@@ -1094,8 +1096,8 @@ def build_generation(
                 chunks["passages"].append(vectors_name)
                 chunks["sentences"].append(sentence_vectors_name)
             else:  # nothing embedded: no new chunk
-                (writer.path / vectors_name).unlink()
-                (writer.path / sentence_vectors_name).unlink()
+                writer.unlink(vectors_name)
+                writer.unlink(sentence_vectors_name)
             passage_map = np.frombuffer(shared.passage_rows, dtype=np.int64)
             if len(passage_map) != search_rows or len(shared.sentence_rows) != search_rows:
                 raise RuntimeError(f"{len(passage_map)} vector rows mapped for {search_rows} passages")

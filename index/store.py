@@ -94,7 +94,7 @@ def _synced_checksum(path: Path) -> tuple[os.stat_result, str]:
     return path.stat(), sha256_file(path)
 
 
-Signatures = dict[str, list[int]]  # file name -> [size, mtime_ns, inode, ctime_ns]
+Signatures = dict[str, list[int]]  # file name -> [size, mtime_ns, inode, ctime_ns (0 for a shareable file)]
 
 
 @dataclass(frozen=True)
@@ -137,6 +137,13 @@ class GenerationWriter:
         self.path = index_dir / f"tmp-{secrets.token_hex(6)}"
         self.path.mkdir()
         self._linked: dict[str, dict[str, Any]] = {}  # file name -> its manifest entry in the generation linked from
+        self._shareable: set[str] = set()  # files a later generation may link (`mark_shareable`)
+
+    def mark_shareable(self, name: str) -> None:
+        """File `name` may become a later generation's by hard link. Linking and unlinking its other names
+        change its ctime, so its signature (the "verified" stamp) leaves ctime out: a write still changes
+        its mtime, and its content is still checksummed whenever the stamp does not match."""
+        self._shareable.add(name)
 
     def link(self, previous: Generation, name: str) -> None:
         """Make file `name` of `previous` a file of this generation too, without copying it: a hard link
@@ -144,11 +151,13 @@ class GenerationWriter:
         read, hashed or synced again."""
         facts = previous.manifest["files"][name]
         os.link(previous.file(name), self.path / name)
-        self._linked[name] = {"size": int(facts["size"]), "sha256": str(facts["sha256"])}
+        self._linked[name] = {"size": int(facts["size"]), "sha256": str(facts["sha256"]), "shareable": True}
+        self._shareable.add(name)
 
     def unlink(self, name: str) -> None:
         """Remove file `name` from the generation being written (linked or not), if it is there."""
         self._linked.pop(name, None)
+        self._shareable.discard(name)
         with contextlib.suppress(FileNotFoundError):
             (self.path / name).unlink()
 
@@ -192,13 +201,14 @@ class GenerationWriter:
         # fsync and checksum the files side by side: both wait on the disk or hash outside the GIL
         with ThreadPoolExecutor(PUBLISH_WORKERS, thread_name_prefix="publish") as workers:
             for item, (stat, digest) in zip(items, workers.map(_synced_checksum, items), strict=True):
-                signatures[item.name] = _signature(stat)
-                files[item.name] = {"size": stat.st_size, "sha256": digest}
+                shareable = item.name in self._shareable
+                signatures[item.name] = _signature(stat, shareable)
+                files[item.name] = {"size": stat.st_size, "sha256": digest} | ({"shareable": True} if shareable else {})
         for name, facts in self._linked.items():  # on disk already: synced and checksummed when first written
             stat = (self.path / name).stat()
             if stat.st_size != facts["size"]:
                 raise IndexStoreError(f"index file {name} changed while it was shared")
-            signatures[name] = _signature(stat)
+            signatures[name] = _signature(stat, shareable=True)
             files[name] = dict(facts)
         manifest = dict(manifest, format_version=FORMAT_VERSION, files=files)
         manifest_path = self.path / MANIFEST
@@ -220,13 +230,11 @@ class GenerationWriter:
         _fsync_dir(self.index_dir)
         crash_point("after-switch")
         _collect_garbage(self.index_dir, keep={final.name})
-        for name in self._linked:  # removing an older generation that shared the file changed its ctime
-            signatures[name] = _signature((final / name).stat())
         return Generation(final, manifest, signatures=signatures)
 
 
-def _signature(stat: os.stat_result) -> list[int]:
-    return [stat.st_size, stat.st_mtime_ns, stat.st_ino, stat.st_ctime_ns]
+def _signature(stat: os.stat_result, shareable: bool = False) -> list[int]:
+    return [stat.st_size, stat.st_mtime_ns, stat.st_ino, 0 if shareable else stat.st_ctime_ns]
 
 
 def _next_generation_number(index_dir: Path) -> int:
@@ -295,7 +303,7 @@ def current_generation(index_dir: Path, verify: bool = True) -> Generation | Non
             raise IndexStoreError(f"index file {file_name} is unreadable: {exc.strerror or exc}") from None
         if stat.st_size != facts.get("size"):
             raise IndexStoreError(f"index file {file_name} has the wrong size (truncated or altered)")
-        signatures[file_name] = _signature(stat)
+        signatures[file_name] = _signature(stat, facts.get("shareable") is True)
     if not verify:
         return Generation(path, manifest)
     if _stamp_matches(index_dir, name, signatures):

@@ -30,12 +30,12 @@ from index.corpus_index import (
     VECTORS_FILE,
     CorpusIndex,
 )
-from index.errors import IndexStoreError
+from index.errors import IndexStoreError, ModelError
 from index.sentence_terms import SENTENCE_SPANS_FILE, SENTENCE_TERM_FIRSTS_FILE, SENTENCE_TERMS_FILE
 from index.sentences import SENTENCES_VERSION, sentences_of
 from index.store import MANIFEST, GenerationWriter, current_generation, sha256_file
 from tests.conftest import RecordingReporter
-from tests.reliability.fakes import HashEmbedder, NullReporter
+from tests.reliability.fakes import HashEmbedder, NaNEmbedder, NullReporter
 from tests.reliability.helpers import rewrite_document, write_corpus
 
 PASSAGES = 1000
@@ -302,6 +302,21 @@ def test_an_update_embeds_what_the_files_it_reads_did_not_hold_before(tmp_path: 
     with open(corpus / "doc0.txt", "a", encoding="utf-8") as handle:
         handle.write(f"\n{moved}\n")
     assert _embedded(corpus, index_dir) == 1
+
+
+def test_a_failed_update_leaves_the_live_generation_verified(tmp_path: Path) -> None:
+    """An update links the live generation's vector files, then fails (here the model returns NaN) and
+    removes its links: linking and unlinking change the files' ctime, which must not make the next load hash
+    every file again (7.8 s at a million passages)."""
+    corpus = write_corpus(tmp_path / "corpus", "alpha", documents=3, paragraphs=4)
+    index_dir = tmp_path / "index"
+    open_index(FolderSource(corpus), index_dir, HashEmbedder(), NullReporter()).close()
+    assert current_generation(index_dir).checked  # type: ignore[union-attr]
+    rewrite_document(corpus, 1, "beta", paragraphs=5)
+    with pytest.raises(ModelError):
+        open_index(FolderSource(corpus), index_dir, NaNEmbedder(), NullReporter())
+    live = current_generation(index_dir)
+    assert live is not None and live.checked and "vector_chunks" not in live.manifest
 
 
 def test_without_hard_links_an_update_copies_the_vectors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
