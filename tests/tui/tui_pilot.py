@@ -6,7 +6,7 @@ from textual.pilot import Pilot
 
 from tui.app import QAApp
 from tui.widgets.answer import AnswerCard
-from tui.widgets.question import QuestionBubble
+from tui.widgets.question import PendingAnswer, QuestionBubble
 
 
 async def ask(pilot: Pilot[int], question: str, settle_s: float = 5.0) -> None:
@@ -23,8 +23,18 @@ async def ask(pilot: Pilot[int], question: str, settle_s: float = 5.0) -> None:
     await pilot.pause()
     view = app.conversation_view
     bubbles = list(app.query(QuestionBubble))
-    if not bubbles or not any(card.request_id == bubbles[-1].request_id for card in app.query(AnswerCard)):
-        return  # no answer (a failure, a superseded question): nothing scrolls
+    if not bubbles:
+        return
+    request_id = bubbles[-1].request_id
+    for _ in range(int(settle_s / 0.05)):  # the worker is done; on a loaded machine its message may come later
+        if any(card.request_id == request_id for card in app.query(AnswerCard)):
+            break
+        pending = [p for p in app.query(PendingAnswer) if p.request_id == request_id]
+        if not pending or pending[0].has_class("failed") or pending[0].has_class("superseded"):
+            return  # no answer (a failure, a superseded question): nothing scrolls
+        await pilot.pause(0.05)
+    else:
+        return
     bubble = bubbles[-1]
     for _ in range(int(settle_s / 0.05)):
         if view.max_scroll_y == 0 or 0 <= bubble.region.y - view.region.y <= 2:
