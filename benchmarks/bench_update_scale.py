@@ -34,8 +34,10 @@ def worker(size: int) -> dict[str, object]:
     index = open_index(FolderSource(corpus_dir(size)), index_dir_for(size), FakeEmbedder(), QuietReporter("[update] "))
     seconds = time.perf_counter() - started
     counts = index.manifest["counts"]
+    chunks = len(index.manifest.get("vector_chunks", {}).get("passages", [None]))  # vector files (shared ones)
     index.close()
-    return {"update_s": seconds, "hwm_mib": mib(status_kib("VmHWM")), "passages": counts["searchable"]}
+    hwm = mib(status_kib("VmHWM"))
+    return {"update_s": seconds, "hwm_mib": hwm, "passages": counts["searchable"], "chunks": chunks}
 
 
 def corpus_dir(size: int) -> Path:
@@ -78,9 +80,9 @@ def main() -> None:
         shutil.copy2(kept, target)
         kept.unlink()
     rows.append(["put it back", *run_worker(args.size).values()])
-    rows = [[label, f"{seconds:.1f}", f"{hwm:,.0f}", f"{n:,}"] for label, seconds, hwm, n in rows]
+    rows = [[label, f"{seconds:.1f}", f"{hwm:,.0f}", f"{n:,}", str(chunks)] for label, seconds, hwm, n, chunks in rows]
     print(f"{args.size:,} paragraphs, file {target.relative_to(corpus)}")
-    print(table(["change", "update s", "peak RSS MiB", "passages"], rows))
+    print(table(["change", "update s", "peak RSS MiB", "passages", "vector chunks"], rows))
 
 
 if __name__ == "__main__":
