@@ -63,12 +63,14 @@ from index.tables import is_table_row, table_end
 from index.tokenize import TOKENIZER_VERSION, span_terms, tokenize
 from index.vector_chunks import (
     PASSAGE_ROWS_FILE,
+    SENTENCE_FIRSTS_FILE,
     SENTENCE_ROWS_FILE,
     SENTENCE_VECTORS_FILE,
     VECTORS_FILE,
     ChunkedVectors,
     chunk_names,
     chunks_to_link,
+    open_stored_vectors,
 )
 from index.vector_file import VectorFileWriter
 
@@ -331,44 +333,37 @@ class _ReusableRows:
             self._catalog = None
 
 
-def _previous_vectors(previous: Generation | None, model_id: str) -> _PreviousVectors | None:
+def _previous_vectors(
+    previous: Generation | None, model_id: str, documents: list[DocumentRecord] | None = None
+) -> _PreviousVectors | None:
     """The vectors a new generation may reuse: the previous one's, when the model and the sentence
-    vectors' version are the same."""
+    vectors' version are the same. `documents`: its document records, when the caller read them already."""
     if previous is None or previous.manifest.get("model_id") != model_id:
         return None
     if not _has_sentence_vectors(previous.manifest):
         return None
     try:
-        catalog = Catalog(previous.file(layout.CATALOG_FILE))
-        try:
-            documents = {record.path: record.doc for record in catalog.documents()}
-        finally:
-            catalog.close()
-        firsts = np.load(previous.file(layout.SENTENCE_FIRSTS_FILE), allow_pickle=False).astype(np.int64)
-        size = len(firsts) - 1
-        passages, sentences, starts = layout.open_vectors(previous, size)
+        if documents is None:
+            catalog = Catalog(previous.file(layout.CATALOG_FILE))
+            try:
+                documents = catalog.documents()
+            finally:
+                catalog.close()
+        stored = open_stored_vectors(previous, int(previous.manifest["counts"]["searchable"]))
     except (ValueError, OSError, IndexStoreError):
         return None
     passage_chunks, sentence_chunks = chunk_names(previous.manifest)
-    old = _PreviousVectors(
+    return _PreviousVectors(
         generation=previous,
-        rows=_ReusableRows(previous.file(layout.CATALOG_FILE), documents),
-        passages=passages,
-        sentences=sentences,
-        sentence_firsts=firsts,
-        passage_rows=passages.row_map(),
-        sentence_starts=np.asarray(firsts[:-1] if starts is None else starts, np.int64),
+        rows=_ReusableRows(previous.file(layout.CATALOG_FILE), {record.path: record.doc for record in documents}),
+        passages=stored.passages,
+        sentences=stored.sentences,
+        sentence_firsts=stored.sentence_firsts,
+        passage_rows=stored.passages.row_map(),
+        sentence_starts=stored.sentence_starts,
         passage_chunks=passage_chunks,
         sentence_chunks=sentence_chunks,
     )
-    if (
-        len(passages) != size
-        or (starts is None and int(firsts[-1]) != sentences.physical_rows)  # one chunk in search-row order
-        or not layout.sentences_within(firsts, old.sentence_starts, sentences.physical_rows)
-    ):
-        old.close()
-        return None
-    return old
 
 
 def _link_chunks(writer: GenerationWriter, old: _PreviousVectors, count: int) -> bool:
@@ -914,7 +909,7 @@ def build_generation(
     consecutive files at a time (`_KeptRuns`); `reread` reads every file (vectors are still reused);
     `previous_documents`: the previous generation's document records, when the caller read them already."""
     started = time.perf_counter()
-    old_vectors = _previous_vectors(previous, embedder.model_id)
+    old_vectors = _previous_vectors(previous, embedder.model_id, previous_documents)
     same_settings = previous is not None and previous.manifest.get("settings") == settings.as_manifest()
     kept: dict[str, _KeptDocument] = {}
     old_terms = None
@@ -1104,7 +1099,7 @@ def build_generation(
             writer.save_array(PASSAGE_ROWS_FILE, passage_map)
             writer.save_array(SENTENCE_ROWS_FILE, np.frombuffer(shared.sentence_rows, dtype=np.int64))
         sentence_firsts.append(sentence_count)
-        writer.save_array(layout.SENTENCE_FIRSTS_FILE, np.frombuffer(sentence_firsts, dtype=np.int64))
+        writer.save_array(SENTENCE_FIRSTS_FILE, np.frombuffer(sentence_firsts, dtype=np.int64))
         raise_if_interrupted()
         arrays = _write_bm25(writer, bm25)
         if sentence_terms.sentences != sentence_count:

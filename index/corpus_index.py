@@ -23,20 +23,17 @@ from index.sentence_terms import (
 )
 from index.store import Generation
 from index.vector_chunks import (
-    PASSAGE_ROWS_FILE,
-    SENTENCE_ROWS_FILE,
     SENTENCE_VECTORS_FILE,
     VECTORS_FILE,
     ChunkedVectors,
-    chunk_names,
     is_shared,
+    open_stored_vectors,
 )
 
 CATALOG_FILE = "catalog.sqlite"
 BM25_INDPTR_FILE = "bm25_indptr.npy"
 BM25_ROWS_FILE = "bm25_rows.npy"
 BM25_WEIGHTS_FILE = "bm25_weights.npy"
-SENTENCE_FIRSTS_FILE = "sentence_firsts.npy"  # int64: passage row r's sentences are rows firsts[r]:firsts[r+1]
 # What BM25 was built from, passage by passage (for updates; not read when serving): term ids, counts,
 # each searchable passage's first pair (int64, one more than the passages) and token count
 BM25_PASSAGE_TERMS_FILE = "bm25_passage_terms.npy"
@@ -68,27 +65,16 @@ class CorpusIndex:
             self.vectors = generation.load_array(VECTORS_FILE)
             if self.vectors.shape != (self.size, self.dimension) or self.vectors.dtype != np.float32:
                 raise IndexStoreError("index vectors do not match the manifest")
-        self._vector_file, self._sentence_file, self._sentence_starts = open_vectors(generation, self.size)
-        if is_shared(self.manifest):
-            self.vectors = self._vector_file
-            if self.vectors.shape != (self.size, self.dimension) or self._vector_file.stored_dtype != np.float32:
-                self.close()
-                raise IndexStoreError("index vectors do not match the manifest")
         if "sentences" not in self.manifest:
-            self.close()
             raise IndexStoreError("the index was written by an older version (no sentence vectors)")
-        self._sentence_firsts = firsts = generation.load_array(SENTENCE_FIRSTS_FILE)
-        if self._sentence_starts is None:
-            self._sentence_starts = firsts[:-1]
-        starts = self._sentence_starts
-        if (
-            len(firsts) != self.size + 1
-            or len(starts) != self.size
-            or self._sentence_file.shape[1] != self.dimension
-            or int(firsts[0]) != 0
-            or (not is_shared(self.manifest) and self._sentence_file.shape[0] != int(firsts[-1]))
-            or (not generation.checked and not sentences_within(firsts, starts, self._sentence_file.physical_rows))
-        ):
+        self._stored = open_stored_vectors(generation, self.size)
+        if is_shared(self.manifest):
+            self.vectors = self._stored.passages
+        passages, sentences = self._stored.passages, self._stored.sentences
+        if passages.shape[1] != self.dimension or passages.stored_dtype != np.float32:
+            self.close()
+            raise IndexStoreError("index vectors do not match the manifest")
+        if sentences.shape[1] != self.dimension:
             self.close()
             raise IndexStoreError("index sentence vectors do not match the passages")
         indptr = generation.load_array(BM25_INDPTR_FILE)
@@ -108,7 +94,7 @@ class CorpusIndex:
                 self.close()
                 raise IndexStoreError(f"index sentence terms are unreadable: {exc}") from None
             self.stored_sentence_terms = stored
-            if not stored.check(int(firsts[-1])):
+            if not stored.check(int(self._stored.sentence_firsts[-1])):
                 self.close()
                 raise IndexStoreError("index sentence terms do not match the sentences")
         generation.record_checked()
@@ -144,7 +130,7 @@ class CorpusIndex:
         """The stored vectors of passages `rows`, in that order (read from the file, not the memory map:
         at a million passages touching the map for ~100 rows per question kept ~0.5 MiB resident each)."""
         try:
-            return self._vector_file.rows_at(rows)
+            return self._stored.passages.rows_at(rows)
         except (OSError, ValueError) as exc:
             raise IndexStoreError(f"index file {VECTORS_FILE} is unreadable: {exc}") from None
 
@@ -152,14 +138,7 @@ class CorpusIndex:
         """Unit vectors of the sentences of passages `rows` (`index.sentences.sentences_of` of each text,
         in order), computed at index time, one positional read per passage."""
         try:
-            firsts, starts = self._sentence_firsts, self._sentence_starts
-            assert starts is not None
-            return {
-                row: self._sentence_file.physical_range(
-                    int(starts[row]), int(starts[row]) + int(firsts[row + 1]) - int(firsts[row])
-                )
-                for row in dict.fromkeys(rows)
-            }
+            return {row: self._stored.sentence_vectors(row) for row in dict.fromkeys(rows)}
         except (OSError, ValueError, IndexError) as exc:
             raise IndexStoreError(f"index file {SENTENCE_VECTORS_FILE} is unreadable: {exc}") from None
 
@@ -171,7 +150,7 @@ class CorpusIndex:
         stored = self.stored_sentence_terms
         if stored is None:
             return {}
-        firsts = self._sentence_firsts
+        firsts = self._stored.sentence_firsts
 
         def read(missing: list[int]) -> dict[int, StoredSentences]:
             return {row: stored.of(int(firsts[row]), int(firsts[row + 1])) for row in missing}
@@ -274,49 +253,10 @@ class CorpusIndex:
 
     def close(self) -> None:
         self.catalog.close()
-        self._vector_file.close()
-        self._sentence_file.close()
+        self._stored.close()
         if self.stored_sentence_terms is not None:
             self.stored_sentence_terms.close()
             self.stored_sentence_terms = None
-
-
-def open_vectors(
-    generation: Generation, size: int
-) -> tuple[ChunkedVectors, ChunkedVectors, npt.NDArray[np.int64] | None]:
-    """The passage vectors (by search row), the sentence vectors (by row of their chunks) and, for shared
-    chunks, each search row's first sentence row in them (None: the sentence firsts say it)."""
-    passage_names, sentence_names = chunk_names(generation.manifest)
-    shared = is_shared(generation.manifest)
-    rows = generation.load_array(PASSAGE_ROWS_FILE) if shared else None
-    starts = generation.load_array(SENTENCE_ROWS_FILE) if shared else None
-    if rows is not None and (len(rows) != size or rows.dtype != np.int64):
-        raise IndexStoreError("index vector rows do not match the passages")
-    if starts is not None and (len(starts) != size or starts.dtype != np.int64):
-        raise IndexStoreError("index sentence vector rows do not match the passages")
-    passages = sentences = None
-    try:
-        passages = ChunkedVectors([generation.file(name) for name in passage_names], rows)
-        sentences = ChunkedVectors([generation.file(name) for name in sentence_names])
-    except (OSError, ValueError) as exc:
-        if passages is not None:
-            passages.close()
-        problem = "are unreadable" if isinstance(exc, OSError) else "do not match the manifest"
-        raise IndexStoreError(f"index vectors {problem}: {exc}") from None
-    if not generation.checked and not passages.rows_within_chunks():
-        passages.close()
-        sentences.close()
-        raise IndexStoreError("index vector rows point outside the vector files")
-    return passages, sentences, starts
-
-
-def sentences_within(firsts: npt.NDArray[Any], starts: npt.NDArray[Any], physical_rows: int) -> bool:
-    """Every passage's sentence vectors lie within the chunks (sentence counts never negative)."""
-    counts = np.diff(np.asarray(firsts, dtype=np.int64))
-    if bool(np.any(counts < 0)):
-        return False
-    ends = np.asarray(starts, dtype=np.int64) + counts
-    return not len(ends) or (int(np.min(starts)) >= 0 and int(ends.max()) <= physical_rows)
 
 
 def _check_postings(rows: npt.NDArray[Any], weights: npt.NDArray[Any], size: int) -> None:

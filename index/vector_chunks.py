@@ -19,15 +19,19 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
+from index.errors import IndexStoreError
+from index.store import Generation
 from index.vector_file import VectorFileReader
 
 VECTORS_FILE = "vectors.npy"  # float32, one row per searchable passage, in search-row order (no maps)
+SENTENCE_FIRSTS_FILE = "sentence_firsts.npy"  # int64: passage row r's sentences are rows firsts[r]:firsts[r+1]
 SENTENCE_VECTORS_FILE = "sentence_vectors.npy"  # float16, one row per sentence of every searchable passage
 PASSAGE_ROWS_FILE = "vector_rows.npy"
 SENTENCE_ROWS_FILE = "sentence_vector_rows.npy"
@@ -179,3 +183,67 @@ def chunks_to_link(passage_chunks: int, physical_rows: int, live_rows: int) -> i
     if physical_rows - live_rows > MAX_GARBAGE * live_rows:
         return 0
     return passage_chunks if passage_chunks < MAX_CHUNKS else 1
+
+
+@dataclass
+class StoredVectors:
+    """A generation's passage and sentence vectors, and where each search row's lie."""
+
+    passages: ChunkedVectors  # by search row
+    sentences: ChunkedVectors  # by row of the sentence chunks
+    sentence_firsts: npt.NDArray[np.int64]  # search row r's sentences are sentences firsts[r]:firsts[r + 1]
+    sentence_starts: npt.NDArray[np.int64]  # search row -> the row of its first sentence vector in the chunks
+
+    def sentence_vectors(self, row: int) -> npt.NDArray[np.float32]:
+        """The sentence vectors of search row `row`, one positional read."""
+        start, count = int(self.sentence_starts[row]), int(self.sentence_firsts[row + 1] - self.sentence_firsts[row])
+        return self.sentences.physical_range(start, start + count)
+
+    def close(self) -> None:
+        self.passages.close()
+        self.sentences.close()
+
+
+def open_stored_vectors(generation: Generation, size: int) -> StoredVectors:
+    """The vectors of `generation`'s `size` search rows, their files and maps checked against each other (the
+    maps' ranges only when the generation's checksums were not verified before)."""
+    passage_names, sentence_names = chunk_names(generation.manifest)
+    shared = is_shared(generation.manifest)
+    firsts = generation.load_array(SENTENCE_FIRSTS_FILE)
+    rows = generation.load_array(PASSAGE_ROWS_FILE) if shared else None
+    starts = generation.load_array(SENTENCE_ROWS_FILE) if shared else firsts[:-1]
+    if rows is not None and (len(rows) != size or rows.dtype != np.int64):
+        raise IndexStoreError("index vector rows do not match the passages")
+    if len(firsts) != size + 1 or len(starts) != size or starts.dtype != np.int64 or int(firsts[0]) != 0:
+        raise IndexStoreError("index sentence vectors do not match the passages")
+    passages = sentences = None
+    try:
+        passages = ChunkedVectors([generation.file(name) for name in passage_names], rows)
+        sentences = ChunkedVectors([generation.file(name) for name in sentence_names])
+    except (OSError, ValueError) as exc:
+        if passages is not None:
+            passages.close()
+        problem = "are unreadable" if isinstance(exc, OSError) else "do not match the manifest"
+        raise IndexStoreError(f"index vectors {problem}: {exc}") from None
+    stored = StoredVectors(passages, sentences, firsts, starts)
+    if len(passages) != size:
+        stored.close()
+        raise IndexStoreError("index vectors do not match the manifest")
+    if not generation.checked and not passages.rows_within_chunks():
+        stored.close()
+        raise IndexStoreError("index vector rows point outside the vector files")
+    if (not shared and sentences.physical_rows != int(firsts[-1])) or (
+        not generation.checked and not _sentences_within(firsts, starts, sentences.physical_rows)
+    ):
+        stored.close()
+        raise IndexStoreError("index sentence vectors do not match the passages")
+    return stored
+
+
+def _sentences_within(firsts: npt.NDArray[Any], starts: npt.NDArray[Any], physical_rows: int) -> bool:
+    """Every passage's sentence vectors lie within the chunks (sentence counts never negative)."""
+    counts = np.diff(np.asarray(firsts, dtype=np.int64))
+    if bool(np.any(counts < 0)):
+        return False
+    ends = np.asarray(starts, dtype=np.int64) + counts
+    return not len(ends) or (int(np.min(starts)) >= 0 and int(ends.max()) <= physical_rows)

@@ -25,7 +25,6 @@ from index.corpus_index import (
     BM25_ROWS_FILE,
     BM25_WEIGHTS_FILE,
     CATALOG_FILE,
-    SENTENCE_FIRSTS_FILE,
     SENTENCE_VECTORS_FILE,
     VECTORS_FILE,
     CorpusIndex,
@@ -34,6 +33,7 @@ from index.errors import IndexStoreError, ModelError
 from index.sentence_terms import SENTENCE_SPANS_FILE, SENTENCE_TERM_FIRSTS_FILE, SENTENCE_TERMS_FILE
 from index.sentences import SENTENCES_VERSION, sentences_of
 from index.store import MANIFEST, GenerationWriter, current_generation, sha256_file
+from index.vector_chunks import SENTENCE_FIRSTS_FILE
 from tests.conftest import RecordingReporter
 from tests.reliability.fakes import HashEmbedder, NaNEmbedder, NullReporter
 from tests.reliability.helpers import rewrite_document, write_corpus
