@@ -68,6 +68,7 @@ from index.vector_chunks import (
     SENTENCE_VECTORS_FILE,
     VECTORS_FILE,
     ChunkedVectors,
+    StoredVectors,
     chunk_names,
     chunks_to_link,
     open_stored_vectors,
@@ -260,18 +261,14 @@ def _has_sentence_vectors(manifest: dict[str, Any]) -> bool:
 
 
 @dataclass
-class _PreviousVectors:
+class _PreviousVectors(StoredVectors):
     """The previous generation's passage and sentence vectors, read row by row (not memory-mapped, so
-    reusing a million vectors does not make them all resident), and where each of its search rows' vectors
-    lie in its chunk files (`index.vector_chunks`)."""
+    reusing a million vectors does not make them all resident), where each of its search rows' vectors lie
+    in its chunk files (`index.vector_chunks`), and which row holds a text's."""
 
     generation: Generation
     rows: _ReusableRows  # which previous search row holds a text's vectors
-    passages: ChunkedVectors  # by search row
-    sentences: ChunkedVectors  # by row of the sentence chunks
-    sentence_firsts: npt.NDArray[np.int64]  # search row r's sentences are sentences firsts[r]:firsts[r + 1]
     passage_rows: npt.NDArray[np.int64]  # search row -> its row in the passage chunks
-    sentence_starts: npt.NDArray[np.int64]  # search row -> its first row in the sentence chunks
     passage_chunks: list[str]
     sentence_chunks: list[str]
 
@@ -293,8 +290,7 @@ class _PreviousVectors:
         return np.concatenate(blocks) if blocks else np.empty((0, self.sentences.shape[1]), np.float32)
 
     def close(self) -> None:
-        self.passages.close()
-        self.sentences.close()
+        super().close()
         self.rows.close()
 
 
@@ -354,13 +350,10 @@ def _previous_vectors(
         return None
     passage_chunks, sentence_chunks = chunk_names(previous.manifest)
     return _PreviousVectors(
+        **vars(stored),
         generation=previous,
         rows=_ReusableRows(previous.file(layout.CATALOG_FILE), {record.path: record.doc for record in documents}),
-        passages=stored.passages,
-        sentences=stored.sentences,
-        sentence_firsts=stored.sentence_firsts,
         passage_rows=stored.passages.row_map(),
-        sentence_starts=stored.sentence_starts,
         passage_chunks=passage_chunks,
         sentence_chunks=sentence_chunks,
     )
