@@ -20,7 +20,7 @@ import numpy.typing as npt
 from index.vector_chunks import ChunkedVectors
 from index.vector_file import VectorFileReader
 
-StoredVectors = npt.NDArray[np.float32] | VectorFileReader | ChunkedVectors  # rows readable by index
+VectorRows = npt.NDArray[np.float32] | VectorFileReader | ChunkedVectors  # rows readable by index
 
 ANN_FILE = "dense_ivf_sq8.faiss"
 # Above this many passages, search the IVF-SQ8 index: on 98k real MiniLM vectors it answers in 0.3 ms
@@ -39,7 +39,7 @@ def list_count(rows: int) -> int:
     return int(min(65_536, max(16, 2 ** round(math.log2(4 * math.sqrt(rows))))))
 
 
-def train_ivf(vectors: StoredVectors, dimension: int, seed: int = 1234) -> Any:
+def train_ivf(vectors: VectorRows, dimension: int, seed: int = 1234) -> Any:
     """An empty, trained IVF-SQ8 index for vectors like `vectors` (trained on a sample of them)."""
     import faiss
 
@@ -58,7 +58,7 @@ def train_ivf(vectors: StoredVectors, dimension: int, seed: int = 1234) -> Any:
     return index
 
 
-def fill_ivf(index: Any, vectors: StoredVectors) -> Any:
+def fill_ivf(index: Any, vectors: VectorRows) -> Any:
     """Empty `index` (keeping its training) and add every row of `vectors`, id = row."""
     index.reset()
     for start in range(0, len(vectors), ADD_BATCH):
@@ -98,7 +98,7 @@ def move_ivf_entries(index: Any, new_row_of: npt.NDArray[np.int64]) -> int:
     return kept
 
 
-def add_rows(index: Any, vectors: StoredVectors, rows: npt.NDArray[np.int64]) -> None:
+def add_rows(index: Any, vectors: VectorRows, rows: npt.NDArray[np.int64]) -> None:
     """Add rows `rows` (ascending) of `vectors` to `index`, id = row."""
     for start in range(0, len(rows), ADD_BATCH):
         chosen = rows[start : start + ADD_BATCH]
