@@ -12,7 +12,10 @@ Methods, all over the same index and the same retriever:
             sees real answers), then the target turn is retrieved with that conversation's context.
 
 The drift set pairs the history of one conversation with the target turn of a conversation about another
-story (a topic change): a good mechanism keeps hit@1 at least at the "alone" level there.
+story (a topic change): a good mechanism keeps hit@1 at least at the "alone" level there. The switch set
+puts a whole conversation about another story before each conversation (a topic change, then follow-ups
+about the new topic): a mechanism that changes topic finds the target's story as it does without the
+other conversation before it, where "all earlier prepended" carries the other story's questions too.
 
 For the context method it also reads the sentence the answer highlights: on target turns whose first
 passage is from the gold story, holds the turn's `span` (CoQA's rationale) and has two sentences or more,
@@ -24,7 +27,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -150,10 +153,10 @@ def _span(value: Any) -> tuple[int, int] | None:
     return None
 
 
-def drift_conversations(conversations: Sequence[EvalConversation]) -> list[EvalConversation]:
-    """History of conversation i (in id order), target of conversation i + 7k for the first k with another story."""
+def _paired(conversations: Sequence[EvalConversation]) -> Iterator[tuple[EvalConversation, EvalConversation]]:
+    """(conversation i in id order, conversation i + 7k for the first k about another story), for every i with
+    a history."""
     ordered = sorted(conversations, key=lambda c: c.id)
-    drifted = []
     n = len(ordered)
     for i, conv in enumerate(ordered):
         if not conv.history:
@@ -161,11 +164,34 @@ def drift_conversations(conversations: Sequence[EvalConversation]) -> list[EvalC
         for step in range(1, n):
             other = ordered[(i + step * 7) % n]
             if other.story_id != conv.story_id:
-                drifted.append(
-                    EvalConversation(f"{conv.id}->{other.id}", conv.split, other.story_id, conv.history, other.target)
-                )
+                yield conv, other
                 break
-    return drifted
+
+
+def drift_conversations(conversations: Sequence[EvalConversation]) -> list[EvalConversation]:
+    """History of conversation i (in id order), target of conversation i + 7k for the first k with another story."""
+    return [
+        EvalConversation(f"{conv.id}->{other.id}", conv.split, other.story_id, conv.history, other.target)
+        for conv, other in _paired(conversations)
+    ]
+
+
+def switch_conversations(conversations: Sequence[EvalConversation]) -> list[EvalConversation]:
+    """A topic change, then follow-ups about the new topic: every turn of conversation i (in id order), then
+    the whole of conversation i + 7k for the first k with another story (of those with a history). The target
+    is the second conversation's, with its own earlier turns just before it and the other story's turns
+    before those: a mechanism that switches topic finds the second story as it does without the first."""
+    return [
+        EvalConversation(
+            f"{conv.id}=>{other.id}",
+            conv.split,
+            other.story_id,
+            (*conv.history, conv.target, *other.history),
+            other.target,
+        )
+        for conv, other in _paired(conversations)
+        if other.history
+    ]
 
 
 def ranked_documents(engine: QAEngine, rows: Sequence[int], doc_id: Callable[[str], str]) -> list[str]:
@@ -297,7 +323,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--split", default="test", help="conversation split to score: val, test or all (default: test)")
     parser.add_argument("--limit", type=int, default=0, metavar="N", help="score only the first N conversations")
-    parser.add_argument("--no-drift", action="store_true", help="skip the topic-drift set")
+    parser.add_argument("--no-drift", action="store_true", help="skip the topic-drift and topic-switch sets")
     parser.add_argument("--mode", choices=("hybrid", "bm25", "dense"), default="hybrid")
     parser.add_argument("--index-dir", type=Path, metavar="DIR", help="index location (default: under $QA_HOME)")
     parser.add_argument("--model", metavar="NAME_OR_PATH")
@@ -323,6 +349,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     sets = [(f"{args.split}", conversations)]
     if not args.no_drift:
         sets.append((f"{args.split} drift", drift_conversations(conversations)))
+        sets.append((f"{args.split} switch", switch_conversations(conversations)))
     reports = []
     for name, items in sets:
 
