@@ -28,7 +28,7 @@ CREATE TABLE passages (
     line_start INTEGER NOT NULL, line_end INTEGER NOT NULL, char_start INTEGER NOT NULL, char_end INTEGER NOT NULL,
     text TEXT NOT NULL, search_row INTEGER UNIQUE, embed_hash TEXT
 );
-CREATE INDEX passages_doc ON passages(doc, row);
+CREATE INDEX passages_doc ON passages(doc, row, search_row);  -- covers `document_row_ranges`
 CREATE INDEX passages_headings ON passages(doc, row) WHERE kind = 'heading';
 CREATE TABLE terms (term TEXT PRIMARY KEY, id INTEGER NOT NULL UNIQUE, df INTEGER NOT NULL, idf REAL NOT NULL);
 """

@@ -23,6 +23,7 @@ import numpy.typing as npt
 from index.bert_model import BertModel
 from index.bert_numpy import NumpyBertEncoder
 from index.bert_onnx import OnnxBertEncoder
+from index.cores import CORES
 from index.dense import check_vectors, normalize
 from index.errors import ModelError
 from index.interrupts import raise_if_interrupted
@@ -255,7 +256,6 @@ class QueryEncoder(Protocol):
 QUERY_ENCODERS = ("onnx", "numpy")
 # ONNX Runtime threads per question: a 10-token question embeds in ~9 ms on one core here, ~5.8 ms on two
 # (sleeping between operators: no slower when the other core is busy); more cores add little.
-CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 QUERY_THREADS = min(2, CORES)
 # Passages are embedded one per run on one thread each, as many runs at once as there are cores: ~10-40%
 # faster than each run spread over every core (whose threads wait for each other at every operator, and

@@ -84,15 +84,19 @@ def test_query_weights_scale_each_token_and_zero_weights_match_nothing() -> None
         scorer.scores([ids["depot"]], [1.0, 2.0])
 
 
+@pytest.mark.parametrize("cores", [1, 2, 3])
 @pytest.mark.parametrize("block", [1, 5, 64])
-def test_finish_in_blocks_writes_the_same_postings(monkeypatch: pytest.MonkeyPatch, block: int) -> None:
+def test_finish_in_blocks_writes_the_same_postings(monkeypatch: pytest.MonkeyPatch, block: int, cores: int) -> None:
     """`finish` sorts postings into the CSR matrix block by block (a few passages at a time, here tiny
-    blocks, including empty passages): the arrays equal the one-block result, rows ascend within a term,
-    and scores still equal rank_bm25's."""
+    blocks, including empty passages), in one run of passages per core, each on its own thread: the arrays
+    equal the one-block result, rows ascend within a term, and scores still equal rank_bm25's."""
     rng = random.Random(block)
     vocabulary = [f"w{i}" for i in range(40)]
     corpus = [rng.choices(vocabulary, k=rng.randint(0, 30)) for _ in range(120)]
+    corpus[60:64] = [[], [], [], []]  # empty passages where a run may begin or end
+    monkeypatch.setattr(bm25, "CORES", 1)
     whole = build_bm25(corpus)
+    monkeypatch.setattr(bm25, "CORES", cores)
     monkeypatch.setattr(bm25, "FINISH_BLOCK", block)
     builder = bm25.BM25Builder()
     for tokens in corpus:
