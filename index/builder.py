@@ -869,6 +869,7 @@ def _write_bm25(writer: GenerationWriter, bm25: BM25Builder) -> BM25Arrays:
     arrays = bm25.finish(rows, weights)
     rows.flush()
     weights.flush()
+    writer.seal(layout.BM25_ROWS_FILE, layout.BM25_WEIGHTS_FILE)
     writer.save_array(layout.BM25_INDPTR_FILE, arrays.indptr)
     # Unmap the postings now: their written pages (12 bytes a posting) would stay resident while the rest
     # of the generation is written.
@@ -1091,6 +1092,8 @@ def build_generation(
                 raise RuntimeError(f"{len(passage_map)} vector rows mapped for {search_rows} passages")
             writer.save_array(PASSAGE_ROWS_FILE, passage_map)
             writer.save_array(SENTENCE_ROWS_FILE, np.frombuffer(shared.sentence_rows, dtype=np.int64))
+        if shared is None or shared.new_passages:
+            writer.seal(vectors_name, sentence_vectors_name)
         sentence_firsts.append(sentence_count)
         writer.save_array(SENTENCE_FIRSTS_FILE, np.frombuffer(sentence_firsts, dtype=np.int64))
         raise_if_interrupted()
@@ -1103,6 +1106,7 @@ def build_generation(
             (term, i, int(arrays.doc_freq[i]), float(arrays.idf[i])) for i, term in enumerate(arrays.terms)
         )
         catalog.close()
+        writer.seal(layout.CATALOG_FILE)
         crash_point("catalog")
         n_terms = len(arrays.terms)
         bm25_stats = {"n_docs": arrays.n_docs, "avgdl": arrays.avgdl, "average_idf": arrays.average_idf}

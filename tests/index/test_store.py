@@ -214,3 +214,38 @@ def test_variants_of_a_known_text_name_are_read(tmp_path: Path, embedder: ModelE
     assert sorted(d.path.rsplit("/", 1)[1] for d in index.documents()) == sorted(texts)
     assert reporter.warnings == []  # the files not read are counted, not warned about one by one
     assert any("3 files not indexed (.gz 1, .html 1, .sh 1)" in note for note in reporter.notes)
+
+
+def test_files_sealed_before_publishing_are_checksummed_as_they_end_up(tmp_path: Path) -> None:
+    """`GenerationWriter.seal` checksums a finished file while the rest is written; `publish` keeps that
+    checksum only for a file that has not changed since, and one written again gets its final content's."""
+    from index.store import GenerationWriter, current_generation, sha256_file
+
+    writer = GenerationWriter(tmp_path / "index")
+    writer.save_array("kept.npy", np.arange(1000))  # sealed by save_array
+    with open(writer.path / "late.bin", "wb") as handle:
+        handle.write(b"first version")
+    writer.seal("late.bin")
+    writer._sealed["late.bin"].result()  # checksummed before it changes
+    with open(writer.path / "late.bin", "ab") as handle:
+        handle.write(b", then more")
+    with open(writer.path / "unsealed.bin", "wb") as handle:
+        handle.write(b"checksummed by publish")
+    generation = writer.publish({"note": "sealed"})
+    files = generation.manifest["files"]
+    for name in ("kept.npy", "late.bin", "unsealed.bin"):
+        assert files[name]["sha256"] == sha256_file(generation.file(name))
+        assert files[name]["size"] == generation.file(name).stat().st_size
+    loaded = current_generation(tmp_path / "index")  # verifies every checksum
+    assert loaded is not None and loaded.manifest["files"] == files
+
+
+def test_an_aborted_writer_stops_sealing_and_leaves_nothing(tmp_path: Path) -> None:
+    from index.store import GenerationWriter
+
+    writer = GenerationWriter(tmp_path / "index")
+    for number in range(20):
+        writer.save_array(f"part{number}.npy", np.arange(200_000))
+    writer.abort()
+    assert not writer.path.exists()
+    assert list((tmp_path / "index").iterdir()) == []
