@@ -21,6 +21,7 @@ import os
 import secrets
 import shutil
 import signal
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -68,10 +69,13 @@ def default_index_dir(corpus_root: Path) -> Path:
     return default_state_dir() / "indexes" / f"{safe_name}-{digest}"
 
 
-def sha256_file(path: Path) -> str:
+def sha256_file(path: Path, stop: threading.Event | None = None) -> str:
+    """The file's SHA-256; with `stop`, gives up (`InterruptedError`) once it is set."""
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
+            if stop is not None and stop.is_set():
+                raise InterruptedError(f"checksum of {path.name} stopped")
             digest.update(block)
     return digest.hexdigest()
 
@@ -89,10 +93,10 @@ def _fsync_file(path: Path) -> None:
         os.fsync(handle.fileno())
 
 
-def _synced_checksum(path: Path) -> tuple[os.stat_result, str]:
+def _synced_checksum(path: Path, stop: threading.Event | None = None) -> tuple[os.stat_result, str]:
     """The file's stat and SHA-256 once it is on disk."""
     _fsync_file(path)
-    return path.stat(), sha256_file(path)
+    return path.stat(), sha256_file(path, stop)
 
 
 Signatures = dict[str, list[int]]  # file name -> [size, mtime_ns, inode, ctime_ns (0 for a shareable file)]
@@ -140,18 +144,19 @@ class GenerationWriter:
         self._linked: dict[str, dict[str, Any]] = {}  # file name -> its manifest entry in the generation linked from
         self._shareable: set[str] = set()  # files a later generation may link (`mark_shareable`)
         self._sealer: ThreadPoolExecutor | None = None
+        self._stop_checksums = threading.Event()  # set by `abort`: checksums under way give up
         self._sealed: dict[str, Future[tuple[os.stat_result, str]]] = {}  # file name -> its stat and SHA-256
 
     def seal(self, *names: str) -> None:
         """Files `names` are complete: fsync and checksum them now, on other threads, while the rest of the
         generation is written (at a million passages the generation's new files are ~3 GB). `publish` uses
-        these checksums for the files whose size, mtime and inode have not changed since, and checksums again
-        any that has changed."""
+        these checksums for the files whose size, mtime, inode and ctime have not changed since, and
+        checksums again any that has changed; `abort` stops them."""
         if self._sealer is None:
             self._sealer = ThreadPoolExecutor(SEAL_WORKERS, thread_name_prefix="seal")
         for name in names:
             if name not in self._linked and name not in self._sealed:
-                self._sealed[name] = self._sealer.submit(_synced_checksum, self.path / name)
+                self._sealed[name] = self._sealer.submit(_synced_checksum, self.path / name, self._stop_checksums)
 
     def _sealed_checksums(self) -> dict[str, tuple[os.stat_result, str]]:
         """The sealed files' (stat, SHA-256), for those unchanged since they were checksummed."""
@@ -164,7 +169,7 @@ class GenerationWriter:
                     now = (self.path / name).stat()
                 except OSError:
                     continue  # checksummed again by `publish`, which reports what is wrong
-                if (now.st_size, now.st_mtime_ns, now.st_ino) == (stat.st_size, stat.st_mtime_ns, stat.st_ino):
+                if _unchanged(now, stat):
                     sealed[name] = (now, digest)
         finally:
             self._stop_sealing()
@@ -233,6 +238,7 @@ class GenerationWriter:
         self.seal(name)
 
     def abort(self) -> None:
+        self._stop_checksums.set()
         self._sealed.clear()
         self._stop_sealing()
         shutil.rmtree(self.path, ignore_errors=True)
@@ -278,6 +284,16 @@ class GenerationWriter:
         crash_point("after-switch")
         _collect_garbage(self.index_dir, keep={final.name})
         return Generation(final, manifest, signatures=signatures)
+
+
+def _unchanged(now: os.stat_result, then: os.stat_result) -> bool:
+    """Same size, mtime, inode and ctime: the file was not written, replaced or relinked in between."""
+    return (now.st_size, now.st_mtime_ns, now.st_ino, now.st_ctime_ns) == (
+        then.st_size,
+        then.st_mtime_ns,
+        then.st_ino,
+        then.st_ctime_ns,
+    )
 
 
 def _signature(stat: os.stat_result, shareable: bool = False) -> list[int]:
