@@ -159,12 +159,8 @@ class BM25Builder:
         # The passages are cut into one run per core, of about as many postings each; each run's postings are
         # counted by term, so that every run knows where its postings of each term begin.
         parts = min(CORES, max(1, n_postings // FINISH_BLOCK))
-        cuts = [
-            0,
-            *(int(np.searchsorted(doc_ends, n_postings * i // parts, side="left")) + 1 for i in range(1, parts)),
-            n_docs,
-        ]
-        cuts = sorted(set(min(cut, n_docs) for cut in cuts))
+        middle = (int(np.searchsorted(doc_ends, n_postings * i // parts, side="left")) + 1 for i in range(1, parts))
+        cuts = sorted({0, *middle, n_docs})  # passages without postings can make two cuts one
         run_df = []
         for first_doc, end_doc in zip(cuts[:-1], cuts[1:], strict=True):
             start, end = (int(doc_ends[first_doc - 1]) if first_doc else 0), int(doc_ends[end_doc - 1])
@@ -172,7 +168,7 @@ class BM25Builder:
             for block in range(start, end, FINISH_BLOCK):  # bincount copies its input to int64: by blocks
                 counted += np.bincount(ids[block : min(block + FINISH_BLOCK, end)], minlength=n_terms)
             run_df.append(counted)
-        doc_freq_insertion = np.sum(run_df, axis=0) if run_df else np.zeros(n_terms, np.int64)
+        doc_freq_insertion = np.sum(run_df, axis=0)
 
         # rank_bm25: idf = log(N - df + 0.5) - log(df + 0.5), averaged in vocabulary insertion order,
         # and negative idf replaced by epsilon * average idf.
@@ -235,10 +231,9 @@ class BM25Builder:
             starts.append(begin.copy())
             begin += counted[inverse]
         runs = list(zip(cuts[:-1], cuts[1:], starts, strict=True))
-        block_size = max(1, FINISH_BLOCK // len(runs)) if runs else FINISH_BLOCK
-        if len(runs) <= 1:
-            for first_doc, stop_doc, next_free in runs:
-                write_run(first_doc, stop_doc, next_free, block_size)
+        block_size = max(1, FINISH_BLOCK // len(runs))
+        if len(runs) == 1:
+            write_run(*runs[0], block_size)
         else:
             with ThreadPoolExecutor(len(runs), thread_name_prefix="bm25-finish") as pool:
                 for done in [pool.submit(write_run, *run, block_size) for run in runs]:
