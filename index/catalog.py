@@ -237,6 +237,13 @@ class Catalog:
         cursor = self._db.execute("SELECT * FROM passages WHERE doc = ? ORDER BY row", (doc,))
         return [PassageRecord(*r) for r in cursor]
 
+    def search_rows_of_document(self, doc: int) -> list[int]:
+        """The search rows of document `doc`'s searchable passages, in reading order (from the covering index)."""
+        cursor = self._db.execute(
+            "SELECT search_row FROM passages WHERE doc = ? AND search_row IS NOT NULL ORDER BY row", (doc,)
+        )
+        return [int(r) for (r,) in cursor]
+
     def passage_by_id(self, passage_id: str) -> PassageRecord | None:
         row = self._db.execute("SELECT * FROM passages WHERE id = ?", (passage_id,)).fetchone()
         return PassageRecord(*row) if row else None

@@ -24,7 +24,14 @@ Wraps the plain retriever (`qa.retrieve.Retriever`) without changing it:
      `elsewhere_bm25_ratio` x the best, its best cosine more than `elsewhere_dense_gap` below the best)
      is answered alone, and the topic's words stay available to the next question;
    - anything else (too vague to point anywhere by itself) is a follow-up.
-3. A follow-up keeps the contextual ranking's sequence of documents, but each slot shows that document's
+3. A follow-up's documents are asked every question of the topic (hybrid and dense modes): the first
+   `story_depth` documents of the contextual ranking are re-ordered by their fused score (scaled to [0, 1]
+   over them) plus `story_sentence_weight` x the mean, over the topic's earlier questions and this one, of
+   the best cosine of one of the document's sentences (stored at index time) to each question. The
+   questions of one conversation are about one story, and a story holding a sentence close to every one of
+   them is likelier the one than a story matching one question's words well (abg-coqa val follow-ups hit@1
+   0.378 -> 0.394, hit@5 0.524 -> 0.551; drift 0.203 -> 0.201; switch 0.359 -> 0.365).
+   Then the follow-up keeps the contextual ranking's sequence of documents, but each slot shows that document's
    passage with the best sum of its ranks in the question's own ranking and in the contextual one: the
    context picks the story, the question's own words, with the context's, the paragraph within it (a tie
    goes to the question's own ranking). By own words alone, abg-coqa's first passage held the rationale
@@ -77,6 +84,7 @@ from qa.retrieve import (
 from qa.types import Mode
 
 DOCUMENT_CACHE = 256  # documents whose rows and terms are kept between questions
+STORY_PASSAGES = 200  # a longer document is asked the topic's questions through its passages among the candidates
 NAMED_SECTION_SHARE = 2 / 3  # a question names a section when it holds this share of its heading's terms
 
 
@@ -93,6 +101,11 @@ class ContextSettings:
     # a follow-up with no words of its own that asks for a time or a number ("When?"): in each document (section),
     # the passages that hold one come first
     answer_kind_without_words: bool = True
+    # a follow-up's documents are asked every question of the topic: each of the first `story_depth` documents of
+    # its ranking gains this x the mean, over the topic's earlier questions and this one, of the best cosine of
+    # one of its sentences to the question (0: off; the conversation is about one story, which should answer all)
+    story_sentence_weight: float = 3.0
+    story_depth: int = 20
 
 
 @dataclass(frozen=True)
@@ -129,6 +142,7 @@ class ContextualRetriever:
         self.depth = depth
         self._documents: dict[int, tuple[npt.NDArray[np.int64], frozenset[str]]] = {}  # doc -> (rows, terms)
         self._paths: dict[str, int] | None = None
+        self._story_row_cache: dict[int, list[int]] = {}  # doc -> its search rows
 
     def retrieve(
         self, question: str, context: TopicContext | None, mode: Mode, k: int
@@ -138,7 +152,9 @@ class ContextualRetriever:
         s = self.settings
         started = time.perf_counter()
         own_terms = question_terms(question)
-        own_vector, context_vector = self.embedder.embed_queries([question, f"{context.text} {question}".strip()])
+        vectors = self.embedder.embed_queries([question, f"{context.text} {question}".strip(), *context.questions])
+        own_vector, context_vector = vectors[0], vectors[1]
+        asked = np.vstack([vectors[2:], own_vector[None, :]])  # the topic's questions, then this one
         mixed = s.question_vector_weight * own_vector + (1 - s.question_vector_weight) * context_vector
         vector = (mixed / max(float(np.linalg.norm(mixed)), 1e-12)).astype(np.float32)
         embed_ms = (time.perf_counter() - started) * 1000
@@ -170,6 +186,10 @@ class ContextualRetriever:
             return standalone, ContextDecision(False, new_topic, reason, question)
         started = time.perf_counter()
         ordered = contextual.candidates
+        if mode != "bm25":
+            ordered = self._story_order(asked, ordered)
+        story_ms = (time.perf_counter() - started) * 1000
+        started = time.perf_counter()
         if (kept := self._kept_document(own_terms, topic_doc, context)) is not None:
             ordered = self._led_by(kept, ordered)  # the question's own words choose its section there
             reason += "; it refers back and the latest answer's document holds it: the answer stays there"
@@ -181,6 +201,7 @@ class ContextualRetriever:
         kind_order = self._answer_kind_order(question, own_terms, context)
         candidates = self._combine(alone.candidates, ordered, scores, own_terms, kept, read, kind_order)[:k]
         timings = {"embed": embed_ms, **contextual.timings_ms, "decide": decide_ms}
+        timings["story"] = story_ms
         timings["combine"] = (time.perf_counter() - started) * 1000
         retrieval = Retrieval(candidates, own_terms + list(query.carried_terms()), vector, timings, own_vector)
         return retrieval, ContextDecision(True, False, reason, describe_query(question, context))
@@ -301,6 +322,55 @@ class ContextualRetriever:
             topic_cosine = float((self.index.vectors_at(rows) @ own_vector).max())
             dense = bool(cosines.size) and topic_cosine < float(cosines[0]) - s.elsewhere_dense_gap
         return lexical and dense
+
+    def _story_order(self, asked: npt.NDArray[np.float32], candidates: list[Candidate]) -> list[Candidate]:
+        """`candidates` with those of the first `story_depth` documents re-ordered by their fused score (scaled so
+        that the best is 1 and the last of those documents' best is 0) plus `story_sentence_weight` x their
+        document's mean, over the questions `asked` (one unit vector each), of its best sentence cosine to the
+        question; a document's passages keep their order, and the rest follow unchanged. A follow-up names
+        little; the questions asked before it each point at what the story must hold ("Who tried to bring Nicole
+        back to life?", "How old is Ted?"), and a story holding a sentence close to each is likelier the one the
+        conversation is about than one that matches the words of a single question well."""
+        weight, depth = self.settings.story_sentence_weight, self.settings.story_depth
+        if weight <= 0 or not candidates:
+            return candidates
+        records = self.index.passages([c.row for c in candidates])
+        best: dict[int, float] = {}  # document -> its best fused score, best first
+        for c in candidates:
+            doc = records[c.row].doc
+            if doc not in best:
+                if len(best) == depth:
+                    break
+                best[doc] = c.score
+        top, low = max(best.values()), min(best.values())
+        span = top - low if top > low else 1.0
+        seen = {doc: [c.row for c in candidates if records[c.row].doc == doc] for doc in best}
+        asks = {doc: self._answers_questions(doc, seen[doc], asked) for doc in best}
+        ranked = [c for c in candidates if records[c.row].doc in best]
+        rest = [c for c in candidates if records[c.row].doc not in best]
+        ranked.sort(key=lambda c: (-((c.score - low) / span + weight * asks[records[c.row].doc]), c.row))
+        return ranked + rest
+
+    def _answers_questions(self, doc: int, candidate_rows: list[int], asked: npt.NDArray[np.float32]) -> float:
+        """The mean over the questions `asked` of the best cosine of a sentence of document `doc` to each: every
+        sentence of a document of up to `STORY_PASSAGES` passages, else of its passages among `candidate_rows`."""
+        rows = self._story_rows(doc)
+        if len(rows) > STORY_PASSAGES:
+            rows = candidate_rows
+        stored = [v for v in self.index.sentence_vectors(rows).values() if len(v)]
+        if not stored:
+            sentences = self.index.vectors_at(rows)  # an index without sentence vectors: its passages
+        else:
+            sentences = np.vstack(stored)
+        return float((sentences @ asked.T).max(axis=0).mean())
+
+    def _story_rows(self, doc: int) -> list[int]:
+        """The search rows of document `doc` (cached)."""
+        if doc not in self._story_row_cache:
+            if len(self._story_row_cache) >= DOCUMENT_CACHE:
+                self._story_row_cache.clear()
+            self._story_row_cache[doc] = self.index.catalog.search_rows_of_document(doc)
+        return self._story_row_cache[doc]
 
     def _kept_document(self, own_terms: list[str], topic_doc: int | None, context: TopicContext) -> int | None:
         """The latest answer's document, when a follow-up that refers back ("that release", "it") is held

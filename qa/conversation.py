@@ -7,7 +7,8 @@ turns of the current topic it offers a `TopicContext`:
   (`filehandle.readLines([options])` in an API reference: what "its" refers to), and, if
   `answer_term_weight` > 0, of the answer sentences shown, weighted by `recency_decay` per turn back (1.0
   by default: every turn alike);
-- a context text for the dense query (the latest earlier questions of the topic, in the order asked);
+- a context text for the dense query (the latest earlier questions of the topic, in the order asked), and
+  those questions one by one (each is asked of the candidate documents: `qa.context_retrieval`);
 - the document of the latest answer;
 - a lexical cue: does the question look dependent (a referring word, or fewer than three content words)?
   Shown to the user; the retrieval decision does not need it.
@@ -99,6 +100,7 @@ class TopicContext:
     cue: bool  # the question looks dependent on its own (referring word, few content words)
     pronoun: bool = False  # the question holds a personal pronoun ("it", "she"): it cannot stand alone
     last_passage: str | None = None  # id of the latest turn's first evidence passage (what the user just read)
+    questions: tuple[str, ...] = ()  # the latest earlier questions of the topic, in the order asked
 
     def summary(self, limit: int = 6) -> str:
         return " ".join(word for word, _ in self.terms[:limit])
@@ -184,6 +186,7 @@ class Conversation:
             cue=has_follow_up_cue(question),
             pronoun=has_personal_pronoun(question),
             last_passage=topic[-1].passages[0].id if topic[-1].passages else None,
+            questions=tuple(reversed(questions)),
         )
 
     def retrieval_query(self, question: str) -> str:

@@ -145,6 +145,17 @@ def test_a_follow_up_without_words_of_its_own_is_answered_by_the_kind_of_thing_i
         assert answer["reason"].startswith("a follow-up without words of its own: its sentence holds a time")
 
 
+def test_a_follow_up_finds_the_story_that_answers_the_whole_conversation(env: dict[str, str]) -> None:
+    # Before: "At whose request?" stayed with the first answer's article, which says when Russia intervened but
+    # not at whose request; the story holding a sentence for both questions is another article
+    questions = ["When did Russia intervene militarily in Syria?", "At whose request?"]
+    result = qa(*(arg for question in questions for arg in ("--ask", question)), "--json", env=env)
+    _, request = (json.loads(line) for line in result.stdout.splitlines())
+    assert request["follow_up"], request["reason"]
+    assert request["answer"] is not None, request["reason"]
+    assert "at the official request of the Syrian government" in request["answer"]["text"]
+
+
 @pytest.mark.parametrize(
     ("args", "code", "message"),
     [
