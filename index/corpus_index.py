@@ -136,9 +136,11 @@ class CorpusIndex:
 
     def sentence_vectors(self, rows: Sequence[int]) -> dict[int, npt.NDArray[np.float32]]:
         """Unit vectors of the sentences of passages `rows` (`index.sentences.sentences_of` of each text,
-        in order), computed at index time, one positional read per passage."""
+        in order), computed at index time; one positional read per passage, or per run of consecutive ones
+        (`StoredVectors.sentence_vectors_of`)."""
         try:
-            return {row: self._stored.sentence_vectors(row) for row in dict.fromkeys(rows)}
+            found = self._stored.sentence_vectors_of(rows)
+            return {row: found[row] for row in dict.fromkeys(int(r) for r in rows)}
         except (OSError, ValueError, IndexError) as exc:
             raise IndexStoreError(f"index file {SENTENCE_VECTORS_FILE} is unreadable: {exc}") from None
 

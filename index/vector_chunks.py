@@ -149,6 +149,10 @@ class ChunkedVectors:
             out[at] = self._readers[int(chunk)][unique][inverse]
         return out
 
+    def chunk_of(self, physical: int) -> int:
+        """The chunk holding row `physical` of the chunks' concatenation."""
+        return int(self._chunks_of(np.asarray([physical], dtype=np.int64))[0])
+
     def physical_range(self, start: int, stop: int) -> npt.NDArray[np.float32]:
         """Rows `start` to `stop` of the chunks' concatenation, which lie in one chunk (a passage's sentence
         vectors are written together), one positional read."""
@@ -198,6 +202,38 @@ class StoredVectors:
         """The sentence vectors of search row `row`, one positional read."""
         start, count = int(self.sentence_starts[row]), int(self.sentence_firsts[row + 1] - self.sentence_firsts[row])
         return self.sentences.physical_range(start, start + count)
+
+    def sentence_vectors_of(self, rows: Sequence[int]) -> dict[int, npt.NDArray[np.float32]]:
+        """The sentence vectors of search rows `rows` (by row, in ascending order). Consecutive rows whose
+        sentences lie one after another in one chunk are read together, one positional read per run: a
+        document's passages, written together, are one run."""
+        wanted = sorted({int(row) for row in rows})
+        if wanted and (wanted[0] < 0 or wanted[-1] >= len(self.sentence_starts)):
+            raise IndexError("search row out of range")
+        starts, firsts = self.sentence_starts, self.sentence_firsts
+        counts = {row: int(firsts[row + 1] - firsts[row]) for row in wanted}
+        out: dict[int, npt.NDArray[np.float32]] = {}
+        first = 0
+        while first < len(wanted):
+            last = first
+            while (
+                last + 1 < len(wanted)
+                and wanted[last + 1] == wanted[last] + 1
+                and int(starts[wanted[last + 1]]) == int(starts[wanted[last]]) + counts[wanted[last]]
+            ):
+                last += 1
+            run = wanted[first : last + 1]
+            begin, end = int(starts[run[0]]), int(starts[run[-1]]) + counts[run[-1]]
+            if len(run) > 1 and self.sentences.chunk_of(begin) == self.sentences.chunk_of(max(begin, end - 1)):
+                block = self.sentences.physical_range(begin, end)
+                for row in run:
+                    at = int(starts[row]) - begin
+                    out[row] = block[at : at + counts[row]]
+            else:
+                for row in run:
+                    out[row] = self.sentence_vectors(row)
+            first = last + 1
+        return out
 
     def close(self) -> None:
         self.passages.close()

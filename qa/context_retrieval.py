@@ -84,7 +84,7 @@ from qa.retrieve import (
 from qa.types import Mode
 
 DOCUMENT_CACHE = 256  # documents whose rows and terms are kept between questions
-STORY_PASSAGES = 200  # a longer document is asked the topic's questions through its passages among the candidates
+STORY_PASSAGES = 64  # a longer document is asked the topic's questions through its passages among the candidates
 NAMED_SECTION_SHARE = 2 / 3  # a question names a section when it holds this share of its heading's terms
 
 

@@ -207,6 +207,29 @@ def test_an_update_stores_the_same_index_as_a_full_build(tmp_path: Path) -> None
         updated.close()
 
 
+def test_sentence_vectors_read_in_runs_equal_those_read_passage_by_passage(tmp_path: Path) -> None:
+    """`sentence_vectors` reads consecutive passages whose sentences lie together in one positional read:
+    after an update the rows' sentences are spread over linked chunks, and any choice of rows (all, every
+    other, reversed, repeated, a run crossing a changed file) gives what reading each passage alone gives."""
+    corpus = write_corpus(tmp_path / "corpus", "alpha", documents=6, paragraphs=8)
+    index_dir = tmp_path / "index"
+    open_index(FolderSource(corpus), index_dir, HashEmbedder(), NullReporter()).close()
+    rewrite_document(corpus, 2, "beta", paragraphs=9)  # its passages go to a new chunk, between linked ones
+    updated = open_index(FolderSource(corpus), index_dir, HashEmbedder(), NullReporter())
+    try:
+        assert len(updated.manifest["vector_chunks"]["sentences"]) == 2
+        every = list(range(updated.size))
+        for rows in (every, every[::2], every[::-1], [5, 5, 3, 4], every[10:40], []):
+            got = updated.sentence_vectors(rows)
+            assert list(got) == list(dict.fromkeys(rows))
+            for row in rows:
+                np.testing.assert_array_equal(got[row], updated._stored.sentence_vectors(row))
+        with pytest.raises(IndexStoreError):
+            updated.sentence_vectors([updated.size])
+    finally:
+        updated.close()
+
+
 def test_an_update_links_the_vectors_it_keeps_and_writes_only_the_new_ones(tmp_path: Path) -> None:
     """An update does not copy the vectors of the passages it keeps (5.1 GB at a million passages): the
     previous generation's vector files become files of the new one by hard link, and only the passages
