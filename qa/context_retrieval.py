@@ -251,10 +251,16 @@ class ContextualRetriever:
 
         for row in sorted(by_row, key=rank_sum):
             per_unit.setdefault(unit(row), []).append(row)
+        found = {c.row: c for c in contextual}
         combined: list[Candidate] = []
         for slot, score in zip(contextual, scores, strict=True):
-            rows = per_unit[unit(slot.row)]
-            combined.append(replace(by_row[rows.pop(0)], score=score))
+            row = per_unit[unit(slot.row)].pop(0)
+            chosen = by_row[row]
+            if row not in own_rank:  # the question alone did not find it: its own ranks say so
+                chosen = replace(chosen, bm25_rank=None, bm25_score=None, dense_rank=None, dense_score=None)
+            with_context = found.get(row)
+            ranks = (None, None) if with_context is None else (with_context.bm25_rank, with_context.dense_rank)
+            combined.append(replace(chosen, score=score, context_ranks=ranks))
         return collapse_copies(combined, records)  # each ranking is without copies, but not the two together
 
     def _decide(

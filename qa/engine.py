@@ -246,6 +246,7 @@ class QAEngine:
                     term_spans=spans,
                     heading_terms=heading_only_terms(citation.section, weights, words),
                     also_in=tuple(self._citation(records[row]) for row in candidate.duplicates),
+                    context_ranks=candidate.context_ranks,
                 )
             )
         evidence = [e if self.verify_citation(e) else replace(e, stale=True) for e in evidence]

@@ -245,4 +245,11 @@ def _evidence_from_json(data: dict[str, Any]) -> Evidence:
         term_spans=(),
         heading_terms=tuple(str(t) for t in data.get("heading_terms", [])),
         also_in=tuple(_citation_from_json(c) for c in data.get("also_in", [])),
+        context_ranks=_context_ranks_from_json(data.get("context_ranks")),
     )
+
+
+def _context_ranks_from_json(data: Any) -> tuple[int | None, int | None] | None:
+    if not isinstance(data, dict):
+        return None
+    return _optional_int(data.get("bm25_rank")), _optional_int(data.get("dense_rank"))

@@ -133,12 +133,17 @@ def also_in_line(evidence: Evidence) -> str:
 
 def why_line(evidence: Evidence) -> str:
     parts = [f"score {evidence.score:.4f}"]
-    parts.append(f"bm25 #{evidence.bm25_rank}" if evidence.bm25_rank else "bm25 -")
-    parts.append(
+    own = [f"bm25 #{evidence.bm25_rank}" if evidence.bm25_rank else "bm25 -"]
+    own.append(
         f"dense #{evidence.dense_rank} (cos {evidence.dense_score:.2f})"
         if evidence.dense_rank and evidence.dense_score is not None
         else "dense -"
     )
+    if evidence.context_ranks is not None:  # a follow-up: the search with context found it, the question alone chose it
+        bm25, dense = evidence.context_ranks
+        parts.append(f"with context: bm25 {f'#{bm25}' if bm25 else '-'} · dense {f'#{dense}' if dense else '-'}")
+        own[0] = f"question alone: {own[0]}"
+    parts.extend(own)
     if evidence.matched_terms:
         parts.append("matched: " + ", ".join(safe_line(t) for t in evidence.matched_terms))
     if evidence.heading_terms:

@@ -77,6 +77,9 @@ class Candidate:
     dense_rank: int | None
     dense_score: float | None
     duplicates: tuple[int, ...] = ()  # rows of passages with the same text, ranked lower (qa/duplicates.py)
+    # a follow-up's passage: its BM25 and dense ranks in the search with the topic's context (the ranks above are
+    # those of the question alone, which chose the passage within its document); None otherwise
+    context_ranks: tuple[int | None, int | None] | None = None
 
     @property
     def shown_rows(self) -> tuple[int, ...]:

@@ -89,6 +89,9 @@ class Evidence:
     stale: bool = False  # the cited file changed since indexing and no longer holds `text` at the citation
     heading_terms: tuple[str, ...] = ()  # query words found only in the section heading (as written there)
     also_in: tuple[Citation, ...] = ()  # other passages with the same text, ranked lower (qa/duplicates.py)
+    # a follow-up's passage: its BM25 and dense ranks in the search with the topic's context (the ranks above are
+    # the question alone's); None for a question searched alone
+    context_ranks: tuple[int | None, int | None] | None = None
 
     def to_json(self) -> dict[str, Any]:
         c = self.citation
@@ -118,6 +121,9 @@ class Evidence:
             data["heading_terms"] = list(self.heading_terms)
         if self.also_in:  # present only when some
             data["also_in"] = [c.to_json() for c in self.also_in]
+        if self.context_ranks is not None:  # a follow-up's passage only
+            bm25, dense = self.context_ranks
+            data["context_ranks"] = {"bm25_rank": bm25, "dense_rank": dense}
         if self.stale:  # present only when true, so answers over an unchanged corpus keep their exact shape
             data["stale"] = True
         return data

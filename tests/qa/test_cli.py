@@ -150,10 +150,13 @@ def test_a_follow_up_finds_the_story_that_answers_the_whole_conversation(env: di
     # not at whose request; the story holding a sentence for both questions is another article
     questions = ["When did Russia intervene militarily in Syria?", "At whose request?"]
     result = qa(*(arg for question in questions for arg in ("--ask", question)), "--json", env=env)
-    _, request = (json.loads(line) for line in result.stdout.splitlines())
+    first, request = (json.loads(line) for line in result.stdout.splitlines())
     assert request["follow_up"], request["reason"]
     assert request["answer"] is not None, request["reason"]
     assert "at the official request of the Syrian government" in request["answer"]["text"]
+    # what found each passage: its ranks with the topic's context; the first question's passages have none
+    assert all("context_ranks" in passage for passage in request["passages"])
+    assert all("context_ranks" not in passage for passage in first["passages"])
 
 
 @pytest.mark.parametrize(

@@ -47,6 +47,9 @@ def test_answer_json_round_trip() -> None:
     assert restored.to_json() == original.to_json()
     with_heading = replace(original, passages=(replace(original.passages[0], heading_terms=("dentist",)),))
     assert answer_from_json(with_heading.to_json()).passages[0].heading_terms == ("dentist",)
+    follow_up = replace(original, passages=(replace(original.passages[0], context_ranks=(3, None)),))
+    assert answer_from_json(follow_up.to_json()).passages[0].context_ranks == (3, None)
+    assert "context_ranks" not in original.passages[0].to_json()  # a question searched alone keeps its shape
 
 
 def test_a_passage_s_section_and_copies_survive_the_round_trip_and_the_export() -> None:

@@ -319,7 +319,10 @@ async def test_export_writes_markdown_with_citations(make_app: Callable[..., QAA
                 assert f"`{evidence.citation.location()}`" in markdown
         assert "**No credible evidence:**" in markdown
         top = app.answers[-1].passages[0]
-        assert f"*why: score {top.score:.4f} · bm25 #{top.bm25_rank}" in markdown
+        why = markdown.split(f"*why: score {top.score:.4f} · ", 1)[1].splitlines()[0]
+        assert (f"bm25 #{top.bm25_rank}" if top.bm25_rank else "bm25 -") in why
+        if top.context_ranks is not None:  # a follow-up's passage: its ranks with the topic's context come first
+            assert why.startswith(f"with context: bm25 #{top.context_ranks[0]}") and "question alone: bm25" in why
 
 
 async def test_command_palette_lists_the_actions(make_app: Callable[..., QAApp]) -> None:

@@ -13,7 +13,7 @@ from rich.style import Style
 
 from index.tokenize import term_spans
 from qa.escape import safe_text
-from qa.render import STALE_NOTE
+from qa.render import STALE_NOTE, why_line
 from qa.types import Citation, Evidence, Sentence
 from tui.emphasis import TERM, emphasised
 from tui.export import citation_line, export_path
@@ -119,6 +119,26 @@ def test_why_says_what_the_section_heading_added(tmp_path: Path) -> None:
     evidence = replace(_evidence(tmp_path / "doc.md", "Tuesday at 3pm.", 0), heading_terms=("dentist", "\x1b[2J"))
     assert why_text(evidence, "hybrid").plain.endswith("\nin its heading: dentist, \\x1b[2J")
     assert "in its heading" not in why_text(replace(evidence, heading_terms=()), "hybrid").plain
+
+
+def test_why_gives_a_follow_ups_ranks_with_context_then_the_question_alones(tmp_path: Path) -> None:
+    # before: a follow-up's passage showed only the question alone's ranks ("dense #26 · found by dense" for the
+    # second passage), not those of the search with context that found it
+    evidence = replace(
+        _evidence(tmp_path / "doc.txt", "Around four million people live there.", 0),
+        bm25_rank=None,
+        bm25_score=None,
+        dense_rank=26,
+        dense_score=0.121,
+        context_ranks=(1, 6),
+    )
+    why = why_text(evidence, "hybrid").plain
+    assert "with context: BM25 #1 · dense #6 · question alone: BM25 - · dense #26 (cos 0.121)" in why
+    assert why.endswith("found by BM25 + dense")
+    assert "with context" not in why_text(replace(evidence, context_ranks=None), "hybrid").plain
+    assert why_text(replace(evidence, context_ranks=None), "hybrid").plain.endswith("found by dense")
+    line = why_line(evidence)
+    assert "with context: bm25 #1 · dense #6 · question alone: bm25 - · dense #26 (cos 0.12)" in line
 
 
 def test_a_stale_citation_says_so_in_the_card(tmp_path: Path) -> None:

@@ -17,24 +17,36 @@ RETRIEVERS = {"bm25": "BM25", "dense": "dense"}
 
 
 def retrieved_by(evidence: Evidence) -> str:
-    found = [name for name, rank in (("BM25", evidence.bm25_rank), ("dense", evidence.dense_rank)) if rank]
+    """The retrievers that found the passage: with the topic's context for a follow-up's passage."""
+    bm25, dense = evidence.context_ranks or (evidence.bm25_rank, evidence.dense_rank)
+    found = [name for name, rank in (("BM25", bm25), ("dense", dense)) if rank]
     return " + ".join(found) or "-"
 
 
 def why_text(evidence: Evidence, mode: Mode) -> Text:
-    """Why the passage was returned: each retriever's rank and score, the fused score, who found it."""
+    """Why the passage was returned: each retriever's rank and score, the fused score, who found it; for a
+    follow-up's passage, its ranks in the search with the topic's context, then the question alone's (which
+    chose the passage within its document)."""
     score_name = {"hybrid": "fused", "bm25": "BM25 score", "dense": "cosine"}[mode]
     parts = [f"{score_name} {evidence.score:.4f}"]
+    if evidence.context_ranks is not None:
+        bm25_rank, dense_rank = evidence.context_ranks
+        parts.append(f"with context: BM25 {f'#{bm25_rank}' if bm25_rank else '-'}")
+        parts.append(f"dense {f'#{dense_rank}' if dense_rank else '-'}")
+    own: list[str] = []
     if evidence.bm25_rank is not None:
         bm25 = f" ({evidence.bm25_score:.2f})" if evidence.bm25_score is not None else ""
-        parts.append(f"BM25 #{evidence.bm25_rank}{bm25}")
+        own.append(f"BM25 #{evidence.bm25_rank}{bm25}")
     else:
-        parts.append("BM25 -")
+        own.append("BM25 -")
     if evidence.dense_rank is not None:
         cosine = f" (cos {evidence.dense_score:.3f})" if evidence.dense_score is not None else ""
-        parts.append(f"dense #{evidence.dense_rank}{cosine}")
+        own.append(f"dense #{evidence.dense_rank}{cosine}")
     else:
-        parts.append("dense -")
+        own.append("dense -")
+    if evidence.context_ranks is not None:
+        own[0] = f"question alone: {own[0]}"
+    parts.extend(own)
     parts.append(f"found by {retrieved_by(evidence)}")
     text = Text("why: ", style="bold")
     text.append(" · ".join(parts))
