@@ -350,7 +350,9 @@ class ContextualRetriever:
                 best[doc] = c.score
         top, low = max(best.values()), min(best.values())
         span = top - low if top > low else 1.0
-        seen = {doc: [c.row for c in candidates if records[c.row].doc == doc] for doc in best}
+        seen: dict[int, list[int]] = {doc: [] for doc in best}  # document -> its candidate rows
+        for c in candidates:
+            seen.get(records[c.row].doc, []).append(c.row)
         asks = {doc: self._answers_questions(doc, seen[doc], asked) for doc in best}
         ranked = [c for c in candidates if records[c.row].doc in best]
         rest = [c for c in candidates if records[c.row].doc not in best]

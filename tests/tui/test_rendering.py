@@ -137,6 +137,8 @@ def test_why_gives_a_follow_ups_ranks_with_context_then_the_question_alones(tmp_
     assert why.endswith("found by BM25 + dense")
     assert "with context" not in why_text(replace(evidence, context_ranks=None), "hybrid").plain
     assert why_text(replace(evidence, context_ranks=None), "hybrid").plain.endswith("found by dense")
+    only_alone = why_text(replace(evidence, context_ranks=(None, None)), "hybrid").plain
+    assert "with context: BM25 - · dense -" in only_alone and only_alone.endswith("found by dense (question alone)")
     line = why_line(evidence)
     assert "with context: bm25 #1 · dense #6 · question alone: bm25 - · dense #26 (cos 0.12)" in line
 

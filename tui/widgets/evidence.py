@@ -17,10 +17,16 @@ RETRIEVERS = {"bm25": "BM25", "dense": "dense"}
 
 
 def retrieved_by(evidence: Evidence) -> str:
-    """The retrievers that found the passage: with the topic's context for a follow-up's passage."""
-    bm25, dense = evidence.context_ranks or (evidence.bm25_rank, evidence.dense_rank)
+    """The retrievers that found the passage: with the topic's context for a follow-up's passage (or, when only
+    the question alone found it, those, said so)."""
+    own = [name for name, rank in (("BM25", evidence.bm25_rank), ("dense", evidence.dense_rank)) if rank]
+    if evidence.context_ranks is None:
+        return " + ".join(own) or "-"
+    bm25, dense = evidence.context_ranks
     found = [name for name, rank in (("BM25", bm25), ("dense", dense)) if rank]
-    return " + ".join(found) or "-"
+    if found:
+        return " + ".join(found)
+    return f"{' + '.join(own)} (question alone)" if own else "-"
 
 
 def why_text(evidence: Evidence, mode: Mode) -> Text:
