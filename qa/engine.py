@@ -139,15 +139,18 @@ class QAEngine:
             raise QuestionError("top-k must be at least 1")
         cleaned = cut_after_word(cleaned, MAX_QUESTION_CHARS)  # a word cut in two would be a rare "term"
         started = time.perf_counter()
-        follow_up, new_topic = False, True
+        follow_up, new_topic, context_reason = False, True, None
         if conversation is not None:
             context = conversation.context(cleaned, self.index.shared_section)
             retrieval, decision = self.contextual.retrieve(cleaned, context, mode, top_k)
             query, follow_up, new_topic = decision.query, decision.follow_up, decision.new_topic
+            context_reason = None if context is None else decision.reason
         else:
             query = cleaned
             retrieval = self.retriever.retrieve(query, mode, top_k)
         result = self.compose(cleaned, query, mode, top_k, retrieval, follow_up)
+        if context_reason is not None:
+            result = replace(result, context_reason=context_reason, new_topic=new_topic)
         result.timings_ms["total"] = (time.perf_counter() - started) * 1000
         if conversation is not None:
             conversation.add(result, starts_topic=new_topic)

@@ -55,6 +55,8 @@ def conversation_markdown(turns: Sequence[Answer], title: str | None = None) -> 
         lines += [f"## {number}. {safe_line(turn.question)}", ""]
         if turn.retrieval_query != turn.question:
             lines += [f"*Searched for:* {safe_line(turn.retrieval_query)}", ""]
+        if (context := turn.context_line()) is not None:
+            lines += [f"*Context:* {safe_line(context)}", ""]
         if turn.answer is not None and turn.passages:
             cited = turn.passages[turn.answer.passage - 1]
             if turn.answer.header is not None:  # a table row: shown as a table under its header row

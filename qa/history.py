@@ -193,6 +193,8 @@ def answer_from_json(data: dict[str, Any]) -> Answer:
         passages=tuple(_evidence_from_json(p) for p in data.get("passages", [])),
         timings_ms={str(k): float(v) for k, v in dict(data.get("timings_ms", {})).items()},
         follow_up=bool(data.get("follow_up", False)),
+        context_reason=None if data.get("context_reason") is None else str(data["context_reason"]),
+        new_topic=bool(data.get("new_topic", False)),
     )
 
 

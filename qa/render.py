@@ -157,6 +157,8 @@ def render_answer(answer: Answer, width: int = 100, color: bool = False) -> str:
     out.append(f"Q: {safe_line(answer.question)}")
     if answer.retrieval_query != answer.question:
         out.append(dim(f"   (searched for: {safe_line(answer.retrieval_query)})"))
+    if (context := answer.context_line()) is not None:
+        out.append(dim(f"   ({safe_line(context)})"))
     if answer.answer is not None:
         sentence = one_line(answer.answer.text)
         shown = f"{BOLD}{sentence}{RESET}" if color else sentence

@@ -163,9 +163,12 @@ class Answer:
     passages: tuple[Evidence, ...]
     timings_ms: dict[str, float] = field(default_factory=dict)
     follow_up: bool = False  # retrieval borrowed context from earlier turns of the conversation
+    # asked inside a topic: why its context was used or not (None for a first question, or one asked alone)
+    context_reason: str | None = None
+    new_topic: bool = False  # asked inside a topic, it began a new one (later questions borrow nothing before it)
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "question": self.question,
             "retrieval_query": self.retrieval_query,
             "follow_up": self.follow_up,
@@ -177,3 +180,15 @@ class Answer:
             "passages": [p.to_json() for p in self.passages],
             "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()},
         }
+        if self.context_reason is not None:  # present only for a question asked inside a topic
+            data["context_reason"] = self.context_reason
+            data["new_topic"] = self.new_topic
+        return data
+
+    def context_line(self) -> str | None:
+        """One line on how the conversation shaped the search: "follow-up: ...", "new topic: ..." or "searched
+        alone: ..." (with the reason), None for a question asked outside a topic."""
+        if self.context_reason is None:
+            return None
+        kind = "follow-up" if self.follow_up else "new topic" if self.new_topic else "searched alone"
+        return f"{kind}: {self.context_reason}"

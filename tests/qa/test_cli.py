@@ -145,6 +145,28 @@ def test_a_follow_up_without_words_of_its_own_is_answered_by_the_kind_of_thing_i
         assert answer["reason"].startswith("a follow-up without words of its own: its sentence holds a time")
 
 
+def test_each_answer_in_a_conversation_says_how_the_context_shaped_its_search(env: dict[str, str]) -> None:
+    # before: a question answered alone, or one that began a new topic, looked like any first question
+    questions = [
+        "Who struck the weapons depot in Idlib?",
+        "Was it coordinated with anyone?",
+        "How many people live in Idlib?",
+        "What did Putin say?",
+    ]
+    result = qa(*(arg for question in questions for arg in ("--ask", question)), "--json", env=env)
+    first, follow, alone, other = (json.loads(line) for line in result.stdout.splitlines())
+    assert "context_reason" not in first and "new_topic" not in first  # nothing before it
+    assert follow["follow_up"] and follow["context_reason"].startswith("too vague to stand alone")
+    assert not alone["follow_up"] and not alone["new_topic"]
+    assert alone["context_reason"] == "a complete question that finds the topic's document by itself"
+    assert not other["follow_up"] and other["new_topic"]
+    assert other["context_reason"] == "it names what the topic's document never mentions (putin)"
+    text = qa(*(arg for question in questions for arg in ("--ask", question)), env=env).stdout
+    assert "(follow-up: too vague to stand alone" in text
+    assert "(searched alone: a complete question that finds the topic's document by itself)" in text
+    assert "(new topic: it names what the topic's document never mentions (putin))" in text
+
+
 def test_a_follow_up_finds_the_story_that_answers_the_whole_conversation(env: dict[str, str]) -> None:
     # Before: "At whose request?" stayed with the first answer's article, which says when Russia intervened but
     # not at whose request; the story holding a sentence for both questions is another article

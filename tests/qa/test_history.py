@@ -50,6 +50,14 @@ def test_answer_json_round_trip() -> None:
     follow_up = replace(original, passages=(replace(original.passages[0], context_ranks=(3, None)),))
     assert answer_from_json(follow_up.to_json()).passages[0].context_ranks == (3, None)
     assert "context_ranks" not in original.passages[0].to_json()  # a question searched alone keeps its shape
+    inside = replace(
+        original, context_reason="it names what the topic's document never mentions (putin)", new_topic=True
+    )
+    restored_inside = answer_from_json(inside.to_json())
+    assert (restored_inside.context_reason, restored_inside.new_topic) == (inside.context_reason, True)
+    assert restored_inside.context_line() == "new topic: it names what the topic's document never mentions (putin)"
+    assert "*Context:* new topic: it names" in conversation_markdown([inside])
+    assert "context_reason" not in original.to_json() and original.context_line() is None
 
 
 def test_a_passage_s_section_and_copies_survive_the_round_trip_and_the_export() -> None:

@@ -151,7 +151,9 @@ async def test_follow_up_keeps_earlier_turns_visible(make_app: Callable[..., QAA
         assert len(cards) == 2 and len(app.conversation.turns) == 2
         follow = cards[1].answer
         assert follow.retrieval_query != follow.question  # the follow-up borrowed context
-        assert follow.retrieval_query in rendered(cards[1].query_one(".searched-for"))
+        searched = rendered(cards[1].query_one(".searched-for"))
+        assert follow.retrieval_query in searched
+        assert f"follow-up: {follow.context_reason}" in searched  # and why the context was used
         assert not cards[0].query(".searched-for")
         view = app.conversation_view
         assert view.max_scroll_y > 0  # both turns are kept, the view scrolls

@@ -36,11 +36,16 @@ def summary_text(answer: Answer) -> Text:
 
 
 def searched_for_text(answer: Answer) -> Text | None:
-    if answer.retrieval_query == answer.question:
-        return None
-    text = Text("searched for: ", style="italic")
-    text.append_text(plain(answer.retrieval_query, one_line=True))
-    return text
+    """What retrieval searched for, when the context added to it, and how the conversation shaped the search
+    ("follow-up: ...", "new topic: ...", "searched alone: ..."), when the question was asked inside a topic."""
+    lines: list[Text] = []
+    if answer.retrieval_query != answer.question:
+        searched = Text("searched for: ", style="italic")
+        searched.append_text(plain(answer.retrieval_query, one_line=True))
+        lines.append(searched)
+    if (context := answer.context_line()) is not None:
+        lines.append(plain(context, style="italic", one_line=True))
+    return Text("\n").join(lines) if lines else None
 
 
 class AnswerCard(Vertical):
