@@ -163,7 +163,8 @@ class Answer:
     passages: tuple[Evidence, ...]
     timings_ms: dict[str, float] = field(default_factory=dict)
     follow_up: bool = False  # retrieval borrowed context from earlier turns of the conversation
-    # asked inside a topic: why its context was used or not (None for a first question, or one asked alone)
+    # asked inside a topic: why its context was used or not (None for a question asked outside a topic: the
+    # first of a conversation, after a new topic was started by hand, or without a conversation)
     context_reason: str | None = None
     new_topic: bool = False  # asked inside a topic, it began a new one (later questions borrow nothing before it)
 
