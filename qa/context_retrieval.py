@@ -63,6 +63,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import numpy.typing as npt
 
+from index.bounded_cache import BoundedCache
 from index.catalog import PassageRecord
 from index.corpus_index import CorpusIndex
 from index.embed import Embedder
@@ -142,7 +143,7 @@ class ContextualRetriever:
         self.depth = depth
         self._documents: dict[int, tuple[npt.NDArray[np.int64], frozenset[str]]] = {}  # doc -> (rows, terms)
         self._paths: dict[str, int] | None = None
-        self._story_row_cache: dict[int, list[int]] = {}  # doc -> its search rows
+        self._story_rows: BoundedCache[int, list[int]] = BoundedCache(DOCUMENT_CACHE)  # doc -> its search rows
 
     def retrieve(
         self, question: str, context: TopicContext | None, mode: Mode, k: int
@@ -225,7 +226,8 @@ class ContextualRetriever:
         compatibility notes in that release?", `names`), and in document `kept`. Slot i is given `scores[i]`
         (the contextual ranking's scores)."""
         own_rank = {c.row: rank for rank, c in enumerate(alone)}
-        by_row = {c.row: c for c in contextual} | {c.row: c for c in alone}
+        found = {c.row: c for c in contextual}  # what the search with context said of each row it found
+        by_row = found | {c.row: c for c in alone}
         records = self.index.passages(list(by_row))
         context_rank = {c.row: rank for rank, c in enumerate(contextual)}
         topic_docs = {records[c.row].doc for c in contextual}
@@ -251,7 +253,6 @@ class ContextualRetriever:
 
         for row in sorted(by_row, key=rank_sum):
             per_unit.setdefault(unit(row), []).append(row)
-        found = {c.row: c for c in contextual}
         combined: list[Candidate] = []
         for slot, score in zip(contextual, scores, strict=True):
             row = per_unit[unit(slot.row)].pop(0)
@@ -362,23 +363,14 @@ class ContextualRetriever:
     def _answers_questions(self, doc: int, candidate_rows: list[int], asked: npt.NDArray[np.float32]) -> float:
         """The mean over the questions `asked` of the best cosine of a sentence of document `doc` to each: every
         sentence of a document of up to `STORY_PASSAGES` passages, else of its passages among `candidate_rows`."""
-        rows = self._story_rows(doc)
+        catalog = self.index.catalog
+        rows = self._story_rows.lookup([doc], lambda docs: {d: catalog.search_rows_of_document(d) for d in docs})[doc]
         if len(rows) > STORY_PASSAGES:
             rows = candidate_rows
         stored = [v for v in self.index.sentence_vectors(rows).values() if len(v)]
-        if not stored:
-            sentences = self.index.vectors_at(rows)  # an index without sentence vectors: its passages
-        else:
-            sentences = np.vstack(stored)
+        # if none of these passages holds a sentence (each searchable passage normally holds one): their vectors
+        sentences = np.vstack(stored) if stored else self.index.vectors_at(rows)
         return float((sentences @ asked.T).max(axis=0).mean())
-
-    def _story_rows(self, doc: int) -> list[int]:
-        """The search rows of document `doc` (cached)."""
-        if doc not in self._story_row_cache:
-            if len(self._story_row_cache) >= DOCUMENT_CACHE:
-                self._story_row_cache.clear()
-            self._story_row_cache[doc] = self.index.catalog.search_rows_of_document(doc)
-        return self._story_row_cache[doc]
 
     def _kept_document(self, own_terms: list[str], topic_doc: int | None, context: TopicContext) -> int | None:
         """The latest answer's document, when a follow-up that refers back ("that release", "it") is held

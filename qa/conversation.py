@@ -95,12 +95,16 @@ class TopicContext:
     """What the current topic can lend to the next question."""
 
     terms: tuple[tuple[str, float], ...]  # carried words (as written) and weights in (0, 1], best first
-    text: str  # the latest earlier questions of the topic, in the order asked (for the dense query)
     last_document: str | None  # path of the document of the latest turn's first evidence passage
     cue: bool  # the question looks dependent on its own (referring word, few content words)
     pronoun: bool = False  # the question holds a personal pronoun ("it", "she"): it cannot stand alone
     last_passage: str | None = None  # id of the latest turn's first evidence passage (what the user just read)
     questions: tuple[str, ...] = ()  # the latest earlier questions of the topic, in the order asked
+
+    @property
+    def text(self) -> str:
+        """The latest earlier questions of the topic as one text, in the order asked (for the dense query)."""
+        return " ".join(self.questions)
 
     def summary(self, limit: int = 6) -> str:
         return " ".join(word for word, _ in self.terms[:limit])
@@ -181,7 +185,6 @@ class Conversation:
         ranked = sorted(weights, key=lambda key: (-weights[key], order[key]))[:MAX_CARRIED_TERMS]
         return TopicContext(
             terms=tuple((spelling[key], round(weights[key], 6)) for key in ranked),
-            text=" ".join(reversed(questions)),
             last_document=topic[-1].passages[0].citation.path if topic[-1].passages else None,
             cue=has_follow_up_cue(question),
             pronoun=has_personal_pronoun(question),
