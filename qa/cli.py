@@ -10,6 +10,7 @@ import os
 import shutil
 import sys
 from collections.abc import Iterator, Sequence
+from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
@@ -18,6 +19,7 @@ from qa.escape import safe_json, safe_line
 from qa.types import DEFAULT_FUSION, DEFAULT_TOP_K, FUSIONS, MODES, Mode
 
 if TYPE_CHECKING:
+    from qa.conversation import Conversation
     from qa.engine import QAEngine
 
 PROG = "qa"
@@ -38,6 +40,21 @@ def _positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
     if value < 1 or value > 1000:
         raise argparse.ArgumentTypeError("must be between 1 and 1000")
+    return value
+
+
+LATEST = 0  # `--continue last`: the most recently updated saved conversation
+
+
+def _saved_id(text: str) -> int:
+    if text.strip().lower() == "last":
+        return LATEST
+    try:
+        value = int(text.strip().lstrip("#"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a conversation id: {text!r} (a number, or 'last')") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("a conversation id is a number from 1")
     return value
 
 
@@ -68,6 +85,23 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--ask", action="append", metavar="QUESTION", help="ask a question; repeat for a conversation")
     parser.add_argument(
         "--questions", metavar="FILE", help="answer each line of FILE as its own question ('-' = stdin)"
+    )
+    parser.add_argument(
+        "--save",
+        action="store_true",
+        help="keep the --ask conversation in the local history (reopen it in the UI with Ctrl+R, or go on "
+        "with --continue)",
+    )
+    parser.add_argument(
+        "--continue",
+        dest="continue_id",
+        type=_saved_id,
+        metavar="ID",
+        help="go on with saved conversation ID ('last': the latest): the --ask questions follow up on it, "
+        "and it is saved again",
+    )
+    parser.add_argument(
+        "--history", action="store_true", help="list the saved conversations and exit (--json: one per line)"
     )
     parser.add_argument("--mode", choices=MODES, default="hybrid", help="retrieval mode (default: hybrid)")
     parser.add_argument(
@@ -155,14 +189,23 @@ def _use_color(choice: str) -> bool:
     return sys.stdout.isatty()
 
 
-def _answer_all(engine: QAEngine, args: argparse.Namespace) -> None:
-    from qa.conversation import Conversation
-    from qa.render import render_answer, timing_line
-
+def _answer_all(engine: QAEngine, args: argparse.Namespace, conversation: Conversation) -> None:
     color = _use_color(args.color)
     width = min(shutil.get_terminal_size((100, 24)).columns, 120)
     mode: Mode = args.mode
-    conversation = Conversation()
+    earlier = len(conversation.turns)
+    try:
+        _answer_batches(engine, args, conversation, color, width, mode)
+    finally:  # the turns answered are kept, also when a later question failed
+        if (args.save or args.continue_id is not None) and len(conversation.turns) > earlier:
+            _save(conversation, args.quiet)
+
+
+def _answer_batches(
+    engine: QAEngine, args: argparse.Namespace, conversation: Conversation, color: bool, width: int, mode: Mode
+) -> None:
+    from qa.render import render_answer, timing_line
+
     batches: list[tuple[Iterator[str] | list[str], bool]] = []
     if args.ask:
         batches.append((args.ask, True))
@@ -191,6 +234,48 @@ def _answer_all(engine: QAEngine, args: argparse.Namespace) -> None:
             first = False
 
 
+def _conversation(args: argparse.Namespace) -> Conversation:
+    """A new conversation, or with `--continue`, the saved one reopened to go on over the same corpus."""
+    from qa.conversation import Conversation
+    from qa.engine import corpus_identity
+    from qa.history import HistoryError, find_conversation, load_conversation
+
+    if args.continue_id is None:
+        return Conversation()
+    saved = find_conversation(None if args.continue_id == LATEST else args.continue_id)
+    if saved.asked_over_another(corpus_identity(args.corpus)):
+        raise HistoryError(
+            f"conversation #{saved.id} was asked over {saved.corpus}; go on with it there: --corpus {saved.corpus}"
+        )
+    return load_conversation(saved.id)
+
+
+def _save(conversation: Conversation, quiet: bool) -> None:
+    from qa.history import save_conversation
+
+    saved_id = save_conversation(conversation)
+    if not quiet:
+        print(f"qa: saved as conversation #{saved_id} (go on with --continue {saved_id})", file=sys.stderr)
+
+
+def _list_history(as_json: bool) -> None:
+    import time
+
+    from qa.history import list_conversations
+
+    saved_conversations = list_conversations()
+    if not saved_conversations:
+        print("qa: no saved conversation yet (--ask ... --save keeps one)", file=sys.stderr)
+    for saved in saved_conversations:
+        if as_json:
+            print(safe_json(asdict(saved)), flush=True)
+            continue
+        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(saved.updated))
+        turns = f"{saved.turns} turn" + ("" if saved.turns == 1 else "s")
+        over = f"  ({safe_line(saved.corpus)})" if saved.corpus else ""
+        print(f"#{saved.id}  {when}  {turns}  {safe_line(saved.title)}{over}", flush=True)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Every entry point (`qa`, `qa eval`, `qa eval-conversations`) reports errors here, the same way."""
     args_list = list(sys.argv[1:] if argv is None else argv)
@@ -217,13 +302,20 @@ def _dispatch(args_list: list[str]) -> int:
         from qa.conversation_eval import main as conversation_eval_main
 
         return conversation_eval_main(args_list[1:])
-    args = build_parser().parse_args(args_list)
+    parser = build_parser()
+    args = parser.parse_args(args_list)
+    if args.history:
+        _list_history(args.json)
+        return 0
+    if (args.save or args.continue_id is not None) and not args.ask:
+        parser.error("--save and --continue go with --ask (the questions to keep or to go on with)")
     _single_thread_numerics()
     if not args.ask and not args.questions:
         return _run_tui(args)
     from qa.engine import open_engine
     from qa.progress import StderrReporter
 
+    conversation = _conversation(args)  # before the index is opened: a wrong --continue costs nothing
     reporter = StderrReporter(quiet=args.quiet)
     # A few --ask questions: the numpy query encoder starts ~0.2 s sooner than ONNX Runtime, which only
     # pays that back after dozens of questions (a --questions file).
@@ -238,7 +330,7 @@ def _dispatch(args_list: list[str]) -> int:
         query_encoder=encoder,
     )
     try:
-        _answer_all(engine, args)
+        _answer_all(engine, args, conversation)
     finally:
         engine.close()
     return 0

@@ -117,6 +117,7 @@ class Conversation:
     turns: list[Answer] = field(default_factory=list)
     topic_start: int = 0
     saved_id: int | None = None  # its id in the history (`qa.history`) once saved or reopened
+    corpus: str | None = None  # the corpus its latest turns were asked over (`QAEngine.corpus`; None: unknown)
     recency_decay: float = RECENCY_DECAY  # weight of a turn's words per turn back
     answer_term_weight: float = ANSWER_TERM_WEIGHT  # weight of the words of the answers shown
     section_term_weight: float = SECTION_TERM_WEIGHT  # weight of the section heading of each answer shown
@@ -126,6 +127,14 @@ class Conversation:
         self.turns.clear()
         self.topic_start = 0
         self.saved_id = None
+        self.corpus = None
+
+    def asked_over(self, corpus: str | None) -> None:
+        """The next turns are asked over `corpus`: a topic begun over another corpus lends them nothing (its
+        documents are not in this one's index)."""
+        if corpus is not None and self.corpus is not None and corpus != self.corpus:
+            self.new_topic()
+        self.corpus = corpus if corpus is not None else self.corpus
 
     def new_topic(self) -> None:
         """Keep the turns (for history and export) but borrow nothing from them any more."""

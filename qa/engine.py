@@ -56,6 +56,11 @@ def default_corpus() -> Path:
     return Path(__file__).resolve().parent.parent / "seeds"
 
 
+def corpus_identity(corpus: Path | None) -> str:
+    """What names the corpus `open_engine(corpus, ...)` opens (`QAEngine.corpus`), without opening it."""
+    return FolderSource((corpus or default_corpus()).expanduser()).identity
+
+
 @dataclass(frozen=True)
 class IndexFacts:
     documents: int
@@ -83,6 +88,11 @@ class QAEngine:
         self.source = source
         self.checker = CitationChecker(source) if source is not None else None
         self.contextual = ContextualRetriever(index, embedder, self.retriever, context_settings)
+
+    @property
+    def corpus(self) -> str | None:
+        """What names the corpus (`DocumentSource.identity`: a folder's resolved path), if the source is known."""
+        return self.source.identity if self.source is not None else None
 
     def refreshed(self, reporter: BuildReporter) -> QAEngine | None:
         """An engine over the index brought up to date when files were edited, added or removed since this
@@ -141,6 +151,7 @@ class QAEngine:
         started = time.perf_counter()
         follow_up, new_topic, context_reason = False, True, None
         if conversation is not None:
+            conversation.asked_over(self.corpus)
             context = conversation.context(cleaned, self.index.shared_section)
             retrieval, decision = self.contextual.retrieve(cleaned, context, mode, top_k)
             query, follow_up, new_topic = decision.query, decision.follow_up, decision.new_topic

@@ -1,12 +1,14 @@
 """Saved conversations: a local SQLite file under the state dir (`$QA_HOME` or the user cache dir).
 
     <state dir>/history.sqlite
-      conversations(id, title, created, updated)
+      conversations(id, title, created, updated, corpus)
       turns(conversation, position, question, answer_json)   -- `Answer.to_json()`, no pickle
 
 Every save is one SQLite transaction (the old version or the new one, whole). Reopening rebuilds the
 `Answer` of each turn from its JSON, and the conversation's current topic from the turns' `follow_up`
-flags, so that the next question can follow up on the reopened conversation.
+flags, so that the next question can follow up on the reopened conversation. `corpus` names the corpus the
+latest turns were asked over (`DocumentSource.identity`, NULL when unknown: saved by schema version 1):
+reopened over another corpus, a conversation's citations point elsewhere and its topic lends nothing.
 """
 
 from __future__ import annotations
@@ -26,12 +28,13 @@ from qa.conversation import Conversation
 from qa.types import MODES, Answer, AnswerText, Citation, Evidence, Sentence
 
 HISTORY_FILE = "history.sqlite"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: conversations.corpus
 TITLE_MAX_CHARS = 80
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS conversations (
-    id INTEGER PRIMARY KEY AUTOINCREMENT, title TEXT NOT NULL, created REAL NOT NULL, updated REAL NOT NULL
+    id INTEGER PRIMARY KEY AUTOINCREMENT, title TEXT NOT NULL, created REAL NOT NULL, updated REAL NOT NULL,
+    corpus TEXT
 );
 CREATE TABLE IF NOT EXISTS turns (
     conversation INTEGER NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
@@ -54,6 +57,11 @@ class SavedConversation:
     created: float  # seconds since the epoch
     updated: float
     turns: int
+    corpus: str | None = None  # the corpus its latest turns were asked over (None: unknown)
+
+    def asked_over_another(self, corpus: str | None) -> bool:
+        """Whether it was saved over a corpus known to differ from `corpus`."""
+        return self.corpus is not None and corpus is not None and self.corpus != corpus
 
 
 def history_path(state_dir: Path | None = None) -> Path:
@@ -77,6 +85,9 @@ def _connect(path: Path | None) -> Iterator[sqlite3.Connection]:
         if version < SCHEMA_VERSION:
             with connection:
                 connection.executescript(_SCHEMA)
+                columns = {str(row[1]) for row in connection.execute("PRAGMA table_info(conversations)")}
+                if "corpus" not in columns:  # saved by version 1
+                    connection.execute("ALTER TABLE conversations ADD COLUMN corpus TEXT")
                 connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         yield connection
     except sqlite3.DatabaseError as exc:
@@ -86,7 +97,8 @@ def _connect(path: Path | None) -> Iterator[sqlite3.Connection]:
 
 
 def save_conversation(conversation: Conversation, title: str | None = None, path: Path | None = None) -> int:
-    """Save (or update, if it was saved or reopened before) `conversation`; returns its id.
+    """Save (or update, if it was saved or reopened before) `conversation`, with the corpus its latest turns
+    were asked over (`Conversation.corpus`); returns its id.
 
     The id is also stored in `conversation.saved_id`, so saving again after more turns updates it.
     """
@@ -105,16 +117,16 @@ def save_conversation(conversation: Conversation, title: str | None = None, path
             saved_id is not None
             and connection.execute("SELECT 1 FROM conversations WHERE id = ?", (saved_id,)).fetchone()
         ):
-            if title is None:
-                connection.execute("UPDATE conversations SET updated = ? WHERE id = ?", (now, saved_id))
-            else:
-                connection.execute(
-                    "UPDATE conversations SET updated = ?, title = ? WHERE id = ?", (now, name, saved_id)
-                )
+            connection.execute(
+                "UPDATE conversations SET updated = ?, title = coalesce(?, title), corpus = coalesce(?, corpus) "
+                "WHERE id = ?",
+                (now, None if title is None else name, conversation.corpus, saved_id),
+            )
             connection.execute("DELETE FROM turns WHERE conversation = ?", (saved_id,))
         else:
             cursor = connection.execute(
-                "INSERT INTO conversations (title, created, updated) VALUES (?, ?, ?)", (name, now, now)
+                "INSERT INTO conversations (title, created, updated, corpus) VALUES (?, ?, ?, ?)",
+                (name, now, now, conversation.corpus),
             )
             saved_id = int(cursor.lastrowid or 0)
         stored_id = int(saved_id)
@@ -130,22 +142,40 @@ def list_conversations(path: Path | None = None) -> list[SavedConversation]:
     """Saved conversations, most recently updated first (ties: newest id first)."""
     with _connect(path) as connection:
         cursor = connection.execute(
-            "SELECT c.id, c.title, c.created, c.updated, count(t.position) FROM conversations c "
+            "SELECT c.id, c.title, c.created, c.updated, count(t.position), c.corpus FROM conversations c "
             "LEFT JOIN turns t ON t.conversation = c.id GROUP BY c.id ORDER BY c.updated DESC, c.id DESC"
         )
-        return [SavedConversation(int(i), str(t), float(c), float(u), int(n)) for i, t, c, u, n in cursor]
+        return [
+            SavedConversation(int(i), str(t), float(c), float(u), int(n), None if k is None else str(k))
+            for i, t, c, u, n, k in cursor
+        ]
+
+
+def find_conversation(conversation_id: int | None, path: Path | None = None) -> SavedConversation:
+    """The saved conversation `conversation_id`, or the most recently updated one (None)."""
+    saved = list_conversations(path)
+    if not saved:
+        raise HistoryError("no saved conversation yet")
+    if conversation_id is None:
+        return saved[0]
+    for entry in saved:
+        if entry.id == conversation_id:
+            return entry
+    raise HistoryError(f"no saved conversation with id {conversation_id}")
 
 
 def load_conversation(conversation_id: int, path: Path | None = None) -> Conversation:
     """Reopen a saved conversation: its turns and its current topic, ready for the next follow-up."""
     with _connect(path) as connection:
-        if connection.execute("SELECT 1 FROM conversations WHERE id = ?", (conversation_id,)).fetchone() is None:
+        found = connection.execute("SELECT corpus FROM conversations WHERE id = ?", (conversation_id,)).fetchone()
+        if found is None:
             raise HistoryError(f"no saved conversation with id {conversation_id}")
+        corpus = None if found[0] is None else str(found[0])
         cursor = connection.execute(
             "SELECT answer_json FROM turns WHERE conversation = ? ORDER BY position", (conversation_id,)
         )
         stored = [str(r[0]) for r in cursor]
-    conversation = Conversation(saved_id=conversation_id)
+    conversation = Conversation(saved_id=conversation_id, corpus=corpus)
     for number, text in enumerate(stored, start=1):
         try:
             answer = answer_from_json(json.loads(text))

@@ -430,7 +430,8 @@ class QAApp(App[int]):
         if not saved:
             self.notify("No saved conversation yet: Ctrl+S saves one.", severity="warning")
             return
-        self.push_screen(HistoryScreen(saved, self._delete_saved), self._reopen)
+        corpus = self.engine.corpus if self.engine is not None else None
+        self.push_screen(HistoryScreen(saved, self._delete_saved, corpus), self._reopen)
 
     def _delete_saved(self, conversation_id: int) -> None:
         try:
@@ -459,6 +460,15 @@ class QAApp(App[int]):
             self.conversation_view.mount(AnswerCard(answer, self._request_id))
         self.conversation_view.scroll_end(animate=False)
         self.notify(f"Reopened: {safe_line(chosen.title)} ({len(conversation.turns)} turns)", markup=False)
+        if chosen.asked_over_another(self.engine.corpus if self.engine is not None else None):
+            self.notify(
+                f"It was asked over {safe_line(str(chosen.corpus))}: its citations point there, and the next "
+                "question starts a new topic.",
+                title="Another corpus",
+                severity="warning",
+                markup=False,
+                timeout=10,
+            )
 
     def action_cycle_mode(self) -> None:
         self.set_mode(MODES[(MODES.index(self.mode) + 1) % len(MODES)])

@@ -116,6 +116,38 @@ def test_repeated_ask_is_one_conversation(env: dict[str, str]) -> None:
     assert second["retrieval_query"] != second["question"]
 
 
+def test_a_saved_conversation_goes_on_in_a_later_run(env: dict[str, str], tmp_path: Path) -> None:
+    # Before: each `qa --ask` run began a new conversation; a follow-up asked later had nothing to follow.
+    listed = qa("--history", env=env)
+    assert listed.returncode == 0 and listed.stdout == "" and "no saved conversation yet" in listed.stderr
+    first = qa("--ask", "Who struck the weapons depot in Idlib?", "--save", "--json", env=env)
+    assert first.returncode == 0, first.stderr
+    assert "qa: saved as conversation #1 (go on with --continue 1)" in first.stderr
+    later = qa("--continue", "last", "--ask", "Was it coordinated with anyone?", "--json", env=env)
+    assert later.returncode == 0, later.stderr
+    answer = json.loads(later.stdout)
+    assert answer["follow_up"] and "[+ context: struck weapons depot Idlib]" in answer["retrieval_query"]
+    assert "coordination with Turkey" in answer["answer"]["text"]
+    (saved,) = (json.loads(line) for line in qa("--history", "--json", env=env).stdout.splitlines())
+    assert (saved["id"], saved["turns"], saved["title"]) == (1, 2, "Who struck the weapons depot in Idlib?")
+    assert saved["corpus"] == str((REPO / "seeds").resolve())
+    text = qa("--history", env=env).stdout
+    assert text.startswith("#1  ") and "  2 turns  Who struck the weapons depot in Idlib?  (" in text
+
+    # over another corpus, before any index is built for it: one clear line
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "week.txt").write_text("Dentist on Tuesday at 3pm.\n", encoding="utf-8")
+    elsewhere = qa("--corpus", str(notes), "--continue", "1", "--ask", "When is it?", env=env)
+    assert elsewhere.returncode == 1 and "Traceback" not in elsewhere.stderr
+    assert f"error: conversation #1 was asked over {saved['corpus']}; go on with it there: --corpus" in elsewhere.stderr
+    missing = qa("--continue", "7", "--ask", "When?", env=env)
+    assert missing.returncode == 1 and "error: no saved conversation with id 7" in missing.stderr
+    alone = qa("--continue", "1", env=env)
+    assert alone.returncode == 2 and "--save and --continue go with --ask" in alone.stderr
+    assert json.loads(qa("--history", "--json", env=env).stdout)["turns"] == 2  # nothing changed
+
+
 def test_a_short_question_naming_someone_the_topic_never_mentions_starts_a_new_topic(env: dict[str, str]) -> None:
     # Before: "What did Putin say?" (too few words to stand alone) carried "Free Syrian Army Sergey Lavrov" and
     # answered "No good evidence" with Lavrov's paragraph; Putin is named in another article

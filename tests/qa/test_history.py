@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import sqlite3
 from dataclasses import replace
 from pathlib import Path
@@ -13,6 +14,7 @@ from qa.history import (
     HistoryError,
     answer_from_json,
     delete_conversation,
+    find_conversation,
     history_path,
     list_conversations,
     load_conversation,
@@ -152,6 +154,55 @@ def test_failed_save_leaves_the_previous_version(home: Path) -> None:
         save_conversation(conversation)
     reopened = load_conversation(saved)
     assert [t.question for t in reopened.turns] == [t.question for t in conversation.turns[:4]]
+
+
+def test_a_conversation_remembers_the_corpus_it_was_asked_over(home: Path) -> None:
+    conversation = _conversation()
+    conversation.corpus = "/corpora/news"
+    saved = save_conversation(conversation)
+    (listed,) = list_conversations()
+    assert listed.corpus == "/corpora/news"
+    assert listed.asked_over_another("/corpora/notes") and not listed.asked_over_another("/corpora/news")
+    assert not listed.asked_over_another(None)  # unknown: nothing to tell
+    assert find_conversation(None) == listed == find_conversation(saved)
+    with pytest.raises(HistoryError, match="no saved conversation with id 99"):
+        find_conversation(99)
+
+    reopened = load_conversation(saved)
+    assert reopened.corpus == "/corpora/news" and reopened.context("Who controls it?") is not None
+    reopened.asked_over("/corpora/notes")  # asked over another corpus: its topic lends nothing
+    assert reopened.context("Who controls it?") is None and reopened.corpus == "/corpora/notes"
+    reopened.add(answer("What is on Tuesday?", [("notes/week.txt", 1, "Dentist at 3pm.")]))
+    save_conversation(reopened)  # saved again under the corpus of its latest turns
+    assert [(c.id, c.corpus, c.turns) for c in list_conversations()] == [(saved, "/corpora/notes", 5)]
+
+
+def test_a_history_of_schema_version_1_is_read_and_kept(home: Path) -> None:
+    home.mkdir(parents=True)
+    with sqlite3.connect(history_path()) as connection:  # as corpus-qa wrote it before the corpus column
+        connection.executescript(
+            "CREATE TABLE conversations (id INTEGER PRIMARY KEY AUTOINCREMENT, title TEXT NOT NULL, "
+            "created REAL NOT NULL, updated REAL NOT NULL);"
+            "CREATE TABLE turns (conversation INTEGER NOT NULL REFERENCES conversations(id) ON DELETE CASCADE, "
+            "position INTEGER NOT NULL, question TEXT NOT NULL, answer_json TEXT NOT NULL, "
+            "PRIMARY KEY (conversation, position));"
+            "PRAGMA user_version = 1;"
+        )
+        turn = _conversation().turns[0]
+        connection.execute("INSERT INTO conversations (title, created, updated) VALUES ('Old', 1.0, 2.0)")
+        connection.execute(
+            "INSERT INTO turns VALUES (1, 0, ?, ?)", (turn.question, json.dumps(turn.to_json(), sort_keys=True))
+        )
+    (old,) = list_conversations()
+    assert (old.id, old.title, old.turns, old.corpus) == (1, "Old", 1, None)
+    reopened = load_conversation(1)
+    assert reopened.corpus is None and [t.question for t in reopened.turns] == [turn.question]
+    reopened.asked_over("/corpora/news")  # unknown before: the topic carries on
+    assert reopened.context("Was it coordinated with anyone?") is not None
+    save_conversation(reopened)
+    assert list_conversations()[0].corpus == "/corpora/news"
+    with sqlite3.connect(history_path()) as connection:
+        assert connection.execute("PRAGMA user_version").fetchone() == (2,)
 
 
 def test_markdown_export_has_citations() -> None:

@@ -381,6 +381,47 @@ async def test_saved_conversation_reopens_and_continues(make_app: Callable[..., 
         assert app.answers[-1].follow_up  # the reopened topic carries on
 
 
+async def test_a_conversation_saved_over_another_corpus_says_so_and_lends_its_topic_nothing(
+    make_app: Callable[..., QAApp],
+) -> None:
+    from qa.history import list_conversations, save_conversation
+
+    app = make_app()
+    notes: list[tuple[str, str]] = []
+    notify = app.notify
+
+    def recording(message: str, **kwargs: object) -> None:
+        notes.append((str(kwargs.get("title", "")), message))
+        notify(message, **kwargs)  # type: ignore[arg-type]
+
+    app.notify = recording  # type: ignore[method-assign]
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ask(pilot, DEPOT)
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert app.engine is not None and list_conversations()[0].corpus == app.engine.corpus
+        app.conversation.corpus = "/elsewhere/news"  # as if its turns had been asked over that folder
+        save_conversation(app.conversation)
+        await pilot.press("ctrl+n")
+        await pilot.pause()
+        await pilot.press("ctrl+r")
+        await pilot.pause()
+        assert isinstance(app.screen, HistoryScreen)
+        options = app.screen.query_one("#history-list", OptionList)
+        listed = str(getattr(options.get_option_at_index(0).prompt, "plain", ""))
+        assert listed.startswith(f"{DEPOT}   1 turn · ") and listed.endswith(" · over news")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert [a.question for a in app.answers] == [DEPOT]
+        assert (
+            "Another corpus",
+            "It was asked over /elsewhere/news: its citations point there, and the next question starts a new topic.",
+        ) in notes
+        await ask(pilot, "Was it coordinated with anyone?")
+        assert not app.answers[-1].follow_up  # the other corpus's topic lends nothing
+        assert app.conversation.corpus == app.engine.corpus
+
+
 async def test_history_picker_reopens_an_older_conversation_and_deletes(make_app: Callable[..., QAApp]) -> None:
     from qa.history import list_conversations
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -19,8 +20,9 @@ from qa.history import SavedConversation
 DeleteFn = Callable[[int], object]
 
 
-def describe(saved: SavedConversation, now: float | None = None) -> Text:
-    """`Who struck the weapons depot in Idlib?   4 turns · today 09:12` (the title escaped, one line)."""
+def describe(saved: SavedConversation, now: float | None = None, corpus: str | None = None) -> Text:
+    """`Who struck the weapons depot in Idlib?   4 turns · today 09:12` (the title escaped, one line), and
+    `· over <folder>` when it was asked over a corpus other than `corpus`."""
     moment = time.localtime(saved.updated)
     today = time.localtime(now if now is not None else time.time())
     same_day = (moment.tm_year, moment.tm_yday) == (today.tm_year, today.tm_yday)
@@ -28,6 +30,8 @@ def describe(saved: SavedConversation, now: float | None = None) -> Text:
     turns = f"{saved.turns} turn" + ("" if saved.turns == 1 else "s")
     line = Text(safe_line(saved.title), no_wrap=True, overflow="ellipsis")
     line.append(f"   {turns} · {when}", style="dim")
+    if saved.asked_over_another(corpus):
+        line.append(f" · over {safe_line(Path(str(saved.corpus)).name or str(saved.corpus))}", style="yellow")
     return line
 
 
@@ -40,10 +44,11 @@ class HistoryScreen(ModalScreen[SavedConversation | None]):
         Binding("delete,d", "delete_selected", "Delete"),
     ]
 
-    def __init__(self, saved: Sequence[SavedConversation], delete: DeleteFn) -> None:
+    def __init__(self, saved: Sequence[SavedConversation], delete: DeleteFn, corpus: str | None = None) -> None:
         super().__init__()
         self.saved = list(saved)
         self._delete = delete
+        self.corpus = corpus  # the corpus open now: a conversation asked over another one says which
 
     def compose(self) -> ComposeResult:
         with Vertical(id="history"):
@@ -53,7 +58,7 @@ class HistoryScreen(ModalScreen[SavedConversation | None]):
 
     def _options(self) -> list[Option]:
         now = time.time()
-        return [Option(describe(s, now), id=str(s.id)) for s in self.saved]
+        return [Option(describe(s, now, self.corpus), id=str(s.id)) for s in self.saved]
 
     @property
     def options(self) -> OptionList:
