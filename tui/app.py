@@ -117,6 +117,8 @@ class QAApp(App[int]):
         self._source_full = False
         self._files_checked_at = time.monotonic()  # the engine given or opened now serves the files as they are
         self._files_check_s = 0.0  # how long the last listing of the corpus took
+        self.last_saved_id: int | None = None  # the conversation's id in the history
+        self._history_failed = False  # a history that cannot be written is reported once
 
     # ---- layout -------------------------------------------------------------------------------------
 
@@ -289,6 +291,7 @@ class QAApp(App[int]):
             return
         self.conversation = message.conversation
         self.answers.append(message.answer)
+        self._keep_in_history()
         card = AnswerCard(message.answer, message.request_id)
         for pending in self.query(PendingAnswer):
             if pending.request_id == message.request_id:
@@ -411,13 +414,23 @@ class QAApp(App[int]):
             self.notify(f"Cannot write the export: {exc}", severity="error", markup=False)
             return
         self.last_export: Path = path
-        try:  # also kept in the local history, so Ctrl+R can reopen it
-            self.last_saved_id: int | None = save_conversation(self.conversation)
+        try:  # kept in the local history after each answer; saved again in case that failed
+            self.last_saved_id = save_conversation(self.conversation)
         except QAError as exc:
             self.last_saved_id = None
             self.notify(safe_line(str(exc)), title="Not saved to history", severity="warning", markup=False)
         saved = f" (history #{self.last_saved_id})" if self.last_saved_id is not None else ""
         self.notify(safe_line(str(path)) + saved, title="Conversation exported", markup=False, timeout=8)
+
+    def _keep_in_history(self) -> None:
+        """Every answered turn is kept in the local history (Ctrl+R reopens the conversation later); a
+        history that cannot be written is reported once, and the conversation goes on."""
+        try:
+            self.last_saved_id = save_conversation(self.conversation)
+        except QAError as exc:
+            if not self._history_failed:
+                self._history_failed = True
+                self.notify(safe_line(str(exc)), title="Not kept in the history", severity="warning", markup=False)
 
     def action_reopen(self) -> None:
         """Choose a saved conversation (most recent first) to reopen: its turns are shown again and
@@ -428,7 +441,7 @@ class QAApp(App[int]):
             self.notify(safe_line(str(exc)), title="Cannot read the history", severity="error", markup=False)
             return
         if not saved:
-            self.notify("No saved conversation yet: Ctrl+S saves one.", severity="warning")
+            self.notify("No saved conversation yet: each answered question is kept here.", severity="warning")
             return
         corpus = self.engine.corpus if self.engine is not None else None
         self.push_screen(HistoryScreen(saved, self._delete_saved, corpus), self._reopen)
@@ -492,7 +505,7 @@ class QAApp(App[int]):
         yield SystemCommand("Copy citation", "Copy the selected citation (Ctrl+Y)", self.action_copy_citation)
         yield SystemCommand("Open source", "Open the selected passage's document (Ctrl+O)", self.action_open_selected)
         yield SystemCommand(
-            "Export conversation", "Save it as Markdown and in the history (Ctrl+S)", self.action_export
+            "Export conversation", "Save it as Markdown (Ctrl+S)", self.action_export
         )
         yield SystemCommand("Reopen conversation", "Choose a saved conversation to reopen (Ctrl+R)", self.action_reopen)
         for mode in MODES:

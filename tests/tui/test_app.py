@@ -422,6 +422,29 @@ async def test_a_conversation_saved_over_another_corpus_says_so_and_lends_its_to
         assert app.conversation.corpus == app.engine.corpus
 
 
+async def test_a_history_that_cannot_be_written_is_reported_once_and_the_conversation_goes_on(
+    make_app: Callable[..., QAApp],
+) -> None:
+    from qa.history import history_path
+
+    history_path().mkdir(parents=True)  # a folder where the SQLite file should be
+    app = make_app()
+    notes: list[str] = []
+    notify = app.notify
+
+    def recording(message: str, **kwargs: object) -> None:
+        notes.append(str(kwargs.get("title", "")))
+        notify(message, **kwargs)  # type: ignore[arg-type]
+
+    app.notify = recording  # type: ignore[method-assign]
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ask(pilot, DEPOT)
+        await ask(pilot, "Was it coordinated with anyone?")
+        assert [a.question for a in app.answers] == [DEPOT, "Was it coordinated with anyone?"]
+        assert app.answers[-1].follow_up and app.last_saved_id is None
+        assert notes.count("Not kept in the history") == 1
+
+
 async def test_history_picker_reopens_an_older_conversation_and_deletes(make_app: Callable[..., QAApp]) -> None:
     from qa.history import list_conversations
 
@@ -431,9 +454,7 @@ async def test_history_picker_reopens_an_older_conversation_and_deletes(make_app
         await pilot.pause()
         assert not isinstance(app.screen, HistoryScreen)  # nothing saved yet: a notice, no empty picker
         for question in ("How many people live in Idlib?", "What did the Su-24 aircraft destroy?"):
-            await ask(pilot, question)
-            await pilot.press("ctrl+s")
-            await pilot.pause()
+            await ask(pilot, question)  # each answered turn is kept: no Ctrl+S needed
             await pilot.press("ctrl+n")
             await pilot.pause()
         assert [c.title for c in list_conversations()] == [
