@@ -504,9 +504,7 @@ class QAApp(App[int]):
         yield SystemCommand("New topic", "Clear the conversation (Ctrl+N)", self.action_new_topic)
         yield SystemCommand("Copy citation", "Copy the selected citation (Ctrl+Y)", self.action_copy_citation)
         yield SystemCommand("Open source", "Open the selected passage's document (Ctrl+O)", self.action_open_selected)
-        yield SystemCommand(
-            "Export conversation", "Save it as Markdown (Ctrl+S)", self.action_export
-        )
+        yield SystemCommand("Export conversation", "Save it as Markdown (Ctrl+S)", self.action_export)
         yield SystemCommand("Reopen conversation", "Choose a saved conversation to reopen (Ctrl+R)", self.action_reopen)
         for mode in MODES:
             yield SystemCommand(f"Mode: {mode}", f"Retrieve with {mode} (F2 cycles)", lambda m=mode: self.set_mode(m))
