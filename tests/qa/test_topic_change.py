@@ -87,3 +87,53 @@ def test_a_short_follow_up_starts_with_the_passage_just_read_when_it_holds_its_w
     assert "the passage just read" in decision.reason
     shown = engine.index.passages([retrieval.candidates[0].row])[retrieval.candidates[0].row]
     assert shown.id == first.passages[0].id
+
+
+FARM = """Giles and the lost cow
+
+Farmer Giles lost his cow Daisy on a foggy morning in March.
+
+He searched the wet fields along the river until noon, calling her name.
+
+His neighbour Tom found Daisy eating apples in the orchard behind the church.
+
+Giles thanked Tom and gave him a basket of fresh eggs and a jar of honey.
+"""
+REWARDS = {  # three stories whose words ("reward", "offered", "finding") are common in this corpus
+    "dog.txt": "Reward for lost spaniel\n\nA reward of fifty pounds was offered for finding Max, a brown spaniel "
+    "lost in the park.\n\nHis owners offered the reward on posters on every lamp post in town.\n",
+    "museum.txt": "Museum reward\n\nThe museum offered a reward for information leading to finding the stolen "
+    "painting.\n\nPolice said the reward offered was the largest in the city's history.\n",
+    "bike.txt": "Reward for a stolen bicycle\n\nStudents offered a reward for finding the bicycle stolen from the "
+    "library.\n\nThe reward offered was a week of free lunches.\n",
+}
+
+
+@pytest.fixture(scope="module")
+def farm_engine(tmp_path_factory: pytest.TempPathFactory, embedder) -> Iterator[QAEngine]:  # type: ignore[no-untyped-def]
+    corpus = tmp_path_factory.mktemp("common-words") / "corpus"
+    corpus.mkdir()
+    (corpus / "farm.txt").write_text(FARM, encoding="utf-8")
+    for name, text in REWARDS.items():
+        (corpus / name).write_text(text, encoding="utf-8")
+    index = open_index(FolderSource(corpus), corpus.parent / "index", embedder, RecordingReporter())
+    engine = QAEngine(index, embedder)
+    yield engine
+    engine.close()
+
+
+def test_a_complete_question_naming_only_common_things_the_topic_lacks_follows_up(farm_engine: QAEngine) -> None:
+    # Before: "reward", "offered" and "finding" are not in the farm story and the question alone prefers another
+    # story, so it was answered alone as a new topic: "A reward of fifty pounds was offered for finding Max, a
+    # brown spaniel". Words found in many passages do not say the question is about something else (abg-coqa
+    # val: such questions answered alone found their story in 5 of 34 target turns); a rare one does (above:
+    # "And the sourdough?", "What did Zakharova say ...?").
+    conversation = Conversation()
+    first = farm_engine.ask("Who found the lost cow?", conversation=conversation)
+    assert first.passages[0].citation.path.endswith("farm.txt")
+    answer = farm_engine.ask("Was a reward offered for finding Daisy?", conversation=conversation)
+    assert answer.follow_up and conversation.topic_start == 0
+    assert answer.context_reason is not None
+    assert answer.context_reason.startswith("what it names beyond the topic's document is common")
+    assert answer.passages[0].citation.path.endswith("farm.txt")
+    assert answer.answer is None or "spaniel" not in answer.answer.text
