@@ -305,6 +305,8 @@ def _dispatch(args_list: list[str]) -> int:
     parser = build_parser()
     args = parser.parse_args(args_list)
     if args.history:
+        if args.ask or args.questions:
+            parser.error("--history lists the saved conversations and exits: give it without questions")
         _list_history(args.json)
         return 0
     if (args.save or args.continue_id is not None) and not args.ask:

@@ -85,15 +85,25 @@ def _connect(path: Path | None) -> Iterator[sqlite3.Connection]:
         if version < SCHEMA_VERSION:
             with connection:
                 connection.executescript(_SCHEMA)
-                columns = {str(row[1]) for row in connection.execute("PRAGMA table_info(conversations)")}
-                if "corpus" not in columns:  # saved by version 1
-                    connection.execute("ALTER TABLE conversations ADD COLUMN corpus TEXT")
+                _add_corpus_column(connection)
                 connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         yield connection
     except sqlite3.DatabaseError as exc:
         raise HistoryError(f"cannot use the conversation history {target} (damaged or locked?): {exc}") from None
     finally:
         connection.close()
+
+
+def _add_corpus_column(connection: sqlite3.Connection) -> None:
+    """Schema version 1 -> 2; another process doing the same at the same moment is not an error."""
+    columns = {str(row[1]) for row in connection.execute("PRAGMA table_info(conversations)")}
+    if "corpus" in columns:
+        return
+    try:
+        connection.execute("ALTER TABLE conversations ADD COLUMN corpus TEXT")
+    except sqlite3.OperationalError:
+        if "corpus" not in {str(row[1]) for row in connection.execute("PRAGMA table_info(conversations)")}:
+            raise
 
 
 def save_conversation(conversation: Conversation, title: str | None = None, path: Path | None = None) -> int:

@@ -414,21 +414,19 @@ class QAApp(App[int]):
             self.notify(f"Cannot write the export: {exc}", severity="error", markup=False)
             return
         self.last_export: Path = path
-        try:  # kept in the local history after each answer; saved again in case that failed
-            self.last_saved_id = save_conversation(self.conversation)
-        except QAError as exc:
-            self.last_saved_id = None
-            self.notify(safe_line(str(exc)), title="Not saved to history", severity="warning", markup=False)
+        self._keep_in_history(report=True)  # kept after each answer already; saved again in case that failed
         saved = f" (history #{self.last_saved_id})" if self.last_saved_id is not None else ""
         self.notify(safe_line(str(path)) + saved, title="Conversation exported", markup=False, timeout=8)
 
-    def _keep_in_history(self) -> None:
+    def _keep_in_history(self, report: bool = False) -> None:
         """Every answered turn is kept in the local history (Ctrl+R reopens the conversation later); a
-        history that cannot be written is reported once, and the conversation goes on."""
+        history that cannot be written is reported once (each time when `report`: the user asked for it),
+        and the conversation goes on."""
         try:
             self.last_saved_id = save_conversation(self.conversation)
         except QAError as exc:
-            if not self._history_failed:
+            self.last_saved_id = None
+            if report or not self._history_failed:
                 self._history_failed = True
                 self.notify(safe_line(str(exc)), title="Not kept in the history", severity="warning", markup=False)
 
