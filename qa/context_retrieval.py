@@ -308,7 +308,9 @@ class ContextualRetriever:
             if missing <= found | (missing - held_terms(missing, self.index.known_terms)):
                 named = ", ".join(sorted(missing))
                 return False, True, f"it names what the topic's document never mentions ({named})"
-        rare = self._rare_terms_elsewhere(own_terms, topic_doc, alone_doc)
+        # a question that refers back with a personal pronoun follows up whatever it names: not looked up
+        speaks_of_topic = context.cue and context.pronoun
+        rare = None if speaks_of_topic else self._rare_terms_elsewhere(own_terms, topic_doc, alone_doc)
         if rare is not None and not context.cue:
             # complete, its own search prefers another document, and the topic's lacks something rare it names
             # (a name the topic never mentioned, say): it is about something else, not a follow-up
