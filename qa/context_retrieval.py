@@ -292,8 +292,9 @@ class ContextualRetriever:
             return False, True, "the context finds nothing"
         if topic_doc == alone_doc and not context.cue:
             # the topic goes on only if this document gave the latest answer
-            new_topic = self.index.document(topic_doc).path != context.last_document
-            return False, new_topic, "a complete question that finds the topic's document by itself"
+            if self.index.document(topic_doc).path != context.last_document:
+                return False, True, "a complete question that finds its document by itself, not the latest answer's"
+            return False, False, "a complete question that finds the topic's document by itself"
         s = self.settings
         held = self._coverage(own_terms, topic_doc)
         if held >= s.topic_coverage:

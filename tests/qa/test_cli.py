@@ -197,6 +197,21 @@ def test_each_answer_in_a_conversation_says_how_the_context_shaped_its_search(en
     assert "(new topic: it names what the topic's document never mentions (putin))" in text
 
 
+def test_a_complete_question_finding_another_document_than_the_latest_answer_s_says_it_begins_a_topic(
+    env: dict[str, str],
+) -> None:
+    # Before: "new topic: a complete question that finds the topic's document by itself", which read as if the
+    # topic went on
+    result = qa(
+        "--ask", "Who struck the weapons depot in Idlib?", "--ask", "Was it coordinated with anyone?",
+        "--ask", "How did Erdogan feel about a joint attack?", "--json", env=env,
+    )  # fmt: skip
+    _, latest, answer = (json.loads(line) for line in result.stdout.splitlines())
+    assert not answer["follow_up"] and answer["new_topic"]
+    assert answer["passages"][0]["path"] != latest["passages"][0]["path"]
+    assert answer["context_reason"] == "a complete question that finds its document by itself, not the latest answer's"
+
+
 def test_a_follow_up_finds_the_story_that_answers_the_whole_conversation(env: dict[str, str]) -> None:
     # Before: "At whose request?" stayed with the first answer's article, which says when Russia intervened but
     # not at whose request; the story holding a sentence for both questions is another article
