@@ -110,6 +110,10 @@ class ContextSettings:
     # ... and only a question naming a rare term the topic document lacks and the question alone's holds points
     # elsewhere: idf >= this x ln(N + 1), N the passages indexed (0: any term)
     rare_term_idf_share: float = 0.7
+    # a short question without a referring word ("What did Peskov say about the cease-fire?") that finds by itself
+    # the document the context finds, not the latest answer's, and names a rare term the latest answer's lacks:
+    # a new topic, as a complete question finding another document is
+    short_question_moves_on: bool = True
     stay_in_last_document: bool = True  # a follow-up referring back stays in the latest answer's document
     stay_on_last_passage: bool = True  # "its status" after a passage holding it: that passage is shown first
     # a follow-up with no words of its own that asks for a time or a number ("When?"): in each document (section),
@@ -295,6 +299,10 @@ class ContextualRetriever:
             if self.index.document(topic_doc).path != context.last_document:
                 return False, True, "a complete question that finds its document by itself, not the latest answer's"
             return False, False, "a complete question that finds the topic's document by itself"
+        if topic_doc == alone_doc and (moved := self._moves_on(own_terms, topic_doc, context)):
+            named = ", ".join(moved)
+            reason = f"a short question that finds its document by itself, not the latest answer's ({named} only there)"
+            return False, True, reason
         s = self.settings
         held = self._coverage(own_terms, topic_doc)
         if held >= s.topic_coverage:
@@ -330,6 +338,26 @@ class ContextualRetriever:
         if not context.cue:
             return True, False, f"what it names beyond the topic's document is common ({holds})"
         return True, False, f"too vague to stand alone ({holds})"
+
+    def _moves_on(self, own_terms: list[str], doc: int, context: TopicContext) -> tuple[str, ...]:
+        """The rare terms (`rare_term_idf_share`) of a short question without a referring word that document
+        `doc`, which both its own search and the contextual one put first, holds and the latest answer's
+        document lacks (`short_question_moves_on`): "What did Peskov say about the cease-fire?" after questions
+        answered from a report on air strikes that never names him. () when the question is not such a one."""
+        if not self.settings.short_question_moves_on or context.referring or context.last_document is None:
+            return ()
+        if self.index.document(doc).path == context.last_document:
+            return ()
+        last = self._document_at(context.last_document)
+        if last is None:
+            return ()
+        return self._rare_terms_elsewhere(own_terms, last, doc) or ()
+
+    def _document_at(self, path: str) -> int | None:
+        """The indexed document at `path` (None: not in this index)."""
+        if self._paths is None:
+            self._paths = {d.path: d.doc for d in self.index.documents()}
+        return self._paths.get(path)
 
     def _rare_terms_elsewhere(
         self, own_terms: list[str], topic_doc: int, alone_doc: int | None
@@ -421,9 +449,7 @@ class ContextualRetriever:
         the user asks about what they just read."""
         if not (self.settings.stay_in_last_document and context.cue and context.last_document is not None):
             return None
-        if self._paths is None:
-            self._paths = {d.path: d.doc for d in self.index.documents()}
-        last = self._paths.get(context.last_document)
+        last = self._document_at(context.last_document)
         if last is None or last == topic_doc or self._coverage(own_terms, last) < self.settings.topic_coverage:
             return None
         return last

@@ -83,11 +83,14 @@ def has_personal_pronoun(question: str) -> bool:
     return any(w in _PERSONAL_PRONOUNS for w in _used_words(question))
 
 
+def has_referring_word(question: str) -> bool:
+    """A word that points at something said before: a personal pronoun, "that", "there", "another", ..."""
+    return any(w in _REFERRING for w in _used_words(question))
+
+
 def has_follow_up_cue(question: str) -> bool:
     """A referring word ("it", "they", "that") or fewer than `FEW_CONTENT_WORDS` content words."""
-    if any(w in _REFERRING for w in _used_words(question)):
-        return True
-    return len(content_words(question)) < FEW_CONTENT_WORDS
+    return has_referring_word(question) or len(content_words(question)) < FEW_CONTENT_WORDS
 
 
 @dataclass(frozen=True)
@@ -98,6 +101,7 @@ class TopicContext:
     last_document: str | None  # path of the document of the latest turn's first evidence passage
     cue: bool  # the question looks dependent on its own (referring word, few content words)
     pronoun: bool = False  # the question holds a personal pronoun ("it", "she"): it cannot stand alone
+    referring: bool = False  # the question holds a referring word ("it", "that", "there"): its cue is not only brevity
     last_passage: str | None = None  # id of the latest turn's first evidence passage (what the user just read)
     questions: tuple[str, ...] = ()  # the latest earlier questions of the topic, in the order asked
 
@@ -197,6 +201,7 @@ class Conversation:
             last_document=topic[-1].passages[0].citation.path if topic[-1].passages else None,
             cue=has_follow_up_cue(question),
             pronoun=has_personal_pronoun(question),
+            referring=has_referring_word(question),
             last_passage=topic[-1].passages[0].id if topic[-1].passages else None,
             questions=tuple(reversed(questions)),
         )

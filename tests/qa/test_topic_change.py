@@ -137,3 +137,30 @@ def test_a_complete_question_naming_only_common_things_the_topic_lacks_follows_u
     assert answer.context_reason.startswith("what it names beyond the topic's document is common")
     assert answer.passages[0].citation.path.endswith("farm.txt")
     assert answer.answer is None or "spaniel" not in answer.answer.text
+
+
+def test_a_short_question_naming_someone_only_its_own_document_holds_starts_a_new_topic(engine: QAEngine) -> None:
+    # Before: two content words make it "too short to stand alone", so it followed up the air-strike report's
+    # topic (its words found the Peskov article anyway) and carried "IS facilities hit" into the next question.
+    # No referring word, both searches find the same document, not the latest answer's, and "Peskov" is rare
+    # and missing from the latest answer's document: the conversation has moved on.
+    conversation = Conversation()
+    engine.ask("Which jets carried out the sorties?", conversation=conversation)
+    strikes = engine.ask("How many IS facilities were hit?", conversation=conversation)
+    other = engine.ask("What did Peskov say about the cease-fire?", conversation=conversation)
+    assert other.passages[0].citation.path != strikes.passages[0].citation.path
+    assert "Peskov" in other.passages[0].text
+    assert not other.follow_up and other.retrieval_query == other.question
+    assert other.context_reason is not None and other.context_reason.startswith("a short question that finds its")
+    assert "peskov only there" in other.context_reason
+    assert conversation.topic_start == 2
+    follow = engine.ask("Who called for it?", conversation=conversation)
+    assert follow.follow_up and "Peskov" in follow.retrieval_query and "facilities" not in follow.retrieval_query
+    assert "Erdogan" in follow.passages[0].text
+
+
+def test_a_short_question_that_refers_back_keeps_the_topic_whatever_document_it_finds(engine: QAEngine) -> None:
+    conversation = Conversation()
+    engine.ask("How many IS facilities were hit?", conversation=conversation)
+    follow = engine.ask("What did Peskov say about that?", conversation=conversation)  # "that": the strikes
+    assert follow.follow_up and conversation.topic_start == 0
