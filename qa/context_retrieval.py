@@ -82,7 +82,7 @@ from qa.answer import covered_share, index_term_weights
 from qa.answer_kind import answer_kind, holds_answer_kind
 from qa.conversation import TopicContext, describe_query
 from qa.duplicates import collapse_copies, distinct_head
-from qa.question_terms import held_terms, question_names, question_terms
+from qa.question_terms import as_written, held_terms, question_names, question_terms
 from qa.retrieve import (
     CANDIDATE_DEPTH,
     Candidate,
@@ -300,7 +300,7 @@ class ContextualRetriever:
                 return False, True, "a complete question that finds its document by itself, not the latest answer's"
             return False, False, "a complete question that finds the topic's document by itself"
         if topic_doc == alone_doc and (moved := self._moves_on(own_terms, topic_doc, context)):
-            named = ", ".join(moved)
+            named = as_written(question, moved)
             reason = f"a short question that finds its document by itself, not the latest answer's ({named} only there)"
             return False, True, reason
         s = self.settings
@@ -315,7 +315,7 @@ class ContextualRetriever:
             # "Where is Clearwater Lake?" is not about the topic either)
             found = held_terms(missing, self._document(alone_doc)[1].intersection)
             if missing <= found | (missing - held_terms(missing, self.index.known_terms)):
-                named = ", ".join(sorted(missing))
+                named = as_written(question, missing)
                 return False, True, f"it names what the topic's document never mentions ({named})"
         # a question that refers back with a personal pronoun follows up whatever it names: not looked up
         speaks_of_topic = context.cue and context.pronoun
@@ -323,7 +323,7 @@ class ContextualRetriever:
         if rare is not None and not context.cue:
             # complete, its own search prefers another document, and the topic's lacks something rare it names
             # (a name the topic never mentioned, say): it is about something else, not a follow-up
-            there = f"; {', '.join(rare)} only there" if rare else ""
+            there = f"; {as_written(question, rare)} only there" if rare else ""
             return (
                 False,
                 True,
@@ -332,7 +332,7 @@ class ContextualRetriever:
         if rare is not None and not context.pronoun and self._points_elsewhere(own_terms, own_vector, topic_doc, mode):
             # answered alone, but it refers back (a referring word, or too short), so the topic is kept; a
             # personal pronoun ("exceptions raised in it") speaks of the topic whatever else the words find
-            there = f" ({', '.join(rare)} only there)" if rare else ""
+            there = f" ({as_written(question, rare)} only there)" if rare else ""
             return False, False, f"the question alone clearly points to other documents{there}"
         holds = f"the topic's document holds {held:.0%} of its words"
         if not context.cue:

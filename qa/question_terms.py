@@ -11,7 +11,7 @@ Wednesday"); other words after "how" stay ("How long is the Nile?" is answered b
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterable
 from collections.abc import Set as AbstractSet
 
 from index.tokenize import term_spans, tokenize
@@ -86,3 +86,14 @@ def held_terms(terms: Collection[str], holds: Callable[[list[str]], AbstractSet[
     places = {t: demonym_places(t) for t in terms}
     found = holds(sorted(set(terms) | {p for ps in places.values() for p in ps}))
     return {t for t in terms if t in found or any(p in found for p in places[t])}
+
+
+def as_written(question: str, terms: Iterable[str]) -> str:
+    """`terms` of `question` as the question writes them, in the order it does, joined by commas ("Peskov,
+    sorties" for the terms "peskov" and "sorti"); a term it does not write is shown as it is."""
+    written: dict[str, str] = {}
+    for term, start, end in term_spans(question):
+        written.setdefault(term, question[start:end])
+    order = list(written)
+    wanted = sorted(set(terms), key=lambda t: (order.index(t) if t in written else len(order), t))
+    return ", ".join(written.get(term, term) for term in wanted)

@@ -190,11 +190,11 @@ def test_each_answer_in_a_conversation_says_how_the_context_shaped_its_search(en
     assert not alone["follow_up"] and not alone["new_topic"]
     assert alone["context_reason"] == "a complete question that finds the topic's document by itself"
     assert not other["follow_up"] and other["new_topic"]
-    assert other["context_reason"] == "it names what the topic's document never mentions (putin)"
+    assert other["context_reason"] == "it names what the topic's document never mentions (Putin)"
     text = qa(*(arg for question in questions for arg in ("--ask", question)), env=env).stdout
     assert "(follow-up: too vague to stand alone" in text
     assert "(searched alone: a complete question that finds the topic's document by itself)" in text
-    assert "(new topic: it names what the topic's document never mentions (putin))" in text
+    assert "(new topic: it names what the topic's document never mentions (Putin))" in text
 
 
 def test_a_complete_question_finding_another_document_than_the_latest_answer_s_says_it_begins_a_topic(

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from qa.answer import coverage
-from qa.question_terms import demonym_places, question_names, question_terms
+from qa.question_terms import as_written, demonym_places, question_names, question_terms
 
 
 def test_the_words_of_a_questions_phrasing_are_not_searched_for() -> None:
@@ -34,3 +34,11 @@ def test_a_demonym_is_covered_where_its_place_is() -> None:
     text = "An immigrant from Rwanda is accused of taking part in the 1994 genocide."
     assert coverage(text, {"rwandan": 1.0, "genocid": 1.0}) == 1.0
     assert coverage(text, {"iranian": 1.0, "genocid": 1.0}) == 0.5
+
+
+def test_terms_are_shown_as_the_question_writes_them() -> None:
+    question = "How many sorties did Peskov's Su-34 jets fly?"
+    terms = question_terms(question)
+    assert "sorti" in terms  # stemmed: shown to the user, it would read as a typo
+    assert as_written(question, ["peskov", "sorti"]) == "sorties, Peskov"
+    assert as_written(question, ["zakharova"]) == "zakharova"  # not in the question: as it is

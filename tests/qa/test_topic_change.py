@@ -152,7 +152,7 @@ def test_a_short_question_naming_someone_only_its_own_document_holds_starts_a_ne
     assert "Peskov" in other.passages[0].text
     assert not other.follow_up and other.retrieval_query == other.question
     assert other.context_reason is not None and other.context_reason.startswith("a short question that finds its")
-    assert "peskov only there" in other.context_reason
+    assert "(Peskov only there)" in other.context_reason
     assert conversation.topic_start == 2
     follow = engine.ask("Who called for it?", conversation=conversation)
     assert follow.follow_up and "Peskov" in follow.retrieval_query and "facilities" not in follow.retrieval_query
