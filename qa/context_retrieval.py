@@ -77,6 +77,7 @@ from index.bounded_cache import BoundedCache
 from index.catalog import PassageRecord
 from index.corpus_index import CorpusIndex
 from index.embed import Embedder
+from index.paragraphs import heading_text
 from index.tokenize import span_terms, term_spans, word_terms
 from qa.answer import covered_share, index_term_weights
 from qa.answer_kind import answer_kind, holds_answer_kind
@@ -114,6 +115,10 @@ class ContextSettings:
     # the document the context finds, not the latest answer's, and names a rare term the latest answer's lacks:
     # a new topic, as a complete question finding another document is
     short_question_moves_on: bool = True
+    # in a document with sections (a manual), a question without a referring word that the section the context
+    # found does not hold (`topic_coverage`), while both retrievers of the question alone clearly prefer passages
+    # outside that section, is answered alone and begins a topic, whatever the whole document holds
+    section_moves_on: bool = True
     stay_in_last_document: bool = True  # a follow-up referring back stays in the latest answer's document
     stay_on_last_passage: bool = True  # "its status" after a passage holding it: that passage is shown first
     # a follow-up with no words of its own that asks for a time or a number ("When?"): in each document (section),
@@ -134,6 +139,25 @@ class ContextDecision:
     new_topic: bool  # the question clearly points elsewhere: later questions borrow nothing from before it
     reason: str
     query: str  # human-readable: the question, plus "[+ context: ...]" for a follow-up
+
+
+def sections_of(
+    records: list[PassageRecord], passage_terms: list[frozenset[str]]
+) -> dict[str, tuple[npt.NDArray[np.int64], frozenset[str]]]:
+    """A document's sections (its passages `records` in reading order, with their terms): heading -> the search
+    rows and the terms of the passages under it, the heading's own included ("" for those before any heading).
+    A heading that recurs in the document gathers every part it heads."""
+    rows: dict[str, list[int]] = {}
+    terms: dict[str, set[str]] = {}
+    current = ""
+    for record, found in zip(records, passage_terms, strict=True):
+        if record.kind == "heading":
+            current = heading_text(record.text)
+        rows.setdefault(current, [])
+        terms.setdefault(current, set()).update(found)
+        if record.search_row is not None:
+            rows[current].append(record.search_row)
+    return {h: (np.asarray(sorted(rows[h]), dtype=np.int64), frozenset(terms[h])) for h in rows}
 
 
 def names(own_terms: set[str], section: str) -> bool:
@@ -159,6 +183,8 @@ class ContextualRetriever:
         self.settings = settings or ContextSettings()
         self.depth = depth
         self._documents: dict[int, tuple[npt.NDArray[np.int64], frozenset[str]]] = {}  # doc -> (rows, terms)
+        # doc -> section heading -> (rows, terms), for documents with sections (filled with `_documents`)
+        self._sections: dict[int, dict[str, tuple[npt.NDArray[np.int64], frozenset[str]]]] = {}
         self._paths: dict[str, int] | None = None
         self._story_rows: BoundedCache[int, list[int]] = BoundedCache(DOCUMENT_CACHE)  # doc -> its search rows
 
@@ -187,10 +213,12 @@ class ContextualRetriever:
         alone = self.base.search(SearchQuery(own_terms, own_vector, text=question), mode, depth, distinct=False)
 
         started = time.perf_counter()
-        topic_doc = self._document_of(contextual.candidates[0].row) if contextual.candidates else None
+        topic_row = contextual.candidates[0].row if contextual.candidates else None
+        topic_doc = self._document_of(topic_row) if topic_row is not None else None
         alone_doc = self._document_of(alone.candidates[0].row) if alone.candidates else None
+        topic_section = self.index.section(self.index.passages([topic_row])[topic_row]) if topic_row is not None else ""
         follow_up, new_topic, reason = self._decide(
-            question, own_terms, own_vector, topic_doc, alone_doc, context, mode
+            question, own_terms, own_vector, topic_doc, alone_doc, context, mode, topic_section
         )
         decide_ms = (time.perf_counter() - started) * 1000
         if not follow_up:
@@ -290,8 +318,10 @@ class ContextualRetriever:
         alone_doc: int | None,
         context: TopicContext,
         mode: Mode,
+        topic_section: str = "",
     ) -> tuple[bool, bool, str]:
-        """(follow-up, new topic, reason)."""
+        """(follow-up, new topic, reason); `topic_section`: the heading of the section of the contextual search's
+        first passage ("" when its document has none)."""
         if topic_doc is None:
             return False, True, "the context finds nothing"
         if topic_doc == alone_doc and not context.cue:
@@ -306,6 +336,8 @@ class ContextualRetriever:
         s = self.settings
         held = self._coverage(own_terms, topic_doc)
         if held >= s.topic_coverage:
+            if moved_on := self._section_moves_on(own_terms, own_vector, topic_doc, topic_section, context, mode):
+                return False, True, moved_on
             return True, False, f"the topic's document holds {held:.0%} of the question's words"
         names = frozenset(t for word in question_names(question) for t in word_terms(word))
         missing = names - held_terms(names, self._document(topic_doc)[1].intersection)
@@ -383,12 +415,45 @@ class ContextualRetriever:
         _, present = self._document(doc)
         return covered_share(index_term_weights(self.index, own_terms), present)
 
+    def _section_moves_on(
+        self,
+        own_terms: list[str],
+        own_vector: npt.NDArray[np.float32],
+        doc: int,
+        section: str,
+        context: TopicContext,
+        mode: Mode,
+    ) -> str:
+        """Why the question begins a topic though document `doc` holds its words ("" when it does not): the
+        document has sections, the question has no referring word, section `section` of it holds less than
+        `topic_coverage` of the question's idf mass, and both retrievers of the question alone clearly prefer
+        passages outside it (`_points_elsewhere`). "How do I write a generator?" after questions on the with
+        statement: Python's "Compound statements" mentions generators, its section on the with statement never
+        does, and the question alone finds the yield statement."""
+        if not (self.settings.section_moves_on and section) or context.referring:
+            return ""
+        self._document(doc)
+        rows, terms = self._sections.get(doc, {}).get(section, (np.zeros(0, dtype=np.int64), frozenset()))
+        if not rows.size:
+            return ""
+        held = covered_share(index_term_weights(self.index, own_terms), terms) if own_terms else 0.0
+        if held >= self.settings.topic_coverage or not self._points_elsewhere(own_terms, own_vector, doc, mode, rows):
+            return ""
+        return f"its own words find other passages; the topic's section ({section}) holds {held:.0%} of them"
+
     def _points_elsewhere(
-        self, own_terms: list[str], own_vector: npt.NDArray[np.float32], doc: int, mode: Mode
+        self,
+        own_terms: list[str],
+        own_vector: npt.NDArray[np.float32],
+        doc: int,
+        mode: Mode,
+        rows: npt.NDArray[np.int64] | None = None,
     ) -> bool:
-        """Both retrievers of the question alone clearly prefer a passage outside document `doc`."""
+        """Both retrievers of the question alone clearly prefer a passage outside document `doc` (outside its
+        search rows `rows`, when given)."""
         s = self.settings
-        rows, _ = self._document(doc)
+        if rows is None:
+            rows, _ = self._document(doc)
         if not rows.size:
             return True
         lexical = dense = True  # a retriever the mode does not use does not object
@@ -503,8 +568,12 @@ class ContextualRetriever:
         if doc not in self._documents:
             if len(self._documents) >= DOCUMENT_CACHE:
                 self._documents.clear()
+                self._sections.clear()
             records = self.index.catalog.passages_of_document(doc)
             rows = np.asarray(sorted(r.search_row for r in records if r.search_row is not None), dtype=np.int64)
-            terms = frozenset(t for r in records for t, _, _ in term_spans(r.text))
+            passage_terms = [frozenset(t for t, _, _ in term_spans(r.text)) for r in records]
+            terms = frozenset().union(*passage_terms)
             self._documents[doc] = (rows, terms)
+            if self.index.has_sections:
+                self._sections[doc] = sections_of(records, passage_terms)
         return self._documents[doc]

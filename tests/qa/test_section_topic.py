@@ -1,0 +1,112 @@
+"""In a manual, the topic of a conversation is the section its answers came from, not the whole (long)
+document: a question the section does not speak of, whose own words find other passages, begins a topic even
+when the document mentions its words somewhere. Real model, real index over a small manual."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from index.builder import open_index
+from index.corpus import FolderSource
+from qa.context_retrieval import ContextSettings
+from qa.conversation import Conversation
+from qa.engine import QAEngine
+from tests.conftest import RecordingReporter
+
+COMPOUND = """# Compound statements
+
+Compound statements contain groups of other statements; they affect or control the execution of those
+other statements in some way.
+
+## The with statement
+
+The with statement is used to wrap the execution of a block with methods defined by a context manager.
+
+The context manager must define two methods: __enter__() is called on entry and its return value is bound
+to the target of the as clause, and __exit__() is called on exit.
+
+If an exception is raised inside the block, it is passed to __exit__(); if that method returns a true value,
+the exception is suppressed and execution continues after the with statement.
+
+Several context managers can be combined in one with statement, separated by commas.
+
+## Function definitions
+
+You write a function definition with the def keyword; it defines a user-defined function object.
+Default parameter values are evaluated once, when the function definition is executed.
+
+A function whose body contains a yield expression is a generator function rather than a plain function.
+
+## The try statement
+
+The try statement specifies exception handlers and cleanup code; the finally clause always runs on the way
+out.
+"""
+
+YIELD = """# The yield statement
+
+A generator is written as an ordinary function that uses the yield statement wherever it wants to hand a
+value back to its caller.
+
+Each time next() is called on the generator, the body runs until the next yield, which suspends it and
+produces the value.
+
+When the generator's body reaches a return statement or its end, StopIteration is raised and the generator
+is exhausted.
+"""
+
+RETURN = """# The return statement
+
+The return statement leaves the current function call with the expression list, or None, as return value.
+
+In an asynchronous generator function, an empty return statement indicates that the generator is done.
+"""
+
+
+@pytest.fixture(scope="module")
+def manual(tmp_path_factory: pytest.TempPathFactory, embedder) -> Iterator[QAEngine]:  # type: ignore[no-untyped-def]
+    corpus = tmp_path_factory.mktemp("manual") / "corpus"
+    corpus.mkdir()
+    for name, text in {"compound.md": COMPOUND, "yield.md": YIELD, "return.md": RETURN}.items():
+        (corpus / name).write_text(text, encoding="utf-8")
+    index = open_index(FolderSource(corpus), corpus.parent / "index", embedder, RecordingReporter())
+    engine = QAEngine(index, embedder)
+    yield engine
+    engine.close()
+
+
+def ask_about_the_with_statement(engine: QAEngine, conversation: Conversation) -> None:
+    first = engine.ask("What does the with statement do?", conversation=conversation)
+    assert first.passages[0].citation.path.endswith("compound.md")
+    follow = engine.ask("What methods must the context manager define?", conversation=conversation)
+    assert "__enter__" in follow.passages[0].text and conversation.topic_start == 0
+
+
+def test_a_question_the_topic_s_section_does_not_speak_of_begins_a_topic(manual: QAEngine) -> None:
+    conversation = Conversation()
+    ask_about_the_with_statement(manual, conversation)
+    other = manual.ask("How do I write a generator?", conversation=conversation)
+    assert not other.follow_up and other.retrieval_query == other.question
+    assert other.context_reason is not None and "(The with statement) holds" in other.context_reason
+    assert other.passages[0].citation.path.endswith("yield.md")
+    assert conversation.topic_start == 2
+    after = manual.ask("Can it return a value?", conversation=conversation)
+    assert after.follow_up and "generator" in after.retrieval_query and "manager" not in after.retrieval_query
+    assert "generator" in after.passages[0].text
+
+
+def test_before_the_whole_document_held_its_words_and_it_followed_up(manual: QAEngine) -> None:
+    whole = QAEngine(manual.index, manual.embedder, context_settings=ContextSettings(section_moves_on=False))
+    conversation = Conversation()
+    ask_about_the_with_statement(whole, conversation)
+    other = whole.ask("How do I write a generator?", conversation=conversation)
+    assert other.follow_up and "manager" in other.retrieval_query
+
+
+def test_a_question_that_refers_back_stays_in_the_section(manual: QAEngine) -> None:
+    conversation = Conversation()
+    ask_about_the_with_statement(manual, conversation)
+    follow = manual.ask("What if an exception is raised inside it?", conversation=conversation)
+    assert follow.follow_up and "suppressed" in follow.passages[0].text
