@@ -416,6 +416,27 @@ def test_a_follow_up_that_names_nothing_is_judged_on_its_context(env: dict[str, 
     assert attendees["answer"]["text"] == "Attendees: Ana, Bruno, Chen."  # a short statement is searched
 
 
+OFFSITE_NOTE = """# Porto offsite
+
+The offsite is in Porto from 14 to 16 April. We stay at the Hotel Infante, near the river.
+
+The train leaves Lisbon Santa Apolonia at 8:09 and arrives at Porto Campanha at 11:06.
+
+Dinner on the first night is at a restaurant in Ribeira; vegetarian options were requested by Chen.
+"""
+
+
+def test_a_follow_up_whose_only_words_are_fillers_is_judged_on_its_context(env: dict[str, str], tmp_path: Path) -> None:
+    # "How do we get there?": "get" is a filler, not a word the answer must hold (before: 0% of the question's
+    # key terms, "No good evidence" over the train passage shown first)
+    notes, env = _notes_folder(tmp_path, env, {"offsite.md": OFFSITE_NOTE, "todo.txt": GROCERIES_NOTE})
+    asked = ("--ask", "Where is the offsite?", "--ask", "How do we get there?")
+    result = qa("--corpus", str(notes), *asked, "--json", env=env)
+    _, there = (json.loads(line) for line in result.stdout.splitlines())
+    assert there["follow_up"] and there["verdict"] == "answered", there["reason"]
+    assert there["answer"]["text"].startswith("The train leaves Lisbon")
+
+
 def _answered_over_notes(
     env: dict[str, str], tmp_path: Path, note: tuple[str, str], question: str
 ) -> tuple[dict[str, Any], list[str], dict[str, str]]:
