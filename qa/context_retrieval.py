@@ -216,9 +216,8 @@ class ContextualRetriever:
         topic_row = contextual.candidates[0].row if contextual.candidates else None
         topic_doc = self._document_of(topic_row) if topic_row is not None else None
         alone_doc = self._document_of(alone.candidates[0].row) if alone.candidates else None
-        topic_section = self.index.section(self.index.passages([topic_row])[topic_row]) if topic_row is not None else ""
         follow_up, new_topic, reason = self._decide(
-            question, own_terms, own_vector, topic_doc, alone_doc, context, mode, topic_section
+            question, own_terms, own_vector, topic_doc, alone_doc, context, mode, topic_row
         )
         decide_ms = (time.perf_counter() - started) * 1000
         if not follow_up:
@@ -318,10 +317,9 @@ class ContextualRetriever:
         alone_doc: int | None,
         context: TopicContext,
         mode: Mode,
-        topic_section: str = "",
+        topic_row: int | None = None,
     ) -> tuple[bool, bool, str]:
-        """(follow-up, new topic, reason); `topic_section`: the heading of the section of the contextual search's
-        first passage ("" when its document has none)."""
+        """(follow-up, new topic, reason); `topic_row`: the contextual search's first passage (in `topic_doc`)."""
         if topic_doc is None:
             return False, True, "the context finds nothing"
         if topic_doc == alone_doc and not context.cue:
@@ -336,7 +334,7 @@ class ContextualRetriever:
         s = self.settings
         held = self._coverage(own_terms, topic_doc)
         if held >= s.topic_coverage:
-            if moved_on := self._section_moves_on(own_terms, own_vector, topic_doc, topic_section, context, mode):
+            if moved_on := self._section_moves_on(own_terms, own_vector, topic_doc, topic_row, context, mode):
                 return False, True, moved_on
             return True, False, f"the topic's document holds {held:.0%} of the question's words"
         names = frozenset(t for word in question_names(question) for t in word_terms(word))
@@ -378,10 +376,8 @@ class ContextualRetriever:
         answered from a report on air strikes that never names him. () when the question is not such a one."""
         if not self.settings.short_question_moves_on or context.referring or context.last_document is None:
             return ()
-        if self.index.document(doc).path == context.last_document:
-            return ()
         last = self._document_at(context.last_document)
-        if last is None:
+        if last is None or last == doc:
             return ()
         return self._rare_terms_elsewhere(own_terms, last, doc) or ()
 
@@ -410,33 +406,35 @@ class ContextualRetriever:
 
     def _coverage(self, own_terms: list[str], doc: int) -> float:
         """Share of the question's idf mass whose terms occur somewhere in document `doc`."""
-        if not own_terms:
-            return 0.0
-        _, present = self._document(doc)
-        return covered_share(index_term_weights(self.index, own_terms), present)
+        return self._share_held(own_terms, self._document(doc)[1])
+
+    def _share_held(self, own_terms: list[str], present: frozenset[str]) -> float:
+        """Share of the question's idf mass whose terms are among `present` (0 for a question without terms)."""
+        return covered_share(index_term_weights(self.index, own_terms), present) if own_terms else 0.0
 
     def _section_moves_on(
         self,
         own_terms: list[str],
         own_vector: npt.NDArray[np.float32],
         doc: int,
-        section: str,
+        row: int | None,
         context: TopicContext,
         mode: Mode,
     ) -> str:
         """Why the question begins a topic though document `doc` holds its words ("" when it does not): the
-        document has sections, the question has no referring word, section `section` of it holds less than
+        document has sections, the question has no referring word, the section of its passage `row` holds less than
         `topic_coverage` of the question's idf mass, and both retrievers of the question alone clearly prefer
         passages outside it (`_points_elsewhere`). "How do I write a generator?" after questions on the with
         statement: Python's "Compound statements" mentions generators, its section on the with statement never
         does, and the question alone finds the yield statement."""
-        if not (self.settings.section_moves_on and section) or context.referring:
+        if not self.settings.section_moves_on or context.referring or row is None or not self.index.has_sections:
             return ""
-        self._document(doc)
-        rows, terms = self._sections.get(doc, {}).get(section, (np.zeros(0, dtype=np.int64), frozenset()))
-        if not rows.size:
+        section = self.index.section(self.index.passages([row])[row])
+        found = self._document_sections(doc).get(section) if section else None
+        if found is None or not found[0].size:
             return ""
-        held = covered_share(index_term_weights(self.index, own_terms), terms) if own_terms else 0.0
+        rows, terms = found
+        held = self._share_held(own_terms, terms)
         if held >= self.settings.topic_coverage or not self._points_elsewhere(own_terms, own_vector, doc, mode, rows):
             return ""
         return f"its own words find other passages; the topic's section ({section}) holds {held:.0%} of them"
@@ -562,6 +560,11 @@ class ContextualRetriever:
 
     def _document_of(self, row: int) -> int:
         return self.index.passages([row])[row].doc
+
+    def _document_sections(self, doc: int) -> dict[str, tuple[npt.NDArray[np.int64], frozenset[str]]]:
+        """Section heading -> (search rows, terms) of document `doc` ({} in an index without sections)."""
+        self._document(doc)  # reads the sections with the document's terms
+        return self._sections.get(doc, {})
 
     def _document(self, doc: int) -> tuple[npt.NDArray[np.int64], frozenset[str]]:
         """Search rows and indexed terms of document `doc` (one catalog read, cached)."""

@@ -181,11 +181,9 @@ class QAEngine:
         # something, its own vector choose the answer sentence: the carried context found the passage, but
         # "Who controls it?" asks for the sentence about control, not the one about the earlier question.
         own_terms = question_terms(question)
-        without_fillers = weights
-        if follow_up:  # "How do we get there?" names nothing: "get" is no word the answer must hold
-            fillers = set(own_terms)
+        asked_terms = set(own_terms)  # a follow-up's fillers among them ("get" in "How do we get there?")
+        if follow_up:  # its own words are its content words; "get" is no word the answer must hold
             own_terms = [t for word in content_words(question) for t in word_terms(word)]
-            without_fillers = {t: w for t, w in weights.items() if t in own_terms or t not in fillers}
         own_weights = weights if own_terms == retrieval.query_terms else index_term_weights(self.index, own_terms)
         sentence_weights, sentence_vector = weights, vector
         if follow_up and own_weights and retrieval.own_vector is not None:
@@ -274,7 +272,10 @@ class QAEngine:
             # Coverage of the question's own words: context carried into a follow-up must not dilute it, and
             # a follow-up's fillers ("anyone", "else") name nothing the passage should hold. A follow-up
             # that names nothing at all ("Why?", "When?") asks about its context: the passage must hold that.
-            held = own_weights if own_weights or not follow_up else without_fillers
+            if own_weights or not follow_up:
+                held = own_weights
+            else:  # the carried words: a follow-up naming nothing has only fillers of its own
+                held = {t: w for t, w in weights.items() if t not in asked_terms}
             # the document's title and the section heading are part of what the passage says ("## Dentist" over
             # "Tuesday at 3pm"; "Branch offices" over the row of the office in Warsaw), as they are in its
             # BM25 terms and embedding

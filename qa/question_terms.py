@@ -94,6 +94,6 @@ def as_written(question: str, terms: Iterable[str]) -> str:
     written: dict[str, str] = {}
     for term, start, end in term_spans(question):
         written.setdefault(term, question[start:end])
-    order = list(written)
-    wanted = sorted(set(terms), key=lambda t: (order.index(t) if t in written else len(order), t))
+    position = {term: i for i, term in enumerate(written)}
+    wanted = sorted(set(terms), key=lambda t: (position.get(t, len(position)), t))
     return ", ".join(written.get(term, term) for term in wanted)
