@@ -13,6 +13,7 @@ import re
 from typing import Literal
 
 AnswerKind = Literal["time", "number", "name"]
+FollowUpKind = Literal["time", "number", "name", "place"]  # "Where?" asked alone asks for a place
 
 _WORD = re.compile(r"\w+")
 _YEAR = re.compile(r"\b(?:1[0-9]{3}|20[0-9]{2})\b")
@@ -22,16 +23,21 @@ _MONTH_OR_WEEKDAY = re.compile(
 )
 _NUMBER = re.compile(r"\b\d[\d,.]*\b")
 _CAPITALISED = re.compile(r"\b[A-Z][a-z]+")
+# a place: a capitalised word after a preposition of place ("in the Idlib de-escalation zone", "at Hmeimim")
+_PLACE = re.compile(r"\b(?:in|at|near|from|into|inside|outside|across|around|to)\s+(?:the\s+)?([A-Z][\w-]*)")
 _NUMBER_WORDS = frozenset(
     "one two three four five six seven eight nine ten eleven twelve twenty thirty forty fifty hundred "
     "thousand million billion half dozen".split()
 )
-_TIME_PHRASES = ("what year", "which year", "what date", "what day", "what century", "what decade")
+_TIME_PHRASES = ("what year", "which year", "what date", "what day", "what century", "what decade", "how long ago")
 _NUMBER_PHRASES = ("how many", "how much", "how long", "how old", "how far", "how large", "what percent")
 
 
-# the question word that opens a question, after a conjunction ("And when?", "So who did it?")
-_OPENING = re.compile(r"\W*(?:(?:and|but|so|then)\W+)?(when|who|whom|whose|where)\b")
+# the question word that opens a question, after a conjunction or a preposition ("And when?", "So who did it?",
+# "Since when?", "By whom?", "From where?")
+_OPENING = re.compile(
+    r"\W*(?:(?:and|but|so|then)\W+)?(?:(?:since|until|till|from|by|with|for|to)\W+)?(when|who|whom|whose|where)\b"
+)
 
 
 def answer_kind(question: str) -> AnswerKind | None:
@@ -46,6 +52,24 @@ def answer_kind(question: str) -> AnswerKind | None:
     if word or " who " in text:
         return "name"
     return None
+
+
+def follow_up_kind(question: str) -> FollowUpKind | None:
+    """What a follow-up with no words of its own asks for: `answer_kind`, but a place for "Where?" ("Where
+    exactly?"), which with no words to match needs more than any capitalised word."""
+    kind = answer_kind(question)
+    if kind == "name" and (opening := _OPENING.match(" ".join(question.lower().split()))) is not None:
+        return "place" if opening.group(1) == "where" else kind
+    return kind
+
+
+def holds_follow_up_kind(kind: FollowUpKind | None, question: str, sentence: str) -> bool:
+    """Whether `sentence` holds a `kind` of thing that `question` does not (a place: a capitalised word after
+    "in", "at", "near", "from", ...)."""
+    if kind != "place":
+        return holds_answer_kind(kind, question, sentence)
+    asked = {word.lower() for word in _WORD.findall(question)}
+    return any(match.group(1).lower() not in asked for match in _PLACE.finditer(sentence))
 
 
 def holds_answer_kind(kind: AnswerKind | None, question: str, sentence: str) -> bool:

@@ -78,10 +78,10 @@ from index.catalog import PassageRecord
 from index.corpus_index import CorpusIndex
 from index.embed import Embedder
 from index.paragraphs import heading_text
-from index.tokenize import span_terms, term_spans, word_terms
+from index.tokenize import span_terms, term_spans, tokenize, word_terms
 from qa.answer import covered_share, index_term_weights
-from qa.answer_kind import answer_kind, holds_answer_kind
-from qa.conversation import TopicContext, describe_query
+from qa.answer_kind import follow_up_kind, holds_follow_up_kind
+from qa.conversation import TopicContext, content_words, describe_query
 from qa.duplicates import collapse_copies, distinct_head
 from qa.question_terms import as_written, held_terms, question_names, question_terms
 from qa.retrieve import (
@@ -119,9 +119,14 @@ class ContextSettings:
     # found does not hold (`topic_coverage`), while both retrievers of the question alone clearly prefer passages
     # outside that section, is answered alone and begins a topic, whatever the whole document holds
     section_moves_on: bool = True
+    # a short question without a referring word whose own search puts first the passage the context finds, under a
+    # heading naming one of its words, in another document than the latest answer's (which lacks its words): a new
+    # topic ("How do I define a class?" after lambdas, found in "Class definitions")
+    same_passage_moves_on: bool = True
     stay_in_last_document: bool = True  # a follow-up referring back stays in the latest answer's document
     stay_on_last_passage: bool = True  # "its status" after a passage holding it: that passage is shown first
-    # a follow-up with no words of its own that asks for a time or a number ("When?"): in each document (section),
+    # a follow-up with no words of its own that asks for a time, a number or a place ("When?", "Where exactly?"): in
+    # each document (section),
     # the passages that hold one come first
     answer_kind_without_words: bool = True
     # a follow-up's documents are asked every question of the topic: each of the first `story_depth` documents of
@@ -216,8 +221,9 @@ class ContextualRetriever:
         topic_row = contextual.candidates[0].row if contextual.candidates else None
         topic_doc = self._document_of(topic_row) if topic_row is not None else None
         alone_doc = self._document_of(alone.candidates[0].row) if alone.candidates else None
+        alone_row = alone.candidates[0].row if alone.candidates else None
         follow_up, new_topic, reason = self._decide(
-            question, own_terms, own_vector, topic_doc, alone_doc, context, mode, topic_row
+            question, own_terms, own_vector, topic_doc, alone_doc, context, mode, topic_row, alone_row
         )
         decide_ms = (time.perf_counter() - started) * 1000
         if not follow_up:
@@ -318,8 +324,10 @@ class ContextualRetriever:
         context: TopicContext,
         mode: Mode,
         topic_row: int | None = None,
+        alone_row: int | None = None,
     ) -> tuple[bool, bool, str]:
-        """(follow-up, new topic, reason); `topic_row`: the contextual search's first passage (in `topic_doc`)."""
+        """(follow-up, new topic, reason); `topic_row`: the contextual search's first passage (in `topic_doc`),
+        `alone_row` the question alone's."""
         if topic_doc is None:
             return False, True, "the context finds nothing"
         if topic_doc == alone_doc and not context.cue:
@@ -331,6 +339,8 @@ class ContextualRetriever:
             named = as_written(question, moved)
             reason = f"a short question that finds its document by itself, not the latest answer's ({named} only there)"
             return False, True, reason
+        if alone_reason := self._found_alone(own_terms, topic_doc, topic_row, alone_row, context):
+            return False, True, alone_reason
         s = self.settings
         held = self._coverage(own_terms, topic_doc)
         if held >= s.topic_coverage:
@@ -364,10 +374,40 @@ class ContextualRetriever:
             # personal pronoun ("exceptions raised in it") speaks of the topic whatever else the words find
             there = f" ({as_written(question, rare)} only there)" if rare else ""
             return False, False, f"the question alone clearly points to other documents{there}"
-        holds = f"the topic's document holds {held:.0%} of its words"
+        named_any = own_terms and content_words(question)  # "Where exactly?" names nothing
+        holds = f"the topic's document holds {held:.0%} of its words" if named_any else "no words of its own"
         if not context.cue:
             return True, False, f"what it names beyond the topic's document is common ({holds})"
         return True, False, f"too vague to stand alone ({holds})"
+
+    def _found_alone(
+        self, own_terms: list[str], topic_doc: int, topic_row: int | None, alone_row: int | None, context: TopicContext
+    ) -> str | None:
+        """The reason a short question without a referring word begins a topic (`same_passage_moves_on`) when its
+        own search puts first the passage the contextual one does (or a copy), under a heading naming one of its
+        terms, in another document than the latest answer's, which holds less than `topic_coverage` of its words:
+        "How do I define a class?" after lambdas, found in "Class definitions". None otherwise. The heading is
+        what tells a manual's section about the question from a story's passage that its common words found."""
+        if not self.settings.same_passage_moves_on or context.referring or topic_row is None:
+            return None
+        heading = self.index.section(self.index.passages([topic_row])[topic_row])
+        if not heading or set(tokenize(heading)).isdisjoint(own_terms):
+            return None
+        last = self._document_at(context.last_document) if context.last_document else None
+        if last is None or last == topic_doc or not self._same_passage(topic_row, alone_row):
+            return None
+        if self._coverage(own_terms, last) >= self.settings.topic_coverage:
+            return None
+        return f"a short question whose own words find the section the context finds ({heading}), elsewhere"
+
+    def _same_passage(self, row: int | None, other: int | None) -> bool:
+        """Whether rows `row` and `other` are one passage, or copies of one (a section quoted in two files)."""
+        if row is None or other is None:
+            return False
+        if row == other:
+            return True
+        records = self.index.passages([row, other])
+        return records[row].text == records[other].text
 
     def _moves_on(self, own_terms: list[str], doc: int, context: TopicContext) -> tuple[str, ...]:
         """The rare terms (`rare_term_idf_share`) of a short question without a referring word that document
@@ -534,18 +574,21 @@ class ContextualRetriever:
     def _answer_kind_order(
         self, question: str, own_terms: list[str], context: TopicContext
     ) -> Callable[[PassageRecord], tuple[bool, int]] | None:
-        """For a follow-up with no words of its own that asks for a time or a number ("When did it happen?":
-        its own ranking is the embedding of a question word), a passage's key within its document: whether it
-        lacks one (`qa.answer_kind`), then how many passages it lies from the passage just read (0 in another
-        document). None for any other question; a "Who?" is left alone, as capitalised words are everywhere."""
-        kind = answer_kind(question)
-        if own_terms or kind not in ("time", "number") or not self.settings.answer_kind_without_words:
+        """For a follow-up with no words of its own (fillers aside: "Where exactly?") that asks for a time, a
+        number or a place ("When did it happen?": its own ranking is the embedding of a question word), a
+        passage's key within its document: whether it lacks one (`qa.answer_kind.follow_up_kind`), then how
+        many passages it lies from the passage just read (0 in another document). None for any other question;
+        a "Who?" is left alone, as capitalised words are everywhere."""
+        kind = follow_up_kind(question)
+        if kind in (None, "name") or not self.settings.answer_kind_without_words:
+            return None
+        if own_terms and content_words(question):
             return None
         last = self.index.catalog.passage_by_id(context.last_passage) if context.last_passage else None
 
         def key(record: PassageRecord) -> tuple[bool, int]:
             distance = abs(record.row - last.row) if last is not None and last.doc == record.doc else 0
-            return not holds_answer_kind(kind, question, record.text), distance
+            return not holds_follow_up_kind(kind, question, record.text), distance
 
         return key
 

@@ -37,7 +37,8 @@ _REFERRING = _PERSONAL_PRONOUNS | frozenset(
 _FILLERS = frozenset(
     """what whats what's who whom whose which when where why how did does do was were is are be been
     many much long kind kinds sort type types anything something anyone someone happen happened happens say said tell
-    told know think get got go went else yes no ok okay please thanks thank like really""".split()
+    told know think get got go went else yes no ok okay please thanks thank like really since till ago
+    exactly precisely specifically approximately roughly actually basically""".split()
 )
 FEW_CONTENT_WORDS = 3  # a question with fewer content words than this depends on its context
 RECENCY_DECAY = 1.0  # every turn of the topic counts the same (abg-coqa val: 1.0 > 0.7 > 0.5)

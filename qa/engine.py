@@ -31,7 +31,7 @@ from qa.answer import (
     term_keys,
     unseen_names,
 )
-from qa.answer_kind import answer_kind, holds_answer_kind
+from qa.answer_kind import follow_up_kind, holds_follow_up_kind
 from qa.citations import CitationChecker
 from qa.context_retrieval import ContextSettings, ContextualRetriever
 from qa.conversation import Conversation, content_words
@@ -191,12 +191,12 @@ class QAEngine:
             # row shares is the status of the row about Oslo, the office asked about before
             carried = {t: CARRIED_SENTENCE_WEIGHT * w for t, w in weights.items() if t not in own_weights}
             sentence_weights, sentence_vector = own_weights | carried, retrieval.own_vector
-        # a follow-up with no words of its own that asks for a time, a number or a name ("When?", "Where were
+        # a follow-up with no words of its own that asks for a time, a number or a place ("When?", "Where were
         # they?") is answered by a sentence holding one
-        asked = answer_kind(question) if follow_up and not own_weights else None
+        asked = follow_up_kind(question) if follow_up and not own_weights else None
 
         def holds_asked(sentence: str) -> bool:
-            return holds_answer_kind(asked, question, sentence)
+            return holds_follow_up_kind(asked, question, sentence)
 
         stored_terms = self.index.sentence_terms(rows)  # spans and term ids as indexed ({}: not stored)
         sentence_spans = {
@@ -287,10 +287,10 @@ class QAEngine:
                 read = f"{header.text}\n{read}"
             covered = coverage(read, held)
             verdict, reason = self.credibility.judge(cosine, covered)
-            if verdict != "answered" and asked in ("time", "number") and holds_asked(top.answer_sentence.text):
+            if verdict != "answered" and asked not in (None, "name") and holds_asked(top.answer_sentence.text):
                 # its own embedding is a question word's, and its passage need not repeat the topic: the
-                # topic's words belong to the passage's document, the answer's kind to its sentence (a date
-                # or a number; a capitalised word, the "name" a "Who?" asks for, is in most sentences)
+                # topic's words belong to the passage's document, the answer's kind to its sentence (a date,
+                # a number or a place; a capitalised word, the "name" a "Who?" asks for, is in most sentences)
                 topic_share = covered_share(weights, self.contextual.document_terms(records[top_row].doc))
                 if topic_share >= self.credibility.min_coverage:
                     verdict = "answered"

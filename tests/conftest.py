@@ -37,6 +37,19 @@ class RecordingReporter:
         self.stages.append((stage, done, total))
 
 
+def engine_over(root: Path, files: dict[str, str], embedder):  # type: ignore[no-untyped-def]
+    """A QAEngine over `files` (name -> text) written to `root`/corpus, indexed in `root`/index."""
+    from index.builder import open_index
+    from index.corpus import FolderSource
+    from qa.engine import QAEngine
+
+    corpus = root / "corpus"
+    corpus.mkdir()
+    for name, text in files.items():
+        (corpus / name).write_text(text, encoding="utf-8")
+    return QAEngine(open_index(FolderSource(corpus), root / "index", embedder, RecordingReporter()), embedder)
+
+
 @pytest.fixture(autouse=True)
 def _isolated_state(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
     """No test writes to the user's cache: QA_HOME points into a temp dir."""

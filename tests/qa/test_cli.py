@@ -175,6 +175,31 @@ def test_a_follow_up_without_words_of_its_own_is_answered_by_the_kind_of_thing_i
         assert answer["reason"].startswith("a follow-up without words of its own: its sentence holds a time")
 
 
+def test_since_when_is_a_follow_up_that_asks_for_a_time_and_carries_no_since(env: dict[str, str]) -> None:
+    # Before: "Since when?" searched "since" and showed "... killed more than 360,000 people since 2011"; the
+    # next question then carried "Since" in its context
+    questions = ["Who controls Idlib?", "Since when?", "Who fled there?"]
+    result = qa(*(arg for question in questions for arg in ("--ask", question)), "--json", env=env)
+    first, since, fled = (json.loads(line) for line in result.stdout.splitlines())
+    assert since["follow_up"] and since["context_reason"] == "too vague to stand alone (no words of its own)"
+    assert since["passages"][0]["path"] == first["passages"][0]["path"]
+    assert "2011" in since["passages"][0]["text"] and "360,000" not in since["passages"][0]["text"]
+    assert "since" not in fled["retrieval_query"].lower()
+
+
+def test_where_exactly_is_answered_by_the_place_in_the_passage_just_read(env: dict[str, str]) -> None:
+    # Before: "Where exactly?" searched "exact" and said "No good evidence" over "The incident comes amid a
+    # spike in tensions between Damascus and Ankara"; "exactly" was also carried into the next question
+    questions = ["What happened on February 20?", "Who reported it?", "Where exactly?", "How many were there?"]
+    result = qa(*(arg for question in questions for arg in ("--ask", question)), "--json", env=env)
+    first, _, where, many = (json.loads(line) for line in result.stdout.splitlines())
+    assert where["follow_up"] and where["context_reason"] == "too vague to stand alone (no words of its own)"
+    assert where["answer"] is not None, where["reason"]
+    assert "in the Idlib de-escalation zone" in where["answer"]["text"]
+    assert where["passages"][0]["path"] == first["passages"][0]["path"]
+    assert "exactly" not in many["retrieval_query"]
+
+
 def test_each_answer_in_a_conversation_says_how_the_context_shaped_its_search(env: dict[str, str]) -> None:
     # before: a question answered alone, or one that began a new topic, looked like any first question
     questions = [

@@ -10,6 +10,9 @@ def test_the_words_of_a_questions_phrasing_are_not_searched_for() -> None:
     assert question_terms("What happened on February 20?") == ["februari", "20"]
     assert question_terms("What has happened to Dane?") == ["dane"]
     assert question_terms("What type of animal was piloting the boat?") == ["anim", "pilot", "boat"]
+    assert question_terms("Since when?") == []
+    assert question_terms("Since when has HTS controlled Idlib?") == ["hts", "control", "idlib"]
+    assert question_terms("How long ago did it start?") == ["start"]
     # the same words asked about stay
     assert question_terms("How long is the Nile?") == ["long", "nile"]
     assert question_terms("Why did it happen so many times?") == ["mani", "time"]

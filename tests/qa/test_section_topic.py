@@ -8,12 +8,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from index.builder import open_index
-from index.corpus import FolderSource
 from qa.context_retrieval import ContextSettings
 from qa.conversation import Conversation
 from qa.engine import QAEngine
-from tests.conftest import RecordingReporter
+from tests.conftest import engine_over
 
 COMPOUND = """# Compound statements
 
@@ -67,12 +65,9 @@ In an asynchronous generator function, an empty return statement indicates that 
 
 @pytest.fixture(scope="module")
 def manual(tmp_path_factory: pytest.TempPathFactory, embedder) -> Iterator[QAEngine]:  # type: ignore[no-untyped-def]
-    corpus = tmp_path_factory.mktemp("manual") / "corpus"
-    corpus.mkdir()
-    for name, text in {"compound.md": COMPOUND, "yield.md": YIELD, "return.md": RETURN}.items():
-        (corpus / name).write_text(text, encoding="utf-8")
-    index = open_index(FolderSource(corpus), corpus.parent / "index", embedder, RecordingReporter())
-    engine = QAEngine(index, embedder)
+    engine = engine_over(
+        tmp_path_factory.mktemp("manual"), {"compound.md": COMPOUND, "yield.md": YIELD, "return.md": RETURN}, embedder
+    )
     yield engine
     engine.close()
 
@@ -110,3 +105,59 @@ def test_a_question_that_refers_back_stays_in_the_section(manual: QAEngine) -> N
     ask_about_the_with_statement(manual, conversation)
     follow = manual.ask("What if an exception is raised inside it?", conversation=conversation)
     assert follow.follow_up and "suppressed" in follow.passages[0].text
+
+
+LAMBDA = """# Lambdas
+
+Lambda expressions (sometimes called lambda forms) are used to create anonymous functions.
+
+Note that functions created with lambda expressions cannot contain statements or annotations.
+"""
+
+CLASSES = """## Class definitions
+
+A class definition defines a class object and binds it to the class name in the local namespace.
+
+The inheritance list usually gives a list of base classes; a class may inherit from several bases.
+
+Classes without an inheritance list inherit, by default, from the base class object.
+"""
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory: pytest.TempPathFactory, embedder) -> Iterator[QAEngine]:  # type: ignore[no-untyped-def]
+    texts = {"compound.md": f"{COMPOUND}\n{CLASSES}", "lambda.md": LAMBDA, "yield.md": YIELD, "return.md": RETURN}
+    engine = engine_over(tmp_path_factory.mktemp("reference"), texts, embedder)
+    yield engine
+    engine.close()
+
+
+def test_a_short_question_finding_by_itself_the_passage_the_context_finds_elsewhere_begins_a_topic(
+    reference: QAEngine,
+) -> None:
+    # Found over Python's reference: "How do I define a class?" after questions on lambdas was a follow-up (two
+    # content words are too few to stand alone), so "Can it inherit ...?" then carried the lambda words
+    conversation = Conversation()
+    first = reference.ask("How do lambda expressions work?", conversation=conversation)
+    assert first.passages[0].citation.path.endswith("lambda.md")
+    follow = reference.ask("Can they contain statements?", conversation=conversation)
+    assert follow.follow_up and "cannot contain statements" in follow.passages[0].text
+    other = reference.ask("How do I define a class?", conversation=conversation)
+    assert not other.follow_up and other.retrieval_query == other.question
+    assert other.context_reason == (
+        "a short question whose own words find the section the context finds (Class definitions), elsewhere"
+    )
+    assert "defines a class object" in other.passages[0].text and conversation.topic_start == 2
+    after = reference.ask("Can it inherit from several bases?", conversation=conversation)
+    assert after.follow_up and "lambda" not in after.retrieval_query.lower()
+    assert "several bases" in after.passages[0].text
+
+
+def test_before_a_short_question_finding_the_passage_the_context_finds_followed_up(reference: QAEngine) -> None:
+    settings = ContextSettings(same_passage_moves_on=False)
+    before = QAEngine(reference.index, reference.embedder, context_settings=settings)
+    conversation = Conversation()
+    for question in ("How do lambda expressions work?", "Can they contain statements?"):
+        before.ask(question, conversation=conversation)
+    other = before.ask("How do I define a class?", conversation=conversation)
+    assert other.follow_up and "lambda" in other.retrieval_query

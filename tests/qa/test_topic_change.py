@@ -3,17 +3,14 @@ nothing in it refers back. Real model, real index over the seeds plus one unrela
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 
 import pytest
 
-from index.builder import open_index
-from index.corpus import FolderSource
 from qa.context_retrieval import ContextSettings
 from qa.conversation import Conversation
 from qa.engine import QAEngine
-from tests.conftest import SEEDS, RecordingReporter
+from tests.conftest import SEEDS, engine_over
 
 BAKERY = """Lyon bakery wins the national baguette prize
 
@@ -27,11 +24,8 @@ His prize includes supplying the presidential palace with bread for a year.
 
 @pytest.fixture(scope="module")
 def engine(tmp_path_factory: pytest.TempPathFactory, embedder) -> Iterator[QAEngine]:  # type: ignore[no-untyped-def]
-    corpus = tmp_path_factory.mktemp("topic-change") / "corpus"
-    shutil.copytree(SEEDS, corpus)
-    (corpus / "bakery.txt").write_text(BAKERY, encoding="utf-8")
-    index = open_index(FolderSource(corpus), corpus.parent / "index", embedder, RecordingReporter())
-    engine = QAEngine(index, embedder)
+    seeds = {path.name: path.read_text(encoding="utf-8") for path in SEEDS.iterdir() if path.is_file()}
+    engine = engine_over(tmp_path_factory.mktemp("topic-change"), {**seeds, "bakery.txt": BAKERY}, embedder)
     yield engine
     engine.close()
 
@@ -111,13 +105,7 @@ REWARDS = {  # three stories whose words ("reward", "offered", "finding") are co
 
 @pytest.fixture(scope="module")
 def farm_engine(tmp_path_factory: pytest.TempPathFactory, embedder) -> Iterator[QAEngine]:  # type: ignore[no-untyped-def]
-    corpus = tmp_path_factory.mktemp("common-words") / "corpus"
-    corpus.mkdir()
-    (corpus / "farm.txt").write_text(FARM, encoding="utf-8")
-    for name, text in REWARDS.items():
-        (corpus / name).write_text(text, encoding="utf-8")
-    index = open_index(FolderSource(corpus), corpus.parent / "index", embedder, RecordingReporter())
-    engine = QAEngine(index, embedder)
+    engine = engine_over(tmp_path_factory.mktemp("common-words"), {"farm.txt": FARM, **REWARDS}, embedder)
     yield engine
     engine.close()
 
