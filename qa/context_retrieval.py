@@ -81,7 +81,7 @@ from index.paragraphs import heading_text
 from index.tokenize import span_terms, term_spans, tokenize, word_terms
 from qa.answer import covered_share, index_term_weights
 from qa.answer_kind import follow_up_kind, holds_follow_up_kind
-from qa.conversation import TopicContext, content_words, describe_query
+from qa.conversation import TopicContext, content_words, describe_query, referring_terms
 from qa.duplicates import collapse_copies, distinct_head
 from qa.question_terms import as_written, held_terms, question_names, question_terms
 from qa.retrieve import (
@@ -123,6 +123,8 @@ class ContextSettings:
     # heading naming one of its words, in another document than the latest answer's (which lacks its words): a new
     # topic ("How do I define a class?" after lambdas, found in "Class definitions")
     same_passage_moves_on: bool = True
+    # the referring words that are no stopwords ("instead", "else", "another") are not searched for
+    drop_referring_terms: bool = True
     stay_in_last_document: bool = True  # a follow-up referring back stays in the latest answer's document
     stay_on_last_passage: bool = True  # "its status" after a passage holding it: that passage is shown first
     # a follow-up with no words of its own that asks for a time, a number or a place ("When?", "Where exactly?"): in
@@ -200,7 +202,8 @@ class ContextualRetriever:
             return self.base.retrieve(question, mode, k), ContextDecision(False, True, "first question", question)
         s = self.settings
         started = time.perf_counter()
-        own_terms = question_terms(question)
+        pointing = referring_terms(question) if s.drop_referring_terms else frozenset()
+        own_terms = [t for t in question_terms(question) if t not in pointing]
         vectors = self.embedder.embed_queries([question, f"{context.text} {question}".strip(), *context.questions])
         own_vector, context_vector = vectors[0], vectors[1]
         asked = np.vstack([vectors[2:], own_vector[None, :]])  # the topic's questions, then this one

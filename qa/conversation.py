@@ -31,7 +31,8 @@ from qa.types import Answer
 _WORD = re.compile(r"[\w'’-]+")
 _PERSONAL_PRONOUNS = frozenset("it its it's they them their theirs he him his she her hers".split())
 _REFERRING = _PERSONAL_PRONOUNS | frozenset(
-    "this that these those there then such one ones same former latter another other others else".split()
+    """this that these those there then such one ones same former latter another other others else
+    instead otherwise""".split()
 )
 # Question words and fillers that carry no topic of their own.
 _FILLERS = frozenset(
@@ -87,6 +88,18 @@ def has_personal_pronoun(question: str) -> bool:
 def has_referring_word(question: str) -> bool:
     """A word that points at something said before: a personal pronoun, "that", "there", "another", ..."""
     return any(w in _REFERRING for w in _used_words(question))
+
+
+# a word written as a name: quoted or in backticks, or after "the" (`the "else" clause`, "the else clause")
+_NAMED_WORD = re.compile(r"""[`"'“‘](\w+)[`"'”’]|\bthe\s+(\w+)""", re.IGNORECASE)
+
+
+def referring_terms(question: str) -> frozenset[str]:
+    """Index terms of the referring words `question` uses that are no stopwords ("instead", "else", "another"):
+    they point back at the context and name nothing a passage should hold ("Use queueMicrotask() instead" is
+    no answer to "When should I use queueMicrotask instead?"). Not a word it names ("the else clause")."""
+    named = {(m.group(1) or m.group(2)).lower() for m in _NAMED_WORD.finditer(question)}
+    return frozenset(t for w in _used_words(question) if w in _REFERRING and w not in named for t in tokenize(w))
 
 
 def has_follow_up_cue(question: str) -> bool:

@@ -5,7 +5,7 @@ from dataclasses import replace
 import pytest
 from conversation_helpers import COORDINATED, DEPOT, answer
 
-from qa.conversation import Conversation, content_words, describe_query, has_follow_up_cue
+from qa.conversation import Conversation, content_words, describe_query, has_follow_up_cue, referring_terms
 
 
 @pytest.mark.parametrize(
@@ -30,6 +30,14 @@ def test_self_contained_questions_have_no_cue(question: str) -> None:
 
 def test_content_words_drop_fillers_and_referring_words() -> None:
     assert content_words("What did they say about the depot in Idlib?") == ["depot", "Idlib"]
+
+
+def test_referring_words_that_are_no_stopwords_are_terms_to_leave_out() -> None:
+    assert referring_terms("When should I use queueMicrotask instead?") == {"instead"}
+    assert referring_terms("What else did she eat, and which one?") == {"els", "one"}
+    assert referring_terms("What did it do there?") == frozenset()  # stopwords: never searched anyway
+    assert referring_terms('What does "else" mean?') == frozenset()  # the word named, not used
+    assert referring_terms("What about the else clause?") == frozenset()  # a keyword of a manual
 
 
 def test_first_question_has_no_context() -> None:

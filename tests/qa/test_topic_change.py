@@ -4,6 +4,7 @@ nothing in it refers back. Real model, real index over the seeds plus one unrela
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 
 import pytest
 
@@ -152,3 +153,19 @@ def test_a_short_question_that_refers_back_keeps_the_topic_whatever_document_it_
     engine.ask("How many IS facilities were hit?", conversation=conversation)
     follow = engine.ask("What did Peskov say about that?", conversation=conversation)  # "that": the strikes
     assert follow.follow_up and conversation.topic_start == 0
+
+
+def test_a_follow_up_does_not_search_for_its_referring_words(engine: QAEngine) -> None:
+    # Found over Node.js's docs: "When should I use queueMicrotask instead?" after questions on
+    # process.nextTick searched "instead" and put first "Stability: 3 - Legacy: Use queueMicrotask() instead."
+    conversation = Conversation()
+    engine.ask("Who struck the weapons depot in Idlib?", conversation=conversation)
+    context = conversation.context("Who else was involved instead?", engine.index.shared_section)
+    retrieval, decision = engine.contextual.retrieve("Who else was involved instead?", context, "hybrid", 5)
+    assert decision.follow_up
+    assert "involv" in retrieval.query_terms
+    assert not {"els", "instead"} & set(retrieval.query_terms)
+    kept = replace(engine.contextual.settings, drop_referring_terms=False)
+    before = QAEngine(engine.index, engine.embedder, context_settings=kept)
+    retrieval, _ = before.contextual.retrieve("Who else was involved instead?", context, "hybrid", 5)
+    assert {"els", "instead"} <= set(retrieval.query_terms)
