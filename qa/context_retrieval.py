@@ -123,7 +123,8 @@ class ContextSettings:
     # heading naming one of its words, in another document than the latest answer's (which lacks its words): a new
     # topic ("How do I define a class?" after lambdas, found in "Class definitions")
     same_passage_moves_on: bool = True
-    # the referring words that are no stopwords ("instead", "else", "another") are not searched for
+    # the referring words that are no stopwords ("instead", "else", "another") are not searched for, nor the fillers
+    # of a question that names nothing ("exactly" in "Where exactly?", "get" in "How do we get there?")
     drop_referring_terms: bool = True
     stay_in_last_document: bool = True  # a follow-up referring back stays in the latest answer's document
     stay_on_last_passage: bool = True  # "its status" after a passage holding it: that passage is shown first
@@ -202,8 +203,10 @@ class ContextualRetriever:
             return self.base.retrieve(question, mode, k), ContextDecision(False, True, "first question", question)
         s = self.settings
         started = time.perf_counter()
-        pointing = referring_terms(question) if s.drop_referring_terms else frozenset()
-        own_terms = [t for t in question_terms(question) if t not in pointing]
+        own_terms = question_terms(question)
+        if s.drop_referring_terms:  # "instead", "else": they point back; "Where exactly?" names nothing at all
+            pointing = referring_terms(question)
+            own_terms = [t for t in own_terms if t not in pointing] if content_words(question) else []
         vectors = self.embedder.embed_queries([question, f"{context.text} {question}".strip(), *context.questions])
         own_vector, context_vector = vectors[0], vectors[1]
         asked = np.vstack([vectors[2:], own_vector[None, :]])  # the topic's questions, then this one

@@ -165,6 +165,10 @@ def test_a_follow_up_does_not_search_for_its_referring_words(engine: QAEngine) -
     assert decision.follow_up
     assert "involv" in retrieval.query_terms
     assert not {"els", "instead"} & set(retrieval.query_terms)
+    # a follow-up naming nothing searches none of its fillers: only the carried words
+    context = conversation.context("Where exactly?", engine.index.shared_section)
+    retrieval, decision = engine.contextual.retrieve("Where exactly?", context, "hybrid", 5)
+    assert decision.follow_up and "exact" not in retrieval.query_terms and "depot" in retrieval.query_terms
     kept = replace(engine.contextual.settings, drop_referring_terms=False)
     before = QAEngine(engine.index, engine.embedder, context_settings=kept)
     retrieval, _ = before.contextual.retrieve("Who else was involved instead?", context, "hybrid", 5)
