@@ -3,7 +3,8 @@
 Lowercase, accents folded, `\\w+` words, English stopwords dropped, Snowball (Porter2) stemming. A word
 typeset across a line break ("maxi‐\\n       mum": groff's U+2010 hyphen, or a soft hyphen) or holding a
 soft hyphen is one word. A stopword the text names rather than uses is a term (`named_stopwords`): quoted
-(the "with" statement, `is not`) or used as a name after "the" (the with statement, the is operator), and
+(the "with" statement, `is not`) or used as a name after "the" (the with statement, the is operator) or after
+"a" / "an" before a piece of syntax (a while loop), and
 one written as an acronym (`acronym_stopwords`: "Islamic State (IS) sites", "the WHO").
 Bump `TOKENIZER_VERSION` whenever the output for any input may change: indexes record it.
 """
@@ -18,8 +19,9 @@ from functools import lru_cache
 import Stemmer
 
 # 2: words typeset across lines joined; 3: named stopwords; 4: stopwords written as acronyms ("IS", "the US");
-# 5: past forms of irregular verbs read as the verb ("wrote", "written" -> "write")
-TOKENIZER_VERSION = "words-fold-stop-snowball-en/5"
+# 5: past forms of irregular verbs read as the verb ("wrote", "written" -> "write"); 6: a keyword after "a" / "an"
+# before a piece of syntax ("a while loop")
+TOKENIZER_VERSION = "words-fold-stop-snowball-en/6"
 
 _WORD = re.compile(r"\w+")
 # a typesetter's break inside a word (a pattern): a soft hyphen (at a line end or not), or U+2010 HYPHEN at a
@@ -58,6 +60,11 @@ _QUOTED = re.compile(  # a quotation, not an apostrophe: no word character right
 )
 _NAMEABLE = "|".join(sorted(NAMEABLE_AFTER_THE))
 _AFTER_THE = re.compile(rf"the(?<!\wthe)\s+({_NAMEABLE})\s+(?=(\w+))")  # over lowercase text (a literal start: fast)
+# after "a" / "an" only before a word naming a piece of syntax: "a while loop", "an if statement", but "a while ago"
+SYNTAX_NOUNS = frozenset(
+    "loop loops statement statements clause clauses block blocks operator operators keyword".split()
+)
+_AFTER_A = re.compile(rf"a(?<!\wa)n?\s+({_NAMEABLE})\s+(?=(\w+))")  # a literal start, as above (2% of tokenizing)
 
 # A stopword written in capitals among words that are not is an acronym, a name: "nine Islamic State (IS)
 # sites", "the WHO", "IT staff", "NO" (nitric oxide), "ALL" (a leukaemia). Written among capitals ("WHAT IS
@@ -160,16 +167,19 @@ def _named_in(text: str) -> frozenset[int]:
     """Start offsets of the stopwords that `text` (ASCII, or already folded: lowercasing keeps every offset)
     names rather than uses: inside a quotation of at most `QUOTED_NAME_MAX_WORDS` words (the "with"
     statement, `is not`), or after "the" and before a word that is no stopword when they are keywords or
-    operators (`NAMEABLE_AFTER_THE`: the with statement). Acronyms need the text's capitals:
+    operators (`NAMEABLE_AFTER_THE`: the with statement), or after "a" / "an" and before a word naming a piece
+    of syntax (`SYNTAX_NOUNS`: a while loop, an if statement). Acronyms need the text's capitals:
     `acronym_stopwords`."""
     named: set[int] = set()
     for quote in _QUOTED.finditer(text):
         words = list(_WORD.finditer(quote.group(1)))
         if len(words) <= QUOTED_NAME_MAX_WORDS:
             named.update(quote.start(1) + w.start() for w in words if w.group().lower() in STOPWORDS)
-    for match in _AFTER_THE.finditer(text.lower()):
+    lowered = text.lower()
+    for match in _AFTER_THE.finditer(lowered):
         if match.group(2) not in STOPWORDS:
             named.add(match.start(1))
+    named.update(match.start(1) for match in _AFTER_A.finditer(lowered) if match.group(2) in SYNTAX_NOUNS)
     return frozenset(named)
 
 

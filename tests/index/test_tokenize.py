@@ -100,6 +100,14 @@ def test_a_stopword_the_text_names_is_a_term() -> None:
         "soap",
     ]
     assert tokenize('"Gone with the Wind" is a novel') == ["go", "wind", "novel"]  # a title, not a name
+    # after "a" / "an" only before a piece of syntax: "And in a while loop?" after questions on the for statement
+    # searched "loop" alone and stayed with the for statement
+    assert tokenize("And in a while loop? Use an if statement, a for loop or a with block.") == [
+        *("while", "loop", "use", "if", "statement", "for", "loop", "with", "block"),
+    ]
+    assert tokenize("a while ago; for a while longer; a for profit firm; Bana while loop") == [
+        *("ago", "longer", "profit", "firm", "bana", "loop"),
+    ]
 
 
 def test_a_stopword_written_as_an_acronym_is_a_term() -> None:
