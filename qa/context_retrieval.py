@@ -129,8 +129,7 @@ class ContextSettings:
     stay_in_last_document: bool = True  # a follow-up referring back stays in the latest answer's document
     stay_on_last_passage: bool = True  # "its status" after a passage holding it: that passage is shown first
     # a follow-up with no words of its own that asks for a time, a number or a place ("When?", "Where exactly?"): in
-    # each document (section),
-    # the passages that hold one come first
+    # each document (section), the passages that hold one come first
     answer_kind_without_words: bool = True
     # a follow-up's documents are asked every question of the topic: each of the first `story_depth` documents of
     # its ranking gains this x the mean, over the topic's earlier questions and this one, of the best cosine of
@@ -226,8 +225,8 @@ class ContextualRetriever:
         started = time.perf_counter()
         topic_row = contextual.candidates[0].row if contextual.candidates else None
         topic_doc = self._document_of(topic_row) if topic_row is not None else None
-        alone_doc = self._document_of(alone.candidates[0].row) if alone.candidates else None
         alone_row = alone.candidates[0].row if alone.candidates else None
+        alone_doc = self._document_of(alone_row) if alone_row is not None else None
         follow_up, new_topic, reason = self._decide(
             question, own_terms, own_vector, topic_doc, alone_doc, context, mode, topic_row, alone_row
         )
