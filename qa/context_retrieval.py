@@ -248,7 +248,8 @@ class ContextualRetriever:
         started = time.perf_counter()
         if (kept := self._kept_document(own_terms, topic_doc, context)) is not None:
             ordered = self._led_by(kept, ordered)  # the question's own words choose its section there
-            reason += "; it refers back and the latest answer's document holds it: the answer stays there"
+            why = "it refers back" if context.referring else "it is too short to stand alone"
+            reason += f"; {why} and the latest answer's document holds it: the answer stays there"
         scores = [c.score for c in contextual.candidates]  # by rank: the slots' order changes, not their scale
         read = self._read_passage(own_terms, context, ordered)
         if read is not None:

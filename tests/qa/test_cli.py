@@ -200,6 +200,17 @@ def test_where_exactly_is_answered_by_the_place_in_the_passage_just_read(env: di
     assert "exactly" not in many["retrieval_query"]
 
 
+def test_a_short_follow_up_kept_in_the_latest_answer_s_document_is_not_said_to_refer_back(
+    env: dict[str, str],
+) -> None:
+    # Before: "Who backed the militants?" (no referring word, two content words) was said to "refer back"
+    questions = ["What did Zakharova say?", "Who backed the militants?"]
+    result = qa(*(arg for question in questions for arg in ("--ask", question)), "--json", env=env)
+    first, backed = (json.loads(line) for line in result.stdout.splitlines())
+    assert backed["follow_up"] and backed["passages"][0]["path"] == first["passages"][0]["path"]
+    assert "; it is too short to stand alone and the latest answer's document holds it" in backed["context_reason"]
+
+
 def test_each_answer_in_a_conversation_says_how_the_context_shaped_its_search(env: dict[str, str]) -> None:
     # before: a question answered alone, or one that began a new topic, looked like any first question
     questions = [
