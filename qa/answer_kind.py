@@ -40,11 +40,16 @@ _OPENING = re.compile(
 )
 
 
+def _opening_word(text: str) -> str:
+    """The question word that opens `text` (lowercased, spaces collapsed), or ""."""
+    opening = _OPENING.match(text)
+    return opening.group(1) if opening else ""
+
+
 def answer_kind(question: str) -> AnswerKind | None:
     """The kind of answer `question` asks for, when its question words say so ("When?" asks for a time)."""
     text = " ".join(question.lower().split())
-    opening = _OPENING.match(text)
-    word = opening.group(1) if opening else ""
+    word = _opening_word(text)
     if word == "when" or any(phrase in text for phrase in _TIME_PHRASES):
         return "time"
     if any(phrase in text for phrase in _NUMBER_PHRASES):
@@ -58,8 +63,8 @@ def follow_up_kind(question: str) -> FollowUpKind | None:
     """What a follow-up with no words of its own asks for: `answer_kind`, but a place for "Where?" ("Where
     exactly?"), which with no words to match needs more than any capitalised word."""
     kind = answer_kind(question)
-    if kind == "name" and (opening := _OPENING.match(" ".join(question.lower().split()))) is not None:
-        return "place" if opening.group(1) == "where" else kind
+    if kind == "name" and _opening_word(" ".join(question.lower().split())) == "where":
+        return "place"
     return kind
 
 

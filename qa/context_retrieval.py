@@ -81,8 +81,8 @@ from index.paragraphs import heading_text
 from index.tokenize import span_terms, term_spans, tokenize, word_terms
 from qa.answer import covered_share, index_term_weights
 from qa.answer_kind import follow_up_kind, holds_follow_up_kind
-from qa.conversation import TopicContext, content_words, describe_query, referring_terms
-from qa.duplicates import collapse_copies, distinct_head
+from qa.conversation import TopicContext, describe_query, referring_terms
+from qa.duplicates import collapse_copies, distinct_head, text_key
 from qa.question_terms import as_written, held_terms, question_names, question_terms
 from qa.retrieve import (
     CANDIDATE_DEPTH,
@@ -205,7 +205,7 @@ class ContextualRetriever:
         own_terms = question_terms(question)
         if s.drop_referring_terms:  # "instead", "else": they point back; "Where exactly?" names nothing at all
             pointing = referring_terms(question)
-            own_terms = [t for t in own_terms if t not in pointing] if content_words(question) else []
+            own_terms = [] if context.names_nothing else [t for t in own_terms if t not in pointing]
         vectors = self.embedder.embed_queries([question, f"{context.text} {question}".strip(), *context.questions])
         own_vector, context_vector = vectors[0], vectors[1]
         asked = np.vstack([vectors[2:], own_vector[None, :]])  # the topic's questions, then this one
@@ -380,7 +380,7 @@ class ContextualRetriever:
             # personal pronoun ("exceptions raised in it") speaks of the topic whatever else the words find
             there = f" ({as_written(question, rare)} only there)" if rare else ""
             return False, False, f"the question alone clearly points to other documents{there}"
-        named_any = own_terms and content_words(question)  # "Where exactly?" names nothing
+        named_any = own_terms and not context.names_nothing  # "Where exactly?" names nothing
         holds = f"the topic's document holds {held:.0%} of its words" if named_any else "no words of its own"
         if not context.cue:
             return True, False, f"what it names beyond the topic's document is common ({holds})"
@@ -394,26 +394,20 @@ class ContextualRetriever:
         terms, in another document than the latest answer's, which holds less than `topic_coverage` of its words:
         "How do I define a class?" after lambdas, found in "Class definitions". None otherwise. The heading is
         what tells a manual's section about the question from a story's passage that its common words found."""
-        if not self.settings.same_passage_moves_on or context.referring or topic_row is None:
+        if not self.settings.same_passage_moves_on or context.referring or topic_row is None or alone_row is None:
             return None
-        heading = self.index.section(self.index.passages([topic_row])[topic_row])
+        records = self.index.passages([topic_row, alone_row])
+        heading = self.index.section(records[topic_row])
         if not heading or set(tokenize(heading)).isdisjoint(own_terms):
             return None
+        if text_key(records[topic_row].text) != text_key(records[alone_row].text):  # one passage, or copies of one
+            return None
         last = self._document_at(context.last_document) if context.last_document else None
-        if last is None or last == topic_doc or not self._same_passage(topic_row, alone_row):
+        if last is None or last == topic_doc:
             return None
         if self._coverage(own_terms, last) >= self.settings.topic_coverage:
             return None
         return f"a short question whose own words find the section the context finds ({heading}), elsewhere"
-
-    def _same_passage(self, row: int | None, other: int | None) -> bool:
-        """Whether rows `row` and `other` are one passage, or copies of one (a section quoted in two files)."""
-        if row is None or other is None:
-            return False
-        if row == other:
-            return True
-        records = self.index.passages([row, other])
-        return records[row].text == records[other].text
 
     def _moves_on(self, own_terms: list[str], doc: int, context: TopicContext) -> tuple[str, ...]:
         """The rare terms (`rare_term_idf_share`) of a short question without a referring word that document
@@ -588,7 +582,7 @@ class ContextualRetriever:
         kind = follow_up_kind(question)
         if kind in (None, "name") or not self.settings.answer_kind_without_words:
             return None
-        if own_terms and content_words(question):
+        if own_terms and not context.names_nothing:
             return None
         last = self.index.catalog.passage_by_id(context.last_passage) if context.last_passage else None
 

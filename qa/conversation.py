@@ -118,6 +118,7 @@ class TopicContext:
     referring: bool = False  # the question holds a referring word ("it", "that", "there"): its cue is not only brevity
     last_passage: str | None = None  # id of the latest turn's first evidence passage (what the user just read)
     questions: tuple[str, ...] = ()  # the latest earlier questions of the topic, in the order asked
+    names_nothing: bool = False  # the question has no content words ("Why?", "Where exactly?")
 
     @property
     def text(self) -> str:
@@ -218,6 +219,7 @@ class Conversation:
             referring=has_referring_word(question),
             last_passage=topic[-1].passages[0].id if topic[-1].passages else None,
             questions=tuple(reversed(questions)),
+            names_nothing=not content_words(question),
         )
 
     def retrieval_query(self, question: str) -> str:
