@@ -258,6 +258,18 @@ def _save(conversation: Conversation, quiet: bool) -> None:
         print(f"qa: saved as conversation #{saved_id} (go on with --continue {saved_id})", file=sys.stderr)
 
 
+def _recover_history() -> None:
+    """A damaged history is moved aside (kept) and a new one started; said on stderr, even with --quiet."""
+    from qa.history import recover_history
+
+    aside = recover_history()
+    if aside is not None:
+        print(
+            f"qa: the conversation history was damaged; it is kept as {safe_line(str(aside))} and a new one is started",
+            file=sys.stderr,
+        )
+
+
 def _list_history(as_json: bool) -> None:
     import time
 
@@ -307,10 +319,13 @@ def _dispatch(args_list: list[str]) -> int:
     if args.history:
         if args.ask or args.questions:
             parser.error("--history lists the saved conversations and exits: give it without questions")
+        _recover_history()
         _list_history(args.json)
         return 0
     if (args.save or args.continue_id is not None) and not args.ask:
         parser.error("--save and --continue go with --ask (the questions to keep or to go on with)")
+    if args.save or args.continue_id is not None:
+        _recover_history()
     _single_thread_numerics()
     if not args.ask and not args.questions:
         return _run_tui(args)

@@ -78,7 +78,7 @@ from index.catalog import PassageRecord
 from index.corpus_index import CorpusIndex
 from index.embed import Embedder
 from index.paragraphs import heading_text
-from index.tokenize import span_terms, term_spans, tokenize, word_terms
+from index.tokenize import span_terms, tokenize, word_terms
 from qa.answer import covered_share, index_term_weights
 from qa.answer_kind import follow_up_kind, holds_follow_up_kind
 from qa.conversation import TopicContext, describe_query, referring_terms
@@ -617,7 +617,10 @@ class ContextualRetriever:
                 self._sections.clear()
             records = self.index.catalog.passages_of_document(doc)
             rows = np.asarray(sorted(r.search_row for r in records if r.search_row is not None), dtype=np.int64)
-            passage_terms = [frozenset(t for t, _, _ in term_spans(r.text)) for r in records]
+            by_text: dict[str, frozenset[str]] = {}  # a text the document repeats is read once
+            passage_terms = [
+                by_text.get(r.text) or by_text.setdefault(r.text, frozenset(span_terms(r.text))) for r in records
+            ]
             terms = frozenset().union(*passage_terms)
             self._documents[doc] = (rows, terms)
             if self.index.has_sections:

@@ -4,16 +4,19 @@
       conversations(id, title, created, updated, corpus)
       turns(conversation, position, question, answer_json)   -- `Answer.to_json()`, no pickle
 
-Every save is one SQLite transaction (the old version or the new one, whole). Reopening rebuilds the
-`Answer` of each turn from its JSON, and the conversation's current topic from the turns' `follow_up`
-flags, so that the next question can follow up on the reopened conversation. `corpus` names the corpus the
-latest turns were asked over (`DocumentSource.identity`, NULL when unknown: saved by schema version 1):
+Every save is one SQLite transaction (the old version or the new one, whole). A damaged file is moved
+aside, kept, and a new history started (`recover_history`: the command line and the TUI say where it went).
+Reopening rebuilds the `Answer` of each turn from its JSON, and the conversation's current topic from the
+turns' `follow_up` flags, so that the next question can follow up on the reopened conversation. `corpus`
+names the corpus the latest turns were asked over (`DocumentSource.identity`, NULL when unknown: saved by
+schema version 1):
 reopened over another corpus, a conversation's citations point elsewhere and its topic lends nothing.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -30,6 +33,7 @@ from qa.types import MODES, Answer, AnswerText, Citation, Evidence, Sentence
 HISTORY_FILE = "history.sqlite"
 SCHEMA_VERSION = 2  # 2: conversations.corpus
 TITLE_MAX_CHARS = 80
+RECOVER_CHECK_TIMEOUT = 2.0  # seconds `recover_history` waits for another process's save (a few ms) to end
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS conversations (
@@ -66,6 +70,42 @@ class SavedConversation:
 
 def history_path(state_dir: Path | None = None) -> Path:
     return (state_dir or default_state_dir()) / HISTORY_FILE
+
+
+def recover_history(path: Path | None = None) -> Path | None:
+    """Move a damaged history file aside, so that a new one can be started: kept whole, never deleted, next
+    to it as `history.damaged-<time>.sqlite` (with its journal, if any). Returns where it went; None when the
+    history is sound, absent, or cannot be checked now (locked by another process, unreadable)."""
+    target = path or history_path()
+    if not target.is_file():
+        return None
+    try:
+        connection = sqlite3.connect(target, timeout=RECOVER_CHECK_TIMEOUT)
+        try:
+            sound = [row[0] for row in connection.execute("PRAGMA quick_check")] == ["ok"]
+        finally:
+            connection.close()
+    except sqlite3.OperationalError:  # locked, or cannot be opened: not known to be damaged
+        return None
+    except sqlite3.DatabaseError:  # not a database, or its pages are malformed
+        sound = False
+    if sound:
+        return None
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    aside = target.with_name(f"{target.stem}.damaged-{stamp}{target.suffix}")
+    for n in range(2, 1000):
+        if not aside.exists():
+            break
+        aside = target.with_name(f"{target.stem}.damaged-{stamp}-{n}{target.suffix}")
+    try:
+        for suffix in ("-journal", "-wal"):  # SQLite's files beside it go with it
+            beside = target.with_name(target.name + suffix)
+            if beside.exists():
+                os.replace(beside, aside.with_name(aside.name + suffix))
+        os.replace(target, aside)
+    except OSError as exc:
+        raise HistoryError(f"the conversation history {target} is damaged and cannot be moved aside: {exc}") from None
+    return aside
 
 
 @contextmanager

@@ -36,6 +36,7 @@ from qa.history import (
     delete_conversation,
     list_conversations,
     load_conversation,
+    recover_history,
     save_conversation,
 )
 from qa.types import MODES, Answer, Evidence, Mode
@@ -422,13 +423,41 @@ class QAApp(App[int]):
         """Every answered turn is kept in the local history (Ctrl+R reopens the conversation later); a
         history that cannot be written is reported once (each time when `report`: the user asked for it),
         and the conversation goes on."""
+        failure = self._save()
+        if failure is not None and self._recover_history():
+            self.conversation.saved_id = None  # its id was the damaged file's
+            failure = self._save()
+        if failure is None:
+            return
+        self.last_saved_id = None
+        if report or not self._history_failed:
+            self._history_failed = True
+            self.notify(safe_line(str(failure)), title="Not kept in the history", severity="warning", markup=False)
+
+    def _save(self) -> QAError | None:
+        """Save the conversation in the history: None, or why it could not be saved."""
         try:
             self.last_saved_id = save_conversation(self.conversation)
         except QAError as exc:
-            self.last_saved_id = None
-            if report or not self._history_failed:
-                self._history_failed = True
-                self.notify(safe_line(str(exc)), title="Not kept in the history", severity="warning", markup=False)
+            return exc
+        return None
+
+    def _recover_history(self) -> bool:
+        """A damaged history is moved aside (kept) and a new one started: whether that was done, and said."""
+        try:
+            aside = recover_history()
+        except QAError as exc:
+            self.notify(safe_line(str(exc)), title="Cannot recover the history", severity="error", markup=False)
+            return False
+        if aside is not None:
+            self.notify(
+                f"It is kept as {safe_line(str(aside))}; a new history is started.",
+                title="The conversation history was damaged",
+                severity="warning",
+                markup=False,
+                timeout=10,
+            )
+        return aside is not None
 
     def action_reopen(self) -> None:
         """Choose a saved conversation (most recent first) to reopen: its turns are shown again and
@@ -436,8 +465,10 @@ class QAApp(App[int]):
         try:
             saved = list_conversations()
         except QAError as exc:
-            self.notify(safe_line(str(exc)), title="Cannot read the history", severity="error", markup=False)
-            return
+            if not self._recover_history():
+                self.notify(safe_line(str(exc)), title="Cannot read the history", severity="error", markup=False)
+                return
+            saved = []
         if not saved:
             self.notify("No saved conversation yet: each answered question is kept here.", severity="warning")
             return

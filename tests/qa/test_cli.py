@@ -146,6 +146,22 @@ def test_a_saved_conversation_goes_on_in_a_later_run(env: dict[str, str], tmp_pa
     assert json.loads(qa("--history", "--json", env=env).stdout)["turns"] == 2  # nothing changed
 
 
+def test_a_damaged_history_is_kept_aside_and_the_conversation_is_saved_in_a_new_one(env: dict[str, str]) -> None:
+    # Before: "error: cannot use the conversation history ... (damaged or locked?)" on every --save and
+    # --history, until the user found and removed the file
+    home = Path(env["QA_HOME"])
+    home.mkdir()
+    (home / "history.sqlite").write_bytes(b"not a database " * 100)
+    listed = qa("--history", env=env)
+    assert listed.returncode == 0 and "Traceback" not in listed.stderr
+    (aside,) = home.glob("history.damaged-*.sqlite")
+    assert f"qa: the conversation history was damaged; it is kept as {aside} and a new one is started" in listed.stderr
+    assert aside.read_bytes() == b"not a database " * 100
+    saved = qa("--ask", "Who struck the weapons depot in Idlib?", "--save", "--quiet", env=env)
+    assert saved.returncode == 0 and "damaged" not in saved.stderr
+    assert json.loads(qa("--history", "--json", env=env).stdout)["turns"] == 1
+
+
 def test_a_short_question_naming_someone_the_topic_never_mentions_starts_a_new_topic(env: dict[str, str]) -> None:
     # Before: "What did Putin say?" (too few words to stand alone) carried "Free Syrian Army Sergey Lavrov" and
     # answered "No good evidence" with Lavrov's paragraph; Putin is named in another article

@@ -18,6 +18,7 @@ from qa.history import (
     history_path,
     list_conversations,
     load_conversation,
+    recover_history,
     save_conversation,
 )
 from qa.types import Sentence
@@ -142,6 +143,39 @@ def test_refusals(home: Path) -> None:
     history_path().write_bytes(b"this is not a database" * 100)
     with pytest.raises(HistoryError, match="damaged"):
         list_conversations()
+
+
+def test_a_damaged_history_is_moved_aside_whole_and_a_new_one_started(home: Path) -> None:
+    # Before: a damaged file refused every save and listing ("damaged or locked?") until the user removed it
+    assert recover_history() is None  # no history yet
+    saved = save_conversation(_conversation())
+    assert recover_history() is None and [c.id for c in list_conversations()] == [saved]  # a sound one stays
+    damaged = b"this is not a database" * 100
+    history_path().write_bytes(damaged)
+    aside = recover_history()
+    assert aside is not None and aside.parent == home and aside.name.startswith("history.damaged-")
+    assert aside.read_bytes() == damaged and not history_path().exists()  # kept whole, under another name
+    assert list_conversations() == [] and save_conversation(_conversation()) == 1  # a new history
+
+    # a history cut short (a disk filled up, a copy interrupted) is damaged too, and kept beside the first
+    whole = history_path().read_bytes()
+    history_path().write_bytes(whole[: len(whole) // 2])
+    second = recover_history()
+    assert second is not None and second != aside and second.read_bytes() == whole[: len(whole) // 2]
+
+
+def test_a_locked_history_is_not_taken_for_a_damaged_one(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import qa.history
+
+    save_conversation(_conversation())
+    monkeypatch.setattr(qa.history, "RECOVER_CHECK_TIMEOUT", 0.1)
+    other = sqlite3.connect(history_path(), isolation_level=None)  # another process, in the middle of a write
+    try:
+        other.execute("BEGIN EXCLUSIVE")
+        assert recover_history() is None
+    finally:
+        other.close()
+    assert history_path().is_file() and len(list_conversations()) == 1
 
 
 def test_failed_save_leaves_the_previous_version(home: Path) -> None:

@@ -445,6 +445,32 @@ async def test_a_history_that_cannot_be_written_is_reported_once_and_the_convers
         assert notes.count("Not kept in the history") == 1
 
 
+async def test_a_damaged_history_is_kept_aside_and_the_conversation_is_saved_in_a_new_one(
+    make_app: Callable[..., QAApp],
+) -> None:
+    # Before: "Not kept in the history: ... (damaged or locked?)", and no turn was ever kept again
+    from qa.history import history_path, list_conversations
+
+    history_path().parent.mkdir(parents=True, exist_ok=True)
+    history_path().write_bytes(b"not a database " * 100)
+    app = make_app()
+    notes: list[tuple[str, str]] = []
+    notify = app.notify
+
+    def recording(message: str, **kwargs: object) -> None:
+        notes.append((str(kwargs.get("title", "")), message))
+        notify(message, **kwargs)  # type: ignore[arg-type]
+
+    app.notify = recording  # type: ignore[method-assign]
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ask(pilot, DEPOT)
+        await ask(pilot, "Was it coordinated with anyone?")
+        (aside,) = history_path().parent.glob("history.damaged-*.sqlite")
+        assert notes == [("The conversation history was damaged", f"It is kept as {aside}; a new history is started.")]
+        (saved,) = list_conversations()
+        assert saved.turns == 2 and app.last_saved_id == saved.id
+
+
 async def test_history_picker_reopens_an_older_conversation_and_deletes(make_app: Callable[..., QAApp]) -> None:
     from qa.history import list_conversations
 
