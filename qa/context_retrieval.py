@@ -73,15 +73,14 @@ from dataclasses import dataclass, replace
 import numpy as np
 import numpy.typing as npt
 
-from index.bounded_cache import BoundedCache
 from index.catalog import PassageRecord
 from index.corpus_index import CorpusIndex
 from index.embed import Embedder
-from index.paragraphs import heading_text
 from index.tokenize import span_terms, tokenize, word_terms
 from qa.answer import covered_share, index_term_weights
 from qa.answer_kind import follow_up_kind, holds_follow_up_kind
 from qa.conversation import TopicContext, describe_query, referring_terms
+from qa.document_terms import DocumentTerms
 from qa.duplicates import collapse_copies, distinct_head, text_key
 from qa.question_terms import as_written, held_terms, question_names, question_terms
 from qa.retrieve import (
@@ -95,7 +94,6 @@ from qa.retrieve import (
 )
 from qa.types import Mode
 
-DOCUMENT_CACHE = 256  # documents whose rows and terms are kept between questions
 STORY_PASSAGES = 64  # a longer document is asked the topic's questions through its passages among the candidates
 NAMED_SECTION_SHARE = 2 / 3  # a question names a section when it holds this share of its heading's terms
 
@@ -123,6 +121,11 @@ class ContextSettings:
     # heading naming one of its words, in another document than the latest answer's (which lacks its words): a new
     # topic ("How do I define a class?" after lambdas, found in "Class definitions")
     same_passage_moves_on: bool = True
+    # a question without a referring word whose own words name what its own search's first passage is under (its
+    # section's heading, or its document's title line when it is under none), where the passage just read is not:
+    # a new topic ("What is a lambda?" after decorators, answered from "Lambdas", not from the decorators' document,
+    # which mentions lambda expressions)
+    named_section_moves_on: bool = True
     # the referring words that are no stopwords ("instead", "else", "another") are not searched for, nor the fillers
     # of a question that names nothing ("exactly" in "Where exactly?", "get" in "How do we get there?")
     drop_referring_terms: bool = True
@@ -148,25 +151,6 @@ class ContextDecision:
     query: str  # human-readable: the question, plus "[+ context: ...]" for a follow-up
 
 
-def sections_of(
-    records: list[PassageRecord], passage_terms: list[frozenset[str]]
-) -> dict[str, tuple[npt.NDArray[np.int64], frozenset[str]]]:
-    """A document's sections (its passages `records` in reading order, with their terms): heading -> the search
-    rows and the terms of the passages under it, the heading's own included ("" for those before any heading).
-    A heading that recurs in the document gathers every part it heads."""
-    rows: dict[str, list[int]] = {}
-    terms: dict[str, set[str]] = {}
-    current = ""
-    for record, found in zip(records, passage_terms, strict=True):
-        if record.kind == "heading":
-            current = heading_text(record.text)
-        rows.setdefault(current, [])
-        terms.setdefault(current, set()).update(found)
-        if record.search_row is not None:
-            rows[current].append(record.search_row)
-    return {h: (np.asarray(sorted(rows[h]), dtype=np.int64), frozenset(terms[h])) for h in rows}
-
-
 def names(own_terms: set[str], section: str) -> bool:
     """Whether a question whose terms are `own_terms` names `section`: at least `NAMED_SECTION_SHARE` of the
     heading's terms ("Backward compatibility note" for "... any backward compatibility notes in that
@@ -189,11 +173,7 @@ class ContextualRetriever:
         self.base = base
         self.settings = settings or ContextSettings()
         self.depth = depth
-        self._documents: dict[int, tuple[npt.NDArray[np.int64], frozenset[str]]] = {}  # doc -> (rows, terms)
-        # doc -> section heading -> (rows, terms), for documents with sections (filled with `_documents`)
-        self._sections: dict[int, dict[str, tuple[npt.NDArray[np.int64], frozenset[str]]]] = {}
-        self._paths: dict[str, int] | None = None
-        self._story_rows: BoundedCache[int, list[int]] = BoundedCache(DOCUMENT_CACHE)  # doc -> its search rows
+        self.documents = DocumentTerms(index)
 
     def retrieve(
         self, question: str, context: TopicContext | None, mode: Mode, k: int
@@ -224,9 +204,9 @@ class ContextualRetriever:
 
         started = time.perf_counter()
         topic_row = contextual.candidates[0].row if contextual.candidates else None
-        topic_doc = self._document_of(topic_row) if topic_row is not None else None
+        topic_doc = self.documents.of_row(topic_row) if topic_row is not None else None
         alone_row = alone.candidates[0].row if alone.candidates else None
-        alone_doc = self._document_of(alone_row) if alone_row is not None else None
+        alone_doc = self.documents.of_row(alone_row) if alone_row is not None else None
         follow_up, new_topic, reason = self._decide(
             question, own_terms, own_vector, topic_doc, alone_doc, context, mode, topic_row, alone_row
         )
@@ -248,8 +228,7 @@ class ContextualRetriever:
         started = time.perf_counter()
         if (kept := self._kept_document(own_terms, topic_doc, context)) is not None:
             ordered = self._led_by(kept, ordered)  # the question's own words choose its section there
-            why = "it refers back" if context.referring else "it is too short to stand alone"
-            reason += f"; {why} and the latest answer's document holds it: the answer stays there"
+            reason += "; it refers back and the latest answer's document holds it: the answer stays there"
         scores = [c.score for c in contextual.candidates]  # by rank: the slots' order changes, not their scale
         read = self._read_passage(own_terms, context, ordered)
         if read is not None:
@@ -347,6 +326,8 @@ class ContextualRetriever:
             return False, True, reason
         if alone_reason := self._found_alone(own_terms, topic_doc, topic_row, alone_row, context):
             return False, True, alone_reason
+        if part := self._names_another_section(own_terms, alone_row, context):
+            return False, True, f"it names the part its own words find ({part}), not the one just read"
         s = self.settings
         held = self._coverage(own_terms, topic_doc)
         if held >= s.topic_coverage:
@@ -354,12 +335,12 @@ class ContextualRetriever:
                 return False, True, moved_on
             return True, False, f"the topic's document holds {held:.0%} of the question's words"
         names = frozenset(t for word in question_names(question) for t in word_terms(word))
-        missing = names - held_terms(names, self._document(topic_doc)[1].intersection)
+        missing = names - held_terms(names, self.documents.terms(topic_doc).intersection)
         if missing and alone_doc is not None and not context.pronoun:
             # "What did Putin say?" after questions about Lavrov: short, but it names whom it asks about, and
             # the topic's document never does while its own search finds one that does (or no document does:
             # "Where is Clearwater Lake?" is not about the topic either)
-            found = held_terms(missing, self._document(alone_doc)[1].intersection)
+            found = held_terms(missing, self.documents.terms(alone_doc).intersection)
             if missing <= found | (missing - held_terms(missing, self.index.known_terms)):
                 named = as_written(question, missing)
                 return False, True, f"it names what the topic's document never mentions ({named})"
@@ -402,12 +383,31 @@ class ContextualRetriever:
             return None
         if text_key(records[topic_row].text) != text_key(records[alone_row].text):  # one passage, or copies of one
             return None
-        last = self._document_at(context.last_document) if context.last_document else None
+        last = self.documents.at(context.last_document) if context.last_document else None
         if last is None or last == topic_doc:
             return None
         if self._coverage(own_terms, last) >= self.settings.topic_coverage:
             return None
         return f"a short question whose own words find the section the context finds ({heading}), elsewhere"
+
+    def _names_another_section(self, own_terms: list[str], alone_row: int | None, context: TopicContext) -> str | None:
+        """What a question without a referring word names (`named_section_moves_on`): the heading of the section
+        its own search's first passage is in, or that passage's document title line when it is under no heading,
+        when the question holds `NAMED_SECTION_SHARE` of its terms (`names`) and the passage just read is not in
+        that section. None otherwise."""
+        if not self.settings.named_section_moves_on or context.referring or alone_row is None:
+            return None
+        alone = self.index.passages([alone_row])[alone_row]
+        named = self.index.section(alone)
+        if not named:
+            document = self.index.document(alone.doc)
+            named = document.title if document.title_from_text else ""
+        if not named or not names(set(own_terms), named):
+            return None
+        last = self.index.catalog.passage_by_id(context.last_passage) if context.last_passage else None
+        if last is not None and (last.doc, self.index.section(last)) == (alone.doc, self.index.section(alone)):
+            return None
+        return named
 
     def _moves_on(self, own_terms: list[str], doc: int, context: TopicContext) -> tuple[str, ...]:
         """The rare terms (`rare_term_idf_share`) of a short question without a referring word that document
@@ -416,16 +416,10 @@ class ContextualRetriever:
         answered from a report on air strikes that never names him. () when the question is not such a one."""
         if not self.settings.short_question_moves_on or context.referring or context.last_document is None:
             return ()
-        last = self._document_at(context.last_document)
+        last = self.documents.at(context.last_document)
         if last is None or last == doc:
             return ()
         return self._rare_terms_elsewhere(own_terms, last, doc) or ()
-
-    def _document_at(self, path: str) -> int | None:
-        """The indexed document at `path` (None: not in this index)."""
-        if self._paths is None:
-            self._paths = {d.path: d.doc for d in self.index.documents()}
-        return self._paths.get(path)
 
     def _rare_terms_elsewhere(
         self, own_terms: list[str], topic_doc: int, alone_doc: int | None
@@ -436,17 +430,17 @@ class ContextualRetriever:
         if alone_doc is None:
             return ()
         lowest = self.settings.rare_term_idf_share * math.log(self.index.size + 1)
-        _, topic_terms = self._document(topic_doc)
+        topic_terms = self.documents.terms(topic_doc)
         known = self.index.term_info(own_terms)
         rare = sorted(t for t, (_, idf) in known.items() if idf >= lowest and t not in topic_terms)
         if not rare:
             return None
-        _, alone_terms = self._document(alone_doc)
+        alone_terms = self.documents.terms(alone_doc)
         return tuple(t for t in rare if t in alone_terms) or None
 
     def _coverage(self, own_terms: list[str], doc: int) -> float:
         """Share of the question's idf mass whose terms occur somewhere in document `doc`."""
-        return self._share_held(own_terms, self._document(doc)[1])
+        return self._share_held(own_terms, self.documents.terms(doc))
 
     def _share_held(self, own_terms: list[str], present: frozenset[str]) -> float:
         """Share of the question's idf mass whose terms are among `present` (0 for a question without terms)."""
@@ -470,7 +464,7 @@ class ContextualRetriever:
         if not self.settings.section_moves_on or context.referring or row is None or not self.index.has_sections:
             return ""
         section = self.index.section(self.index.passages([row])[row])
-        found = self._document_sections(doc).get(section) if section else None
+        found = self.documents.sections(doc).get(section) if section else None
         if found is None or not found[0].size:
             return ""
         rows, terms = found
@@ -491,7 +485,7 @@ class ContextualRetriever:
         search rows `rows`, when given)."""
         s = self.settings
         if rows is None:
-            rows, _ = self._document(doc)
+            rows, _ = self.documents.rows_and_terms(doc)
         if not rows.size:
             return True
         lexical = dense = True  # a retriever the mode does not use does not object
@@ -537,8 +531,7 @@ class ContextualRetriever:
     def _answers_questions(self, doc: int, candidate_rows: list[int], asked: npt.NDArray[np.float32]) -> float:
         """The mean over the questions `asked` of the best cosine of a sentence of document `doc` to each: every
         sentence of a document of up to `STORY_PASSAGES` passages, else of its passages among `candidate_rows`."""
-        catalog = self.index.catalog
-        rows = self._story_rows.lookup([doc], lambda docs: {d: catalog.search_rows_of_document(d) for d in docs})[doc]
+        rows = self.documents.reading_rows(doc)
         if len(rows) > STORY_PASSAGES:
             rows = candidate_rows
         stored = [v for v in self.index.sentence_vectors(rows).values() if len(v)]
@@ -549,10 +542,11 @@ class ContextualRetriever:
     def _kept_document(self, own_terms: list[str], topic_doc: int | None, context: TopicContext) -> int | None:
         """The latest answer's document, when a follow-up that refers back ("that release", "it") is held
         there (`topic_coverage` of its own idf mass) but the contextual search put another document first:
-        the user asks about what they just read."""
-        if not (self.settings.stay_in_last_document and context.cue and context.last_document is not None):
+        the user asks about what they just read. A follow-up that is only short ("What is an EventEmitter?"
+        after questions on streams) goes where the contextual search goes."""
+        if not (self.settings.stay_in_last_document and context.referring and context.last_document is not None):
             return None
-        last = self._document_at(context.last_document)
+        last = self.documents.at(context.last_document)
         if last is None or last == topic_doc or self._coverage(own_terms, last) < self.settings.topic_coverage:
             return None
         return last
@@ -592,37 +586,7 @@ class ContextualRetriever:
 
         return key
 
-    def document_terms(self, doc: int) -> frozenset[str]:
-        """The indexed terms of document `doc`'s passages."""
-        return self._document(doc)[1]
-
     def _led_by(self, doc: int, candidates: list[Candidate]) -> list[Candidate]:
         """`candidates` with document `doc`'s first, each part in its order."""
         records = self.index.passages([c.row for c in candidates])
         return sorted(candidates, key=lambda c: records[c.row].doc != doc)  # stable
-
-    def _document_of(self, row: int) -> int:
-        return self.index.passages([row])[row].doc
-
-    def _document_sections(self, doc: int) -> dict[str, tuple[npt.NDArray[np.int64], frozenset[str]]]:
-        """Section heading -> (search rows, terms) of document `doc` ({} in an index without sections)."""
-        self._document(doc)  # reads the sections with the document's terms
-        return self._sections.get(doc, {})
-
-    def _document(self, doc: int) -> tuple[npt.NDArray[np.int64], frozenset[str]]:
-        """Search rows and indexed terms of document `doc` (one catalog read, cached)."""
-        if doc not in self._documents:
-            if len(self._documents) >= DOCUMENT_CACHE:
-                self._documents.clear()
-                self._sections.clear()
-            records = self.index.catalog.passages_of_document(doc)
-            rows = np.asarray(sorted(r.search_row for r in records if r.search_row is not None), dtype=np.int64)
-            by_text: dict[str, frozenset[str]] = {}  # a text the document repeats is read once
-            passage_terms = [
-                by_text.get(r.text) or by_text.setdefault(r.text, frozenset(span_terms(r.text))) for r in records
-            ]
-            terms = frozenset().union(*passage_terms)
-            self._documents[doc] = (rows, terms)
-            if self.index.has_sections:
-                self._sections[doc] = sections_of(records, passage_terms)
-        return self._documents[doc]

@@ -291,7 +291,7 @@ class QAEngine:
                 # its own embedding is a question word's, and its passage need not repeat the topic: the
                 # topic's words belong to the passage's document, the answer's kind to its sentence (a date,
                 # a number or a place; a capitalised word, the "name" a "Who?" asks for, is in most sentences)
-                topic_share = covered_share(weights, self.contextual.document_terms(records[top_row].doc))
+                topic_share = covered_share(weights, self.contextual.documents.terms(records[top_row].doc))
                 if topic_share >= self.credibility.min_coverage:
                     verdict = "answered"
                     reason = (

@@ -17,10 +17,10 @@ from collections.abc import Set as AbstractSet
 from index.tokenize import term_spans, tokenize
 
 # the question's phrasing: the word after "how" in "how many" / "how much", "kind" in "what kind of" (type,
-# sort), "long ago" in "how long ago", the preposition of "since when" / "until when"
+# sort), "long ago" in "how long ago", the preposition of "since when" / "until when", "in what order"
 _PHRASING = re.compile(
     r"\b(how)\s+(?:many|much|long\s+ago)\b|\b(what|which)\s+(?:kinds?|types?|sorts?)\s+of\b"
-    r"|\b(?:since|until|till)\s+(when)\b",
+    r"|\b(?:since|until|till)\s+(when)\b|\bin\s+(what|which)\s+order\b",
     re.IGNORECASE,
 )
 
@@ -31,8 +31,9 @@ _HAPPEN = re.compile(r"\bhappen(?:s|ed|ing)?\b", re.IGNORECASE)
 
 def question_terms(question: str) -> list[str]:
     """The BM25 terms of `question`: its terms (in order, repeats kept) without the words of its phrasing
-    ("how many", "how much", "what kind of", "how long ago", "since when", and "happen" in a question with a
-    question word: "When did the series of strikes happen?" is answered by "over the winter of 1973-74")."""
+    ("how many", "how much", "what kind of", "how long ago", "since when", "in what order", and "happen" in a
+    question with a question word: "When did the series of strikes happen?" is answered by "over the winter of
+    1973-74")."""
     text = _PHRASING.sub(lambda m: next(word for word in m.groups() if word), question)
     if _WH_WORD.search(text):
         text = _HAPPEN.sub(" ", text)

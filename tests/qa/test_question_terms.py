@@ -13,6 +13,8 @@ def test_the_words_of_a_questions_phrasing_are_not_searched_for() -> None:
     assert question_terms("Since when?") == []
     assert question_terms("Since when has HTS controlled Idlib?") == ["hts", "control", "idlib"]
     assert question_terms("How long ago did it start?") == ["start"]
+    assert question_terms("In what order are several decorators applied?") == ["sever", "decor", "appli"]
+    assert question_terms("What order did the shop send?") == ["order", "shop", "send"]  # an order, the thing
     # the same words asked about stay
     assert question_terms("How long is the Nile?") == ["long", "nile"]
     assert question_terms("Why did it happen so many times?") == ["mani", "time"]

@@ -161,3 +161,81 @@ def test_before_a_short_question_finding_the_passage_the_context_finds_followed_
         before.ask(question, conversation=conversation)
     other = before.ask("How do I define a class?", conversation=conversation)
     assert other.follow_up and "lambda" in other.retrieval_query
+
+
+FUNCTION_TOPIC = """Function definitions
+********************
+
+A function definition defines a user-defined function object.
+
+A function definition may be wrapped by one or more decorator expressions. Decorator expressions are evaluated
+when the function is defined. Multiple decorators are applied in nested fashion.
+
+Default parameter values are evaluated from left to right when the function definition is executed. It is also
+possible to create anonymous functions (functions not bound to a name), for immediate use in expressions. This
+uses lambda expressions, described in section Lambdas.
+"""
+
+LAMBDA_TOPIC = """Lambdas
+*******
+
+Lambda expressions (sometimes called lambda forms) are used to create anonymous functions.
+
+Note that functions created with lambda expressions cannot contain statements or annotations.
+"""
+
+CLASS_TOPIC = """Class definitions
+*****************
+
+A class definition defines a class object. Classes can also be decorated: the evaluation rules for the decorator
+expressions are the same as for function decorators.
+"""
+
+
+@pytest.fixture(scope="module")
+def topics(tmp_path_factory: pytest.TempPathFactory, embedder) -> Iterator[QAEngine]:  # type: ignore[no-untyped-def]
+    """Python's reference as pydoc prints it: one topic a file, its title line underlined."""
+    texts = {"function.txt": FUNCTION_TOPIC, "lambda.txt": LAMBDA_TOPIC, "class.txt": CLASS_TOPIC}
+    engine = engine_over(tmp_path_factory.mktemp("topics"), texts, embedder)
+    yield engine
+    engine.close()
+
+
+def ask_about_decorators(engine: QAEngine, conversation: Conversation) -> None:
+    engine.ask("How do decorators work?", conversation=conversation)
+    order = engine.ask("In what order are several decorators applied?", conversation=conversation)
+    # "In what order" is the question's phrasing, as "what kind of" is: not a word the answer must hold
+    assert order.verdict == "answered" and order.answer is not None
+    assert order.answer.text == "Multiple decorators are applied in nested fashion."
+
+
+def test_a_question_naming_the_part_its_own_words_find_begins_a_topic(topics: QAEngine) -> None:
+    # Found over Python's reference: "What is a lambda?" after questions on decorators stayed in the decorators'
+    # topic ("too short to stand alone", and function.txt mentions lambda expressions), answered with "This
+    # uses lambda expressions, described in section Lambdas."; "Can it contain statements?" then answered
+    # with decorators
+    conversation = Conversation()
+    ask_about_decorators(topics, conversation)
+    lam = topics.ask("What is a lambda?", conversation=conversation)
+    assert not lam.follow_up and lam.new_topic and lam.retrieval_query == lam.question
+    assert lam.context_reason == "it names the part its own words find (Lambdas), not the one just read"
+    assert lam.passages[0].citation.path.endswith("lambda.txt") and conversation.topic_start == 2
+    after = topics.ask("Can it contain statements?", conversation=conversation)
+    assert after.follow_up and "decorator" not in after.retrieval_query.lower()
+    assert after.answer is not None and "cannot contain statements" in after.answer.text
+
+
+def test_before_a_question_naming_the_part_its_own_words_find_stayed_in_the_topic(topics: QAEngine) -> None:
+    before = QAEngine(topics.index, topics.embedder, context_settings=ContextSettings(named_section_moves_on=False))
+    conversation = Conversation()
+    ask_about_decorators(before, conversation)
+    lam = before.ask("What is a lambda?", conversation=conversation)
+    assert lam.follow_up and lam.passages[0].citation.path.endswith("function.txt")
+
+
+def test_a_question_naming_the_part_just_read_follows_up(topics: QAEngine) -> None:
+    conversation = Conversation()
+    first = topics.ask("How are lambda expressions used?", conversation=conversation)
+    assert first.passages[0].citation.path.endswith("lambda.txt")
+    again = topics.ask("What are lambdas?", conversation=conversation)  # names "Lambdas", which was just read
+    assert not again.new_topic and conversation.topic_start == 0
