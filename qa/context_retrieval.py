@@ -12,6 +12,9 @@ Wraps the plain retriever (`qa.retrieve.Retriever`) without changing it:
    - a complete question (no referring word, enough content words) whose own search finds the same
      document needs no context: it is answered alone, and the topic goes on if that document gave the
      latest answer (otherwise it begins a new topic);
+   - a question without a referring word whose own words name what its own search's first passage is under
+     (its section heading, or its document's title line: "What is a lambda?" after questions on decorators,
+     found in "Lambdas") begins a new topic, unless the passage just read is under it too;
    - the topic document holds at least `topic_coverage` of the question's own idf mass: follow-up;
    - a question without a personal pronoun that names someone or something (a capitalised word past its
      start) the topic document never mentions, while the document its own search puts first does ("What
@@ -47,9 +50,10 @@ Wraps the plain retriever (`qa.retrieve.Retriever`) without changing it:
    in 250 of val's target turns, by the sum in 255 (test: 225 -> 228). In a document with section
    headings the unit is the section: a manual's `cache.flush()` and `cache.load()` both have a `timeout`,
    and the context says which one "its" is.
-   A follow-up that refers back ("Were there any compatibility notes in that release?") and whose own
-   words the latest answer's document holds stays in that document, even when the carried words rank
-   another first: the user asks about what they just read. A follow-up that speaks of it with a personal
+   A follow-up that refers back with a referring word ("Were there any compatibility notes in that
+   release?") and whose own words the latest answer's document holds stays in that document, even when the
+   carried words rank another first: the user asks about what they just read (one that is only short goes
+   where the contextual search goes). A follow-up that speaks of it with a personal
    pronoun ("And what is its status?" after the part of a table about Oslo) or in too few words to stand
    alone ("How many counts?" after the passage on the conviction) starts with the passage just read, when
    that passage (its heading and a table's header counted) holds `topic_coverage` of the question's own idf
@@ -404,7 +408,7 @@ class ContextualRetriever:
             named = document.title if document.title_from_text else ""
         if not named or not names(set(own_terms), named):
             return None
-        last = self.index.catalog.passage_by_id(context.last_passage) if context.last_passage else None
+        last = self._last_passage(context)
         if last is not None and (last.doc, self.index.section(last)) == (alone.doc, self.index.section(alone)):
             return None
         return named
@@ -558,7 +562,7 @@ class ContextualRetriever:
         table's header counted, and the contextual search found it."""
         if not (self.settings.stay_on_last_passage and context.cue and context.last_passage and own_terms):
             return None
-        record = self.index.catalog.passage_by_id(context.last_passage)
+        record = self._last_passage(context)
         if record is None or record.search_row is None or all(c.row != record.search_row for c in candidates):
             return None
         held = set(span_terms(record.text)) | passage_context(self.index, record)[0]
@@ -578,13 +582,17 @@ class ContextualRetriever:
             return None
         if own_terms and not context.names_nothing:
             return None
-        last = self.index.catalog.passage_by_id(context.last_passage) if context.last_passage else None
+        last = self._last_passage(context)
 
         def key(record: PassageRecord) -> tuple[bool, int]:
             distance = abs(record.row - last.row) if last is not None and last.doc == record.doc else 0
             return not holds_follow_up_kind(kind, question, record.text), distance
 
         return key
+
+    def _last_passage(self, context: TopicContext) -> PassageRecord | None:
+        """The passage the user just read (the latest answer's first), if the index still holds it."""
+        return self.index.catalog.passage_by_id(context.last_passage) if context.last_passage else None
 
     def _led_by(self, doc: int, candidates: list[Candidate]) -> list[Candidate]:
         """`candidates` with document `doc`'s first, each part in its order."""
