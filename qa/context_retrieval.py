@@ -402,14 +402,13 @@ class ContextualRetriever:
         if not self.settings.named_section_moves_on or context.referring or alone_row is None:
             return None
         alone = self.index.passages([alone_row])[alone_row]
-        named = self.index.section(alone)
-        if not named:
-            document = self.index.document(alone.doc)
-            named = document.title if document.title_from_text else ""
+        section = self.index.section(alone)
+        document = self.index.document(alone.doc)
+        named = section or (document.title if document.title_from_text else "")
         if not named or not names(set(own_terms), named):
             return None
         last = self._last_passage(context)
-        if last is not None and (last.doc, self.index.section(last)) == (alone.doc, self.index.section(alone)):
+        if last is not None and (last.doc, self.index.section(last)) == (alone.doc, section):
             return None
         return named
 

@@ -9,8 +9,8 @@ aside, kept, and a new history started (`recover_history`: the command line and 
 Reopening rebuilds the `Answer` of each turn from its JSON, and the conversation's current topic from the
 turns' `follow_up` flags, so that the next question can follow up on the reopened conversation. `corpus`
 names the corpus the latest turns were asked over (`DocumentSource.identity`, NULL when unknown: saved by
-schema version 1):
-reopened over another corpus, a conversation's citations point elsewhere and its topic lends nothing.
+schema version 1): reopened over another corpus, a conversation's citations point elsewhere and its topic
+lends nothing.
 """
 
 from __future__ import annotations

@@ -41,6 +41,19 @@ def _styles(text: Text) -> list[tuple[int, int, Style]]:
     ]
 
 
+def recorded_notes(app: QAApp) -> list[tuple[str, str]]:
+    """The (title, message) of every notification `app` shows from now on, in order (shown as before)."""
+    notes: list[tuple[str, str]] = []
+    notify = app.notify
+
+    def recording(message: str, **kwargs: object) -> None:
+        notes.append((str(kwargs.get("title", "")), message))
+        notify(message, **kwargs)  # type: ignore[arg-type]
+
+    app.notify = recording  # type: ignore[method-assign]
+    return notes
+
+
 def highlighted_sentence(text: Text) -> str:
     """The text under the answer-sentence background (pieces are split where terms are emphasised)."""
     background = Style.parse(SENTENCE).bgcolor
@@ -387,14 +400,7 @@ async def test_a_conversation_saved_over_another_corpus_says_so_and_lends_its_to
     from qa.history import list_conversations, save_conversation
 
     app = make_app()
-    notes: list[tuple[str, str]] = []
-    notify = app.notify
-
-    def recording(message: str, **kwargs: object) -> None:
-        notes.append((str(kwargs.get("title", "")), message))
-        notify(message, **kwargs)  # type: ignore[arg-type]
-
-    app.notify = recording  # type: ignore[method-assign]
+    notes = recorded_notes(app)
     async with app.run_test(size=(120, 40)) as pilot:
         await ask(pilot, DEPOT)
         await pilot.press("ctrl+s")
@@ -454,14 +460,7 @@ async def test_a_damaged_history_is_kept_aside_and_the_conversation_is_saved_in_
     history_path().parent.mkdir(parents=True, exist_ok=True)
     history_path().write_bytes(b"not a database " * 100)
     app = make_app()
-    notes: list[tuple[str, str]] = []
-    notify = app.notify
-
-    def recording(message: str, **kwargs: object) -> None:
-        notes.append((str(kwargs.get("title", "")), message))
-        notify(message, **kwargs)  # type: ignore[arg-type]
-
-    app.notify = recording  # type: ignore[method-assign]
+    notes = recorded_notes(app)
     async with app.run_test(size=(120, 40)) as pilot:
         await ask(pilot, DEPOT)
         await ask(pilot, "Was it coordinated with anyone?")
